@@ -1,0 +1,63 @@
+"""The codec contract: one decoder/encoder pair per device model, registered under its id."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+# A reading value: numbers or booleans; the few enumerations (LGT92 `motion`) are short words;
+# Cayenne LPP's compound types (gps, accelerometer) are flat dicts of numbers.
+ReadingValue = float | int | bool | str | dict[str, float]
+Readings = dict[str, ReadingValue]
+DeviceKind = Literal["soil", "bin", "tracker", "other"]
+
+
+class CodecError(Exception):
+    """Base class of every error the codecs raise."""
+
+
+class UnknownModelError(CodecError):
+    """No codec is registered under this model id."""
+
+    def __init__(self, model: str) -> None:
+        super().__init__(f"unknown model {model!r}")
+        self.model = model
+
+
+class DecodeError(CodecError):
+    """A payload that the model's codec cannot decode; `reason` is a short phrase."""
+
+    def __init__(self, model: str, fport: int, reason: str) -> None:
+        super().__init__(f"{model} fPort {fport}: {reason}")
+        self.model = model
+        self.fport = fport
+        self.reason = reason
+
+
+class EncodeError(CodecError):
+    """Readings that the model's byte format cannot carry."""
+
+    def __init__(self, model: str, reason: str) -> None:
+        super().__init__(f"{model}: {reason}")
+        self.model = model
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """What a decoder found in one frame."""
+
+    readings: Readings
+    warnings: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Codec:
+    """A device model's decoder and encoder."""
+
+    model: str
+    kind: DeviceKind
+    default_fport: int
+    decode: Callable[[int, bytes], Decoded]
+    encode: Callable[[Mapping[str, ReadingValue]], tuple[int, bytes]]

@@ -1,0 +1,150 @@
+"""Commands of the shared package: services, db, assets, decode."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bauhof import settings as settings_mod
+from bauhof.services import Mosquitto, Postgres
+
+
+def register(commands: Any, bench: Any) -> None:
+    """Add `services`, `db`, `assets` and `decode`."""
+    services = commands.add_parser("services", help="run the private Mosquitto and PostgreSQL")
+    services.add_argument("action", choices=("up", "down", "status"))
+    services.set_defaults(handler=cmd_services)
+
+    database = commands.add_parser("db", help="database schema")
+    database.add_argument("action", choices=("migrate",))
+    database.set_defaults(handler=cmd_db)
+
+    assets = commands.add_parser("assets", help="green areas, sponsors, bins, vehicles, devices")
+    assets.add_argument("action", choices=("load",))
+    assets.add_argument("file", type=Path, help="a YAML asset file, GeoJSON, or a scenario")
+    assets.set_defaults(handler=cmd_assets)
+
+    decode = commands.add_parser(
+        "decode", help="decode one payload or one ChirpStack event and print JSON"
+    )
+    decode.add_argument("--model", help="device model id (see --list)")
+    decode.add_argument("--fport", type=int, help="LoRaWAN fPort")
+    decode.add_argument("--hex", help="payload as hex")
+    decode.add_argument("--event", type=Path, help="a ChirpStack v4 event file (JSON or Protobuf)")
+    decode.add_argument("--list", action="store_true", help="list the model ids")
+    decode.set_defaults(handler=cmd_decode)
+
+
+def local_services(cfg: settings_mod.Settings) -> tuple[Postgres, Mosquitto]:
+    """The private services for these settings."""
+    return (
+        Postgres(data_dir=cfg.state_dir / "postgres", port=settings_mod.DEFAULT_PG_PORT),
+        Mosquitto(state_dir=cfg.state_dir / "mosquitto", port=settings_mod.DEFAULT_MQTT_PORT),
+    )
+
+
+def cmd_services(args: argparse.Namespace) -> int:
+    """Start, stop or report the private services."""
+    from bauhof import db
+
+    cfg = settings_mod.load()
+    pg, mq = local_services(cfg)
+    if args.action == "up":
+        if cfg.embedded_db:
+            pg.start()
+            pg.create_database(settings_mod.DEFAULT_DB_NAME)
+            print(f"postgres   up  {cfg.database_url}")
+        if cfg.embedded_mqtt:
+            mq.start()
+            print(f"mosquitto  up  {cfg.mqtt.url}")
+        return 0
+    if args.action == "down":
+        if cfg.embedded_mqtt:
+            mq.stop()
+            print("mosquitto  stopped")
+        if cfg.embedded_db:
+            pg.stop()
+            print("postgres   stopped")
+        return 0
+    healthy = True
+    try:
+        with db.connect(cfg.database_url) as conn:
+            conn.execute("SELECT 1")
+        db_state = "healthy"
+    except db.DatabaseError as exc:
+        db_state, healthy = f"DOWN ({exc})", False
+    from bauhof.mqtt import probe
+
+    problem = probe(cfg.mqtt, cfg.mqtt_ca_file)
+    mqtt_state = "healthy" if problem is None else f"DOWN ({problem})"
+    healthy = healthy and problem is None
+    print(f"database  {db.redact(cfg.database_url)}  {db_state}")
+    print(f"mqtt      {cfg.mqtt.url}  {mqtt_state}")
+    return 0 if healthy else 1
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    """Apply pending migrations."""
+    from bauhof import db
+
+    cfg = settings_mod.load()
+    applied = db.migrate(cfg.database_url)
+    if applied:
+        for name in applied:
+            print(f"applied {name}")
+    else:
+        print("database is up to date")
+    return 0
+
+
+def cmd_assets(args: argparse.Namespace) -> int:
+    """Validate and load an asset file."""
+    from bauhof import assets
+
+    cfg = settings_mod.load()
+    counts = assets.load_file(cfg.database_url, args.file)
+    print(", ".join(f"{n} {kind}" for kind, n in counts.items()))
+    return 0
+
+
+def cmd_decode(args: argparse.Namespace) -> int:
+    """Decode a payload or a whole ChirpStack event."""
+    from bauhof import codecs
+
+    if args.list:
+        for model in codecs.models():
+            print(model)
+        return 0
+    if args.event is not None:
+        from bauhof.chirpstack.decode import decode_event_file
+
+        try:
+            result = decode_event_file(args.event, model=args.model)
+        except (codecs.CodecError, ValueError, OSError) as exc:
+            print(f"bauhof decode: {exc}", file=sys.stderr)
+            return 1
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    missing = [flag for flag, value in
+               (("--model", args.model), ("--fport", args.fport), ("--hex", args.hex))
+               if value is None]
+    if missing:
+        print(f"bauhof decode: error: {', '.join(missing)} required (or --event FILE)",
+              file=sys.stderr)
+        return 2
+    try:
+        payload = bytes.fromhex(args.hex)
+    except ValueError:
+        print(f"bauhof decode: error: --hex {args.hex!r} is not hexadecimal", file=sys.stderr)
+        return 2
+    try:
+        decoded = codecs.decode(args.model, args.fport, payload)
+    except codecs.CodecError as exc:
+        print(f"bauhof decode: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps({"model": args.model, "readings": decoded.readings,
+                      "warnings": list(decoded.warnings)}, ensure_ascii=False))
+    return 0

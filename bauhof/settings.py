@@ -1,0 +1,124 @@
+"""One settings object, read once at start from the environment (and a `.env` file)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+DEFAULT_MQTT_PORT = 11883
+DEFAULT_PG_PORT = 15432
+DEFAULT_DB_NAME = "bauhof"
+
+
+class SettingsError(ValueError):
+    """A configuration value that cannot be used; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class MqttTarget:
+    """Where the MQTT broker is and how to log in."""
+
+    host: str
+    port: int
+    tls: bool
+    username: str | None
+    password: str | None
+
+    @property
+    def url(self) -> str:
+        """The URL without the password, for display."""
+        scheme = "mqtts" if self.tls else "mqtt"
+        user = f"{self.username}@" if self.username else ""
+        return f"{scheme}://{user}{self.host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Bauhof's configuration; `embedded` means the private services under `.bauhof/`."""
+
+    database_url: str
+    mqtt: MqttTarget
+    state_dir: Path
+    embedded_db: bool
+    embedded_mqtt: bool
+    env: str
+    mqtt_ca_file: str | None
+
+
+def parse_mqtt_url(url: str) -> MqttTarget:
+    """Parse `mqtt://user:pass@host:port` or `mqtts://…` into a target."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("mqtt", "mqtts"):
+        raise SettingsError(
+            f"BAUHOF_MQTT_URL {url!r}: scheme must be mqtt:// or mqtts://, got {parts.scheme!r}"
+        )
+    if not parts.hostname:
+        raise SettingsError(f"BAUHOF_MQTT_URL {url!r}: no host")
+    tls = parts.scheme == "mqtts"
+    try:
+        port = parts.port or (8883 if tls else 1883)
+    except ValueError as exc:
+        raise SettingsError(f"BAUHOF_MQTT_URL {url!r}: bad port") from exc
+    return MqttTarget(
+        host=parts.hostname,
+        port=port,
+        tls=tls,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Read KEY=VALUE lines of a `.env` file; comments and blank lines are skipped."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = line.removeprefix("export ")
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise SettingsError(f"{path}:{number}: expected KEY=VALUE, got {raw!r}")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def load(environ: dict[str, str] | None = None, cwd: Path | None = None) -> Settings:
+    """Build the settings: environment first, then `.env` in the working directory."""
+    base = Path.cwd() if cwd is None else cwd
+    env = dict(read_dotenv(base / ".env"))
+    env.update(os.environ if environ is None else environ)
+    state_dir = Path(env.get("BAUHOF_STATE_DIR") or base / ".bauhof").resolve()
+    db_url = env.get("BAUHOF_DATABASE_URL", "").strip()
+    mqtt_url = env.get("BAUHOF_MQTT_URL", "").strip()
+    mode = env.get("BAUHOF_ENV", "development")
+    if mode not in ("development", "production"):
+        raise SettingsError(f"BAUHOF_ENV must be development or production, got {mode!r}")
+    embedded_db = not db_url
+    embedded_mqtt = not mqtt_url
+    if mode == "production" and (embedded_db or embedded_mqtt):
+        raise SettingsError(
+            "BAUHOF_ENV=production needs BAUHOF_DATABASE_URL and BAUHOF_MQTT_URL set: "
+            "the embedded services are for development only"
+        )
+    if embedded_db:
+        db_url = f"postgresql://bauhof@127.0.0.1:{DEFAULT_PG_PORT}/{DEFAULT_DB_NAME}"
+    mqtt = parse_mqtt_url(mqtt_url or f"mqtt://127.0.0.1:{DEFAULT_MQTT_PORT}")
+    if mode == "production" and mqtt.username and mqtt.password in ("", "bauhof", "changeme"):
+        raise SettingsError("BAUHOF_MQTT_URL uses a default password; set a real one")
+    return Settings(
+        database_url=db_url,
+        mqtt=mqtt,
+        state_dir=state_dir,
+        embedded_db=embedded_db,
+        embedded_mqtt=embedded_mqtt,
+        env=mode,
+        mqtt_ca_file=env.get("BAUHOF_MQTT_CA_FILE") or None,
+    )
