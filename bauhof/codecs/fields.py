@@ -60,7 +60,7 @@ def number(model: str, readings: Mapping[str, ReadingValue], name: str) -> float
         raise EncodeError(model, f"{name} must be a number, not {value!r}")
     if not math.isfinite(value):
         raise EncodeError(model, f"{name} must be finite, not {value!r}")
-    return float(value)
+    return value
 
 
 def required(model: str, readings: Mapping[str, ReadingValue], name: str) -> float:
