@@ -1,0 +1,1 @@
+"""The rules engine: readings in, work orders and defects out (see docs/rules.md)."""

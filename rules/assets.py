@@ -1,0 +1,144 @@
+"""What the rules know about the town: devices, bins, green areas, sponsors, and the weather."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import psycopg
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A registered device and the asset it measures."""
+
+    dev_eui: str
+    model: str | None
+    kind: str
+    asset_type: str | None
+    asset_id: str | None
+    expected_interval_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Sponsor:
+    """A green area's sponsor (Pate) and when the sponsorship runs."""
+
+    id: str
+    name: str
+    email: str | None
+    period_start: date | None
+    period_end: date | None
+
+    def active(self, on: date) -> bool:
+        """Whether the sponsorship covers this day and there is an address to write to."""
+        if not self.email:
+            return False
+        if self.period_start and on < self.period_start:
+            return False
+        return not (self.period_end and on > self.period_end)
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    """A green area."""
+
+    id: str
+    name: str
+    plant_type: str
+    latitude: float
+    longitude: float
+    sponsor: Sponsor | None
+    moisture_low_pct: float | None
+    moisture_clear_pct: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Bin:
+    """A waste bin and its installed geometry."""
+
+    id: str
+    name: str | None
+    latitude: float
+    longitude: float
+    empty_distance_mm: float
+    full_distance_mm: float
+    fill_threshold_pct: float | None
+    collection_weekday: int | None
+
+    def fill_pct(self, distance_mm: float) -> float:
+        """Fill level from a distance reading, clamped to 0..100."""
+        span = self.empty_distance_mm - self.full_distance_mm
+        return max(0.0, min(100.0, 100.0 * (self.empty_distance_mm - distance_mm) / span))
+
+
+@dataclass(frozen=True, slots=True)
+class Weather:
+    """The newest weather observation at or before a time."""
+
+    time: datetime
+    rain_mm_h: float
+    forecast_rain_mm_24h: float | None
+
+
+@dataclass
+class Town:
+    """A snapshot of the asset tables, refreshed by the engine."""
+
+    devices: dict[str, Device] = field(default_factory=dict)
+    areas: dict[str, Area] = field(default_factory=dict)
+    bins: dict[str, Bin] = field(default_factory=dict)
+    vehicles: dict[str, str] = field(default_factory=dict)
+    has_weather: bool = False
+
+    def location(self, subject_type: str, subject_id: str) -> tuple[float, float] | None:
+        """Latitude and longitude of an area or a bin, if known."""
+        if subject_type == "green_area" and subject_id in self.areas:
+            a = self.areas[subject_id]
+            return a.latitude, a.longitude
+        if subject_type == "bin" and subject_id in self.bins:
+            b = self.bins[subject_id]
+            return b.latitude, b.longitude
+        return None
+
+
+def load_town(conn: psycopg.Connection[Any]) -> Town:
+    """Read every asset table once."""
+    town = Town()
+    for row in conn.execute(
+        "SELECT dev_eui, model, kind, asset_type, asset_id, expected_interval_s FROM devices"
+    ):
+        town.devices[row[0]] = Device(*row)
+    sponsors = {
+        row[0]: Sponsor(*row) for row in conn.execute(
+            "SELECT id, name, email, period_start, period_end FROM sponsors")
+    }
+    for row in conn.execute(
+        "SELECT id, name, plant_type, latitude, longitude, sponsor_id, moisture_low_pct, "
+        "moisture_clear_pct FROM green_areas"
+    ):
+        town.areas[row[0]] = Area(row[0], row[1], row[2], row[3], row[4],
+                                  sponsors.get(row[5]) if row[5] else None, row[6], row[7])
+    for row in conn.execute(
+        "SELECT id, name, latitude, longitude, empty_distance_mm, full_distance_mm, "
+        "fill_threshold_pct, collection_weekday FROM bins"
+    ):
+        town.bins[row[0]] = Bin(*row)
+    town.vehicles = {str(r[0]): str(r[1]) for r in conn.execute("SELECT id, name FROM vehicles")}
+    town.has_weather = conn.execute("SELECT EXISTS (SELECT 1 FROM weather)").fetchone() == (True,)
+    return town
+
+
+def weather_at(conn: psycopg.Connection[Any], at: datetime, max_age: timedelta) -> (
+    Weather | None
+):
+    """The newest observation (any station) at or before `at`, at most max_age old."""
+    row = conn.execute(
+        "SELECT time, max(rain_mm_h), max(forecast_rain_mm_24h) FROM weather "
+        "WHERE time = (SELECT max(time) FROM weather WHERE time <= %s AND time > %s) "
+        "GROUP BY time",
+        (at, at - max_age),
+    ).fetchone()
+    return None if row is None else Weather(row[0], float(row[1]),
+                                            None if row[2] is None else float(row[2]))

@@ -1,0 +1,395 @@
+"""The engine loop: LISTEN, read new batches durably, evaluate, write orders and cursor at once.
+
+Exactly-once: the cursor "every ingest transaction below next_xid is processed" is advanced
+in the same transaction as the orders and rule states it caused. Transactions below
+pg_snapshot_xmin(pg_current_snapshot()) have all finished, so ingest workers committing out
+of order are still read completely. The cursor row is locked FOR UPDATE, so two engines on
+the same shard take turns; the partial unique index on open orders is the last guard.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import psycopg
+from psycopg import errors as pg_errors
+
+from bauhof import db
+from rules import bins, escalation, orders, sensor_health, vehicles, watering
+from rules.actions import (
+    Action,
+    Escalate,
+    Mail,
+    Open,
+    Progress,
+    Remind,
+    Reprioritize,
+    Resolve,
+    Update,
+)
+from rules.assets import Area, Town, load_town, weather_at
+from rules.clock import EventClock
+from rules.errors import IllegalTransition
+from rules.readings import SELECT, Reading, from_row
+from rules.ruleset import HealthParams, Ruleset, WateringParams
+from rules.state import Key, StateStore
+
+log = logging.getLogger("bauhof.rules")
+READINGS_CHANNEL = "bauhof_readings"
+ACTOR = "rules"
+TOWN_REFRESH_S = 30.0
+_RETRY = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure,
+          pg_errors.LockNotAvailable)
+_SITE_KINDS = ("empty_bin", "watering", "bin_maintenance", "citizen_defect")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Stats:
+    """Counters of one engine."""
+
+    steps: int = 0
+    readings: int = 0
+    late_or_future: int = 0
+    actions: int = 0
+    opened: int = 0
+    retries: int = 0
+    last_opened: list[int] = field(default_factory=list)
+
+
+class Engine:
+    """One rules worker for one shard of the subjects (shard i of n)."""
+
+    def __init__(self, url: str, ruleset: Ruleset, *, shard: int = 0, shards: int = 1,
+                 wall: Callable[[], datetime] = _utcnow, batch_limit: int = 500) -> None:
+        self.ruleset = ruleset
+        self.shard, self.shards = shard, shards
+        self.wall = wall
+        self.batch_limit = batch_limit
+        self.conn: psycopg.Connection[Any] = db.connect(
+            url, autocommit=True, application_name=f"bauhof-rules-{shard}")
+        self.states = StateStore()
+        self.clock = EventClock(ruleset.clock)
+        self.town = Town()
+        self.stats = Stats()
+        self.known_xid: int | None = None
+        self._town_at = 0.0
+        self._params: dict[tuple[str, str], Any] = {}
+        self.conn.execute("INSERT INTO rules_cursor (shard, shards) VALUES (%s, %s) "
+                          "ON CONFLICT DO NOTHING", (shard, shards))
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self.conn.close()
+
+    # Sharding ----------------------------------------------------------------------------
+
+    def _shard_of(self, key: str) -> int:
+        return zlib.crc32(key.encode()) % self.shards
+
+    def _device_key(self, dev_eui: str, asset_type: str | None, asset_id: str | None) -> str:
+        if not asset_id:
+            device = self.town.devices.get(dev_eui)
+            if device is not None and device.asset_id:
+                asset_type, asset_id = device.asset_type, device.asset_id
+        return f"{asset_type}:{asset_id}" if asset_id else f"device:{dev_eui}"
+
+    def owns(self, subject_type: str, subject_id: str) -> bool:
+        """Whether this shard handles the subject."""
+        if self.shards == 1:
+            return True
+        key = (self._device_key(subject_id, None, None) if subject_type == "device"
+               else f"{subject_type}:{subject_id}")
+        return self._shard_of(key) == self.shard
+
+    def _owns_state(self, key: Key) -> bool:
+        return self.owns(key[1], key[2])
+
+    # The loop ------------------------------------------------------------------------------
+
+    def step(self) -> int:
+        """Process what is new (one transaction); return the number of readings read."""
+        for attempt in range(3):
+            try:
+                with self.conn.transaction():
+                    count, upper = self._step()
+                self.known_xid = upper
+                self.stats.steps += 1
+                return count
+            except _RETRY as exc:
+                self.known_xid = None
+                self.stats.retries += 1
+                log.info("rules step retried after %s (attempt %d)", type(exc).__name__,
+                         attempt + 1)
+            except BaseException:
+                self.known_xid = None
+                raise
+        return 0
+
+    def _step(self) -> tuple[int, int]:
+        row = self.conn.execute(
+            "SELECT next_xid::text, clock, live FROM rules_cursor WHERE shard = %s "
+            "AND shards = %s FOR UPDATE", (self.shard, self.shards)).fetchone()
+        assert row is not None
+        cur = int(row[0])
+        wall = self.wall()
+        if cur != self.known_xid or wall.timestamp() - self._town_at > TOWN_REFRESH_S:
+            self._refresh_town(wall)
+        if cur != self.known_xid:
+            self.states.load(self.conn, self._owns_state)
+            self.clock.stream_max, self.clock.live = row[1], bool(row[2])
+        before = (self.clock.stream_max, self.clock.live)
+        xmin_row = self.conn.execute(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text").fetchone()
+        assert xmin_row is not None
+        upper = max(cur, int(xmin_row[0]))
+        batches = self.conn.execute(
+            "SELECT xid::text, min_time, max_time FROM ingest_batches "
+            "WHERE xid >= %s::text::xid8 AND xid < %s::text::xid8 ORDER BY xid LIMIT %s",
+            (cur, upper, self.batch_limit + 1)).fetchall()
+        if len(batches) > self.batch_limit:
+            upper = int(batches[self.batch_limit][0])
+            batches = batches[:self.batch_limit]
+        readings = self._read(batches, cur, upper)
+        actions = self.evaluate(readings, wall)
+        self.apply(actions)
+        changed = self.states.save(self.conn)
+        if upper != cur or changed or actions or before != (self.clock.stream_max,
+                                                           self.clock.live):
+            self.conn.execute(
+                "UPDATE rules_cursor SET next_xid = %s::text::xid8, clock = %s, live = %s, "
+                "updated_at = now() WHERE shard = %s AND shards = %s",
+                (upper, self.clock.stream_max, self.clock.live, self.shard, self.shards))
+        return len(readings), upper
+
+    def _refresh_town(self, wall: datetime) -> None:
+        self.town = load_town(self.conn)
+        self._town_at = wall.timestamp()
+        self._params.clear()
+
+    def _read(self, batches: list[tuple[Any, ...]], cur: int, upper: int) -> list[Reading]:
+        times = [t for b in batches for t in (b[1], b[2]) if t is not None]
+        if not times:
+            return []
+        rows = self.conn.execute(
+            SELECT + "WHERE r.time >= %s AND r.time <= %s AND r.ingest_xid >= %s::text::xid8 "
+            "AND r.ingest_xid < %s::text::xid8 ORDER BY r.time, r.dev_eui",
+            (min(times), max(times), cur, upper)).fetchall()
+        return [from_row(r) for r in rows]
+
+    # Evaluation (pure rules, state in memory) -----------------------------------------------
+
+    def evaluate(self, readings: list[Reading], wall: datetime) -> list[Action]:
+        """Run the rules over new readings, then the clock-driven checks; return actions."""
+        self.clock.observe([r.time for r in readings], wall)
+        unknown = any(r.dev_eui not in self.town.devices for r in readings)
+        if unknown and wall.timestamp() - self._town_at > 2.0:
+            self._refresh_town(wall)
+        open_orders = self._open_orders() if readings or self.clock.now(wall) else []
+        sites = [vehicles.Site(o.id, o.latitude, o.longitude) for o in open_orders
+                 if o.latitude is not None and o.longitude is not None
+                 and o.status in ("open", "assigned") and o.kind in _SITE_KINDS]
+        actions: list[Action] = []
+        for r in readings:
+            if not self.clock.accepts(r.time):
+                self.stats.late_or_future += 1
+                continue
+            if self._shard_of(self._device_key(r.dev_eui, r.asset_type, r.asset_id)) \
+                    != self.shard:
+                continue
+            actions += self._dispatch(r, sites)
+        self.stats.readings += len(readings)
+        now = self.clock.now(wall)
+        if now is not None:
+            actions += self._tick(now, open_orders)
+        return actions
+
+    def _p(self, section: str, subject: str, make: Callable[[], Any]) -> Any:
+        key = (section, subject)
+        if key not in self._params:
+            self._params[key] = make()
+        return self._params[key]
+
+    def _health_params(self, dev_eui: str) -> HealthParams:
+        device = self.town.devices.get(dev_eui)
+        asset_id = device.asset_id if device else None
+        return cast(HealthParams, self._p(
+            "health", dev_eui, lambda: self.ruleset.health_for(dev_eui, asset_id)))
+
+    def _watering_params(self, area: Area) -> WateringParams:
+        return cast(WateringParams, self._p("watering", area.id, lambda: (
+            self.ruleset.watering_for(area.id, area.plant_type, area.moisture_low_pct,
+                                      area.moisture_clear_pct))))
+
+    def _dispatch(self, r: Reading, sites: list[vehicles.Site]) -> list[Action]:
+        device = self.town.devices.get(r.dev_eui)
+        asset_type = r.asset_type or (device.asset_type if device else None)
+        asset_id = r.asset_id or (device.asset_id if device else None)
+        rs = self.ruleset
+        health = self._health_params(r.dev_eui)
+        out = sensor_health.on_reading(self.states.get(("health", "device", r.dev_eui)), r,
+                                       device, health)
+        if asset_id is None:
+            return out
+        if asset_type == "green_area" and asset_id in self.town.areas:
+            area = self.town.areas[asset_id]
+            p = self._watering_params(area)
+            out += watering.on_reading(self.states.get(("watering", "green_area", asset_id)),
+                                       r, area, p, self._weather(p.weather_max_age_h))
+        elif asset_type == "bin" and asset_id in self.town.bins:
+            b = self.town.bins[asset_id]
+            p_bin = self._p("bins", asset_id, lambda: rs.bins_for(b.id, b.fill_threshold_pct))
+            out += bins.on_reading(self.states.get(("bins", "bin", asset_id)), r, b, p_bin)
+        elif asset_type == "vehicle":
+            p_veh = self._p("vehicles", asset_id, lambda: rs.vehicles_for(asset_id))
+            out += vehicles.on_reading(self.states.get(("vehicles", "vehicle", asset_id)), r,
+                                       asset_id, p_veh, health=health, sites=sites)
+        return out
+
+    def _weather(self, max_age_h: float) -> Callable[[datetime], Any]:
+        if not self.town.has_weather:
+            return lambda _at: None
+        return lambda at: weather_at(self.conn, at, timedelta(hours=max_age_h))
+
+    def _tick(self, now: datetime, open_orders: list[orders.Order]) -> list[Action]:
+        actions: list[Action] = []
+        rs = self.ruleset
+        for key, state in list(self.states.items("health")):
+            device = self.town.devices.get(key[2])
+            p = self._health_params(key[2])
+            found = sensor_health.on_tick(state, now, key[2], device, p)
+            if found:
+                self.states.touch(key)
+                actions += found
+        for key, state in list(self.states.items("watering")):
+            area = self.town.areas.get(key[2])
+            if area is None:
+                continue
+            p_w = self._watering_params(area)
+            found = watering.on_tick(state, now, area, p_w)
+            if found:
+                self.states.touch(key)
+                actions += found
+        for order in open_orders:
+            if not self.owns(order.subject_type, order.subject_id):
+                continue
+            view = escalation.OpenOrder(
+                order.id, order.rule, order.subject_type, order.subject_id, order.status,
+                order.priority, order.opened_at, int(order.params.get("age_steps", 0)),
+                order.reminders, order.last_reminded_at, order.assignee, order.title)
+            actions += escalation.age(view, now, rs.orders, self._reminder_mail(order))
+        return actions
+
+    def _reminder_mail(self, order: orders.Order) -> Mail | None:
+        if not (order.assignee or "").startswith("sponsor:"):
+            return None
+        area = self.town.areas.get(order.subject_id)
+        sponsor = area.sponsor if area else None
+        if area is None or sponsor is None or not sponsor.email:
+            return None
+        return Mail(sponsor.email, "watering_reminder", context={
+            "sponsor": sponsor.name, "area": area.name,
+            "moisture": f"{order.last_value or 0:.0f}"})
+
+    def _open_orders(self) -> list[orders.Order]:
+        return [o for s in orders.OPEN_STATUSES for o in orders.list_orders(self.conn, s)]
+
+    # Applying actions -------------------------------------------------------------------------
+
+    def apply(self, actions: list[Action]) -> None:
+        """Write the actions (inside the step's transaction)."""
+        keep = self.ruleset.orders.evidence_keep
+        for a in _coalesce(actions):
+            self.stats.actions += 1
+            if isinstance(a, Open):
+                order_id, created = orders.apply_open(
+                    self.conn, a, ACTOR, self.town.location(a.subject_type, a.subject_id), keep)
+                if created:
+                    self.stats.opened += 1
+                    self.stats.last_opened.append(order_id)
+                    del self.stats.last_opened[:-100]
+            elif isinstance(a, Update):
+                if orders.apply_update(self.conn, a, keep) is None:
+                    self._order_gone(a.rule, a.subject_type, a.subject_id)
+            elif isinstance(a, Resolve):
+                orders.apply_resolve(self.conn, a, ACTOR, keep)
+            elif isinstance(a, Escalate):
+                orders.apply_escalate(self.conn, a, ACTOR)
+            elif isinstance(a, Progress):
+                self._progress(a)
+            elif isinstance(a, Remind):
+                orders.remind(self.conn, a.order_id, ACTOR, a.at, a.mail)
+            elif isinstance(a, Reprioritize):
+                orders.set_priority(self.conn, a.order_id, a.priority, actor=ACTOR, note=a.note,
+                                   at=a.at)
+
+    def _progress(self, a: Progress) -> None:
+        order = orders.get(self.conn, a.order_id)
+        assignee = order.assignee if order.assignee and not order.assignee.startswith(
+            "sponsor:") else a.actor
+        try:
+            orders.transition(self.conn, a.order_id, "in_progress", a.actor, a.note,
+                              assignee=assignee, at=a.at)
+        except IllegalTransition:
+            log.debug("order %s no longer open for %s", a.order_id, a.actor)
+
+    def _order_gone(self, rule: str, subject_type: str, subject_id: str) -> None:
+        module = rule.split(".", maxsplit=1)[0]
+        state = self.states.get((module, subject_type, subject_id))
+        if module == "watering":
+            watering.on_order_gone(state)
+        elif module == "bins":
+            bins.on_order_gone(state, rule)
+        elif module == "health":
+            sensor_health.on_order_gone(state, rule)
+        elif module == "vehicles":
+            vehicles.on_order_gone(state, rule)
+
+    def run(self, stop: threading.Event, on_commit: Callable[[], None] | None = None,
+            poll_s: float = 0.25) -> None:
+        """Run until `stop` is set: woken by NOTIFY, polling every poll_s as a fallback."""
+        listener = db.connect(self.conn.info.dsn, autocommit=True,
+                              application_name=f"bauhof-rules-listen-{self.shard}")
+        try:
+            listener.execute(f"LISTEN {READINGS_CHANNEL}")
+            while not stop.is_set():
+                before = self.stats.actions
+                self.step()
+                if on_commit is not None and self.stats.actions != before:
+                    on_commit()
+                for _ in listener.notifies(timeout=poll_s, stop_after=1):
+                    pass
+        finally:
+            listener.close()
+
+
+def _coalesce(actions: list[Action]) -> list[Action]:
+    """Keep only the last of consecutive Updates for the same order (one write per step)."""
+    out: list[Action | None] = []
+    last_update: dict[tuple[str, str, str], int] = {}
+    for action in actions:
+        a = action
+        key = (a.rule, a.subject_type, a.subject_id) if isinstance(
+            a, Open | Update | Resolve | Escalate) else None
+        if isinstance(a, Update) and key is not None:
+            index = last_update.get(key)
+            if index is not None:
+                previous = out[index]
+                assert isinstance(previous, Update)
+                out[index] = None
+                a = Update(a.rule, a.subject_type, a.subject_id, a.at, a.value,
+                           previous.evidence + a.evidence)
+            last_update[key] = len(out)
+        elif key is not None:
+            last_update.pop(key, None)
+        out.append(a)
+    return [a for a in out if a is not None]

@@ -1,0 +1,56 @@
+"""Orders age: priority rises at configured ages, reminders repeat while an order stays open.
+
+Both are judged on the event clock, and each action carries the moment it became due
+(opened_at + age), so a replay at any speed produces the same history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rules.actions import Action, Mail, Remind, Reprioritize
+from rules.ruleset import OrderParams
+
+
+@dataclass(frozen=True, slots=True)
+class OpenOrder:
+    """What ageing needs to know about one open order."""
+
+    id: int
+    rule: str
+    subject_type: str
+    subject_id: str
+    status: str
+    priority: int
+    opened_at: datetime
+    age_steps: int
+    reminders: int
+    last_reminded_at: datetime | None
+    assignee: str | None
+    title: str
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+def age(order: OpenOrder, now: datetime, p: OrderParams,
+        reminder_mail: Mail | None = None) -> list[Action]:
+    """Escalations and reminders due for one open order at `now`."""
+    actions: list[Action] = []
+    steps = sorted(p.escalate_after_h)
+    priority = order.priority
+    for index in range(order.age_steps, len(steps)):
+        due = order.opened_at + timedelta(hours=steps[index])
+        if due > now:
+            break
+        if priority > 1:
+            priority -= 1
+        actions.append(Reprioritize(order.id, due, priority,
+                                    note=f"open for {steps[index]:g} h: priority {priority}"))
+    if p.remind_every_h:
+        last = order.last_reminded_at or order.opened_at
+        due = last + timedelta(hours=p.remind_every_h)
+        if due <= now:
+            mail = () if reminder_mail is None else (reminder_mail,)
+            actions.append(Remind(order.id, due, mail))
+    return actions

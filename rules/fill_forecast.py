@@ -1,0 +1,89 @@
+"""When will a bin be full? A robust, weekday-aware forecast of the fill rate.
+
+The trend is a Theil-Sen fit (median of pairwise slopes) over the readings since the last
+emptying, so a bird on the sensor or a single bad echo does not move it. Each bin also
+learns how its fill rate differs by weekday (parks fill at weekends, markets on Fridays):
+at every emptying the cycle's per-weekday rates are blended into a profile, and the
+forecast scales the trend by each weekday's factor as it steps forward hour by hour.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+
+import numpy as np
+
+HOUR = 3600.0
+
+
+def theil_sen(ts: list[float], ys: list[float]) -> tuple[float, float]:
+    """Slope (per second) and intercept of the median-of-pairwise-slopes line."""
+    x = np.asarray(ts, dtype=float)
+    y = np.asarray(ys, dtype=float)
+    i, j = np.triu_indices(len(x), k=1)
+    dx = x[j] - x[i]
+    keep = dx > 0
+    if not keep.any():
+        return 0.0, float(np.median(y)) if len(y) else 0.0
+    slope = float(np.median((y[j] - y[i])[keep] / dx[keep]))
+    intercept = float(np.median(y - slope * x))
+    return slope, intercept
+
+
+def weekday(ts: float) -> int:
+    """Monday = 0 … Sunday = 6, in UTC."""
+    return datetime.fromtimestamp(ts, UTC).weekday()
+
+
+def weekday_rates(points: list[list[float]]) -> list[float | None]:
+    """Median fill rate (points per hour) for each weekday seen in one fill cycle."""
+    per_day: list[list[float]] = [[] for _ in range(7)]
+    for (t0, f0), (t1, f1) in itertools.pairwise(points):
+        if t1 > t0 and f1 >= f0:
+            per_day[weekday((t0 + t1) / 2)].append((f1 - f0) / ((t1 - t0) / HOUR))
+    return [float(np.median(r)) if r else None for r in per_day]
+
+
+def blend(profile: list[float | None] | None, cycle: list[float | None]) -> list[float | None]:
+    """Fold one cycle's weekday rates into the learned profile (equal weights)."""
+    old = profile or [None] * 7
+    out: list[float | None] = []
+    for a, b in zip(old, cycle, strict=True):
+        out.append(b if a is None else a if b is None else (a + b) / 2)
+    return out
+
+
+def factors(profile: list[float | None] | None) -> list[float]:
+    """Each weekday's rate relative to the mean of known weekdays (1 where unknown)."""
+    known = [r for r in (profile or []) if r is not None and r > 0]
+    if len(known) < 2:
+        return [1.0] * 7
+    mean = sum(known) / len(known)
+    return [1.0 if r is None else max(r, 0.0) / mean for r in (profile or [None] * 7)]
+
+
+def full_at(points: list[list[float]], until: float, *, full_pct: float = 100.0,
+            profile: list[float | None] | None = None, min_points: int = 4,
+            min_span_h: float = 2.0) -> float | None:
+    """When the fill reaches full_pct (POSIX seconds) if that is before `until`, else None."""
+    if len(points) < min_points:
+        return None
+    ts = [p[0] for p in points]
+    if (ts[-1] - ts[0]) / HOUR < min_span_h:
+        return None
+    slope, intercept = theil_sen(ts, [p[1] for p in points])
+    if slope <= 0:
+        return None
+    rate_h = slope * HOUR
+    scale = factors(profile)
+    t = ts[-1]
+    level = max(points[-1][1], intercept + slope * t)
+    while t < until:
+        step = min(HOUR, until - t)
+        gain = rate_h * scale[weekday(t)] * step / HOUR
+        if level + gain >= full_pct:
+            return t + step * (full_pct - level) / gain
+        level += gain
+        t += step
+    return None

@@ -1,0 +1,70 @@
+"""A reading as the rules see it: one decoded uplink with its asset and radio quality."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# The columns of `readings` the rules use, in the order `readings.SELECT` returns them.
+NUMERIC = (
+    "battery_v", "battery_pct", "temperature_c", "soil_moisture_pct", "soil_temperature_c",
+    "soil_conductivity_us_cm", "distance_mm", "latitude", "longitude", "altitude_m", "hdop",
+    "roll_deg", "pitch_deg",
+)
+FLAGS = ("tilted", "alarm")
+COLUMNS = ("time", "dev_eui", "model", "asset_type", "asset_id", *NUMERIC, *FLAGS, "motion")
+
+SELECT = (
+    "SELECT " + ", ".join(f"r.{c}" for c in COLUMNS) + ", u.rssi, u.snr "
+    "FROM readings r LEFT JOIN raw_uplinks u "
+    "ON u.deduplication_id = r.deduplication_id AND u.time = r.time "
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One uplink's readings; `values` holds only the names the uplink carried."""
+
+    time: datetime
+    dev_eui: str
+    model: str | None = None
+    asset_type: str | None = None
+    asset_id: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    rssi: float | None = None
+    snr: float | None = None
+
+    @property
+    def ts(self) -> float:
+        """Event time as POSIX seconds."""
+        return self.time.timestamp()
+
+    def num(self, name: str) -> float | None:
+        """A numeric reading, or None when absent."""
+        value = self.values.get(name)
+        if value is None or isinstance(value, bool | str):
+            return None
+        return float(value)
+
+    def flag(self, name: str) -> bool | None:
+        """A boolean reading, or None when absent."""
+        value = self.values.get(name)
+        return None if value is None else bool(value)
+
+    def evidence(self, name: str) -> dict[str, Any]:
+        """This reading as evidence for an order: time, device, name and value."""
+        return {"time": self.time.isoformat(), "dev_eui": self.dev_eui, "name": name,
+                "value": self.values.get(name)}
+
+
+def from_row(row: tuple[Any, ...]) -> Reading:
+    """Build a Reading from a row of `SELECT` (columns, then rssi and snr)."""
+    data = dict(zip(COLUMNS, row, strict=False))
+    values = {k: data[k] for k in (*NUMERIC, *FLAGS, "motion") if data.get(k) is not None}
+    rssi, snr = row[len(COLUMNS)], row[len(COLUMNS) + 1]
+    return Reading(
+        time=data["time"], dev_eui=data["dev_eui"], model=data["model"],
+        asset_type=data["asset_type"], asset_id=data["asset_id"], values=values,
+        rssi=None if rssi is None else float(rssi), snr=None if snr is None else float(snr),
+    )

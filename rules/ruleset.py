@@ -1,0 +1,243 @@
+"""The rules file: a closed vocabulary of parameters, validated by pydantic when loaded."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, Self, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from rules.errors import RulesFileError
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_P = TypeVar("_P", bound=_Params)
+
+
+class ClockParams(_Params):
+    """How the event-time clock follows the stream."""
+
+    mode: Literal["auto", "stream", "wall"] = "auto"
+    live_window_s: float = Field(default=600, gt=0)
+    max_step_h: float = Field(default=24, gt=0)
+
+
+class OrderParams(_Params):
+    """Escalation with age and reminders while an order stays open."""
+
+    escalate_after_h: tuple[float, ...] = (24, 72)
+    remind_every_h: float | None = Field(default=24, gt=0)
+    evidence_keep: int = Field(default=10, ge=1, le=100)
+
+
+class WateringParams(_Params):
+    """Sponsored green areas: dry for a sustained time → sponsor, then Bauhof."""
+
+    enabled: bool = True
+    low_pct: float = Field(default=20, ge=0, le=100)
+    clear_pct: float = Field(default=28, ge=0, le=100)
+    sustain_h: float = Field(default=6, ge=0)
+    clear_sustain_h: float = Field(default=2, ge=0)
+    sponsor_grace_h: float = Field(default=48, ge=0)
+    priority: int = Field(default=3, ge=1, le=5)
+    due_h: float = Field(default=24, gt=0)
+    rain_now_mm_h: float = Field(default=0.2, ge=0)
+    rain_forecast_mm_24h: float = Field(default=5, ge=0)
+    weather_max_age_h: float = Field(default=3, gt=0)
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> Self:
+        if self.clear_pct <= self.low_pct:
+            raise ValueError(
+                f"clear_pct ({self.clear_pct}) must be above low_pct ({self.low_pct}): "
+                "the gap is the hysteresis that stops orders flapping"
+            )
+        return self
+
+
+class WateringSection(WateringParams):
+    """Watering parameters plus per-plant-type overrides."""
+
+    plant_types: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class BinParams(_Params):
+    """Waste bins: fill threshold, forecast, emptying, tilt and fire."""
+
+    enabled: bool = True
+    fill_threshold_pct: float = Field(default=80, gt=0, le=100)
+    confirm_readings: int = Field(default=1, ge=1)
+    priority: int = Field(default=3, ge=1, le=5)
+    emptied_drop_pct: float = Field(default=40, gt=0, le=100)
+    forecast: bool = True
+    forecast_min_points: int = Field(default=4, ge=2)
+    forecast_min_span_h: float = Field(default=2, ge=0)
+    forecast_horizon_h: float = Field(default=24, gt=0)
+    fire_temperature_c: float = 65
+    fire_rise_c: float = Field(default=25, gt=0)
+    fire_clear_c: float = 45
+
+    @model_validator(mode="after")
+    def _fire_hysteresis(self) -> Self:
+        if self.fire_clear_c >= self.fire_temperature_c:
+            raise ValueError("fire_clear_c must be below fire_temperature_c")
+        return self
+
+
+class HealthParams(_Params):
+    """Sensor health: silence, battery, radio, stuck and impossible readings."""
+
+    enabled: bool = True
+    silent_intervals: float = Field(default=3, gt=0)
+    default_interval_s: float = Field(default=3600, gt=0)
+    battery_low_pct: float = Field(default=20, ge=0, le=100)
+    battery_clear_pct: float = Field(default=30, ge=0, le=100)
+    battery_low_v: float = Field(default=3.3, gt=0)
+    battery_low_v_models: dict[str, float] = Field(default_factory=dict)
+    battery_confirm_readings: int = Field(default=2, ge=1)
+    rssi_poor_dbm: float = -120
+    snr_poor_db: float = -15
+    radio_poor_readings: int = Field(default=6, ge=1)
+    stuck_readings: int = Field(default=12, ge=2)
+    impossible_readings: int = Field(default=3, ge=1)
+    priority: int = Field(default=4, ge=1, le=5)
+
+
+class Depot(_Params):
+    """Where vehicles belong outside working hours."""
+
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    radius_m: float = Field(default=150, gt=0)
+
+
+class VehicleParams(_Params):
+    """Vehicles: parked outside the depot, arrival at an order, tracker without fix."""
+
+    enabled: bool = True
+    depot: Depot | None = None
+    timezone: str = "Europe/Berlin"
+    working_hours: tuple[str, str] = ("06:00", "18:00")
+    working_days: tuple[int, ...] = (0, 1, 2, 3, 4)
+    stationary_h: float = Field(default=3, gt=0)
+    stationary_radius_m: float = Field(default=50, gt=0)
+    arrival_radius_m: float = Field(default=30, gt=0)
+    arrival_readings: int = Field(default=2, ge=1)
+    no_fix_readings: int = Field(default=6, ge=1)
+    priority: int = Field(default=2, ge=1, le=5)
+
+
+class Ruleset(_Params):
+    """A whole rules file."""
+
+    version: Literal[1] = 1
+    clock: ClockParams = ClockParams()
+    orders: OrderParams = OrderParams()
+    watering: WateringSection = WateringSection()
+    bins: BinParams = BinParams()
+    sensor_health: HealthParams = HealthParams()
+    vehicles: VehicleParams = VehicleParams()
+    overrides: dict[str, dict[str, dict[str, Any]]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check_overrides(self) -> Self:
+        # Validate every override now, so a typo fails at load time and not at 3 a.m.
+        for plant, values in self.watering.plant_types.items():
+            _merge(WateringParams, self.watering, values, f"watering.plant_types.{plant}")
+        sections: dict[str, type[_Params]] = {"watering": WateringParams, "bins": BinParams,
+                    "sensor_health": HealthParams, "vehicles": VehicleParams}
+        for asset, parts in self.overrides.items():
+            for section, values in parts.items():
+                if section not in sections:
+                    raise ValueError(
+                        f"overrides.{asset}: unknown section {section!r} "
+                        f"(one of {', '.join(sections)})"
+                    )
+                _merge(sections[section], getattr(self, section), values,
+                       f"overrides.{asset}.{section}")
+        return self
+
+    def watering_for(self, area_id: str, plant_type: str | None,
+                     low_pct: float | None = None, clear_pct: float | None = None) -> (
+        WateringParams
+    ):
+        """Parameters for one area: defaults < plant type < the area's columns < overrides."""
+        values: dict[str, Any] = dict(self.watering.plant_types.get(plant_type or "", {}))
+        if low_pct is not None:
+            values["low_pct"] = low_pct
+        if clear_pct is not None:
+            values["clear_pct"] = clear_pct
+        values.update(self.overrides.get(area_id, {}).get("watering", {}))
+        return _merge(WateringParams, self.watering, values, f"green area {area_id}")
+
+    def bins_for(self, bin_id: str, fill_threshold_pct: float | None = None) -> BinParams:
+        """Parameters for one bin: defaults < the bin's threshold column < overrides."""
+        values: dict[str, Any] = {}
+        if fill_threshold_pct is not None:
+            values["fill_threshold_pct"] = fill_threshold_pct
+        values.update(self.overrides.get(bin_id, {}).get("bins", {}))
+        return _merge(BinParams, self.bins, values, f"bin {bin_id}")
+
+    def health_for(self, dev_eui: str, asset_id: str | None = None) -> HealthParams:
+        """Parameters for one device (overrides by dev_eui, then by its asset)."""
+        values: dict[str, Any] = {}
+        if asset_id:
+            values.update(self.overrides.get(asset_id, {}).get("sensor_health", {}))
+        values.update(self.overrides.get(dev_eui, {}).get("sensor_health", {}))
+        return _merge(HealthParams, self.sensor_health, values, f"device {dev_eui}")
+
+    def vehicles_for(self, vehicle_id: str) -> VehicleParams:
+        """Parameters for one vehicle."""
+        values = self.overrides.get(vehicle_id, {}).get("vehicles", {})
+        return _merge(VehicleParams, self.vehicles, values, f"vehicle {vehicle_id}")
+
+
+def _merge(cls: type[_P], base: _Params, values: dict[str, Any], where: str) -> _P:
+    if not values:
+        data = base.model_dump(include=set(cls.model_fields))
+        return cls.model_validate(data)
+    data = base.model_dump(include=set(cls.model_fields))
+    data.update(values)
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError(f"{where}: {_first_error(exc)}") from exc
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    return f"{loc}: {err['msg']}" if loc else str(err["msg"])
+
+
+def parse(text: str, source: str = "<rules>") -> Ruleset:
+    """Validate a rules file's text; raise RulesFileError naming the file and the field."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RulesFileError(source, f"not valid YAML: {exc}") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise RulesFileError(source, "the top level must be a mapping")
+    try:
+        return Ruleset.model_validate(data)
+    except ValidationError as exc:
+        raise RulesFileError(source, _first_error(exc)) from exc
+
+
+def load(path: Path | None = None) -> Ruleset:
+    """Load a rules file, or the packaged defaults when path is None."""
+    if path is None:
+        text = resources.files("rules").joinpath("default_rules.yaml").read_text("utf-8")
+        return parse(text, "default_rules.yaml")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RulesFileError(str(path), f"cannot read: {exc.strerror or exc}") from exc
+    return parse(text, str(path))

@@ -1,0 +1,211 @@
+"""Sensor health: silent, battery low, poor radio, stuck or impossible readings → defect.
+
+Each problem is its own rule on the device (`health.silent`, `health.battery`, …) and opens a
+sensor-maintenance order with a defect; it resolves itself when the device is healthy again.
+A device is judged silent only after the engine has seen it report, so a restart or a first
+start never declares the whole town silent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from rules.actions import Action, Open, Resolve
+from rules.assets import Device
+from rules.readings import Reading
+from rules.ruleset import HealthParams
+
+MODULE = "health"
+SILENT, BATTERY, RADIO, STUCK, IMPOSSIBLE = (
+    "health.silent", "health.battery", "health.radio", "health.stuck", "health.impossible")
+# Physically possible ranges of the normalised readings.
+RANGES = {
+    "soil_moisture_pct": (0.0, 100.0), "battery_pct": (0.0, 100.0), "battery_v": (0.5, 5.0),
+    "temperature_c": (-40.0, 90.0), "soil_temperature_c": (-40.0, 60.0),
+    "distance_mm": (1.0, 15000.0), "soil_conductivity_us_cm": (0.0, 20000.0),
+    "latitude": (-90.0, 90.0), "longitude": (-180.0, 180.0), "hdop": (0.0, 100.0),
+}
+# The measurements whose exact repetition means a stuck sensor (trackers park legitimately).
+STUCK_FIELDS = ("soil_moisture_pct", "soil_temperature_c", "soil_conductivity_us_cm",
+                "distance_mm", "temperature_c")
+GAPS_KEPT = 9
+
+
+def interval_s(state: dict[str, Any], device: Device | None, p: HealthParams) -> float:
+    """The expected reporting interval: registered, else learned (median gap), else default."""
+    if device is not None and device.expected_interval_s:
+        return float(device.expected_interval_s)
+    gaps = sorted(state.get("gaps", []))
+    if len(gaps) >= 3:
+        return float(gaps[len(gaps) // 2])
+    return p.default_interval_s
+
+
+def _open(rule: str, r: Reading | None, dev_eui: str, at: datetime, *, title: str,
+          defect: str, p: HealthParams, evidence: tuple[dict[str, Any], ...], kind: str) -> Open:
+    return Open(rule=rule, kind=kind, subject_type="device", subject_id=dev_eui, at=at,
+                title=title, priority=p.priority, due_at=at + timedelta(days=3), since=at,
+                evidence=evidence, defect=defect, dev_eui=dev_eui,
+                value=None if r is None else r.num("battery_pct"))
+
+
+def on_reading(state: dict[str, Any], r: Reading, device: Device | None, p: HealthParams,
+               kind: str = "sensor_maintenance") -> list[Action]:
+    """Evaluate one reading of a device."""
+    if not p.enabled:
+        return []
+    last = state.get("last_ts")
+    if last is not None and r.ts <= float(last):
+        return []
+    if last is not None:
+        gaps = state.setdefault("gaps", [])
+        gaps.append(round(r.ts - float(last), 3))
+        del gaps[:-GAPS_KEPT]
+    state["last_ts"] = r.ts
+    actions: list[Action] = []
+    if state.get("silent"):
+        state["silent"] = False
+        actions.append(Resolve(SILENT, "device", r.dev_eui, r.time, note="reporting again",
+                               evidence=({"time": r.time.isoformat(), "dev_eui": r.dev_eui,
+                                          "name": "uplink", "value": None},)))
+    if device is None or device.asset_type != "vehicle":
+        actions += battery(state, r, p, kind)
+    actions += _radio(state, r, p, kind)
+    actions += _stuck(state, r, p, kind)
+    actions += _impossible(state, r, p, kind)
+    return actions
+
+
+def battery(state: dict[str, Any], r: Reading, p: HealthParams, kind: str, *,
+            rule: str = BATTERY, subject: tuple[str, str] | None = None) -> list[Action]:
+    """Battery below the percentage or the model's voltage for a few readings in a row."""
+    pct, volts = r.num("battery_pct"), r.num("battery_v")
+    if pct is None and volts is None:
+        return []
+    low_v = p.battery_low_v_models.get(r.model or "", p.battery_low_v)
+    low = (pct is not None and pct < p.battery_low_pct) or (volts is not None and volts < low_v)
+    ok = (pct is None or pct >= p.battery_clear_pct) and (volts is None or volts >= low_v + 0.2)
+    subject_type, subject_id = subject or ("device", r.dev_eui)
+    name = "battery_pct" if pct is not None else "battery_v"
+    if state.get("battery_open"):
+        if ok:
+            state.update(battery_open=False, battery_low=0)
+            return [Resolve(rule, subject_type, subject_id, r.time, note="battery replaced",
+                            evidence=(r.evidence(name),))]
+        return []
+    state["battery_low"] = int(state.get("battery_low", 0)) + 1 if low else 0
+    if state["battery_low"] < p.battery_confirm_readings:
+        return []
+    state["battery_open"] = True
+    value = f"{pct:g} %" if pct is not None else f"{volts:g} V"
+    o = _open(rule, r, r.dev_eui, r.time, title=f"Replace battery of {r.dev_eui} ({value})",
+              defect="battery_low", p=p, evidence=(r.evidence(name),), kind=kind)
+    return [replace(o, subject_type=subject_type, subject_id=subject_id)]
+
+
+def _counter(state: dict[str, Any], bad: bool, key: str, need: int) -> str | None:
+    """A persistent condition: `open` after `need` bad readings in a row, `clear` after as many
+    good ones while open."""
+    is_open = bool(state.get(f"{key}_open"))
+    count = int(state.get(f"{key}_count", 0))
+    count = count + 1 if bad != is_open else 0
+    state[f"{key}_count"] = count
+    if count < need:
+        return None
+    state[f"{key}_open"] = not is_open
+    state[f"{key}_count"] = 0
+    return "clear" if is_open else "open"
+
+
+def _radio(state: dict[str, Any], r: Reading, p: HealthParams, kind: str) -> list[Action]:
+    if r.rssi is None and r.snr is None:
+        return []
+    bad = (r.rssi is not None and r.rssi < p.rssi_poor_dbm) or (
+        r.snr is not None and r.snr < p.snr_poor_db)
+    ev = ({"time": r.time.isoformat(), "dev_eui": r.dev_eui, "name": "rssi/snr",
+           "value": [r.rssi, r.snr]},)
+    change = _counter(state, bad, "radio", p.radio_poor_readings)
+    if change == "open":
+        return [_open(RADIO, r, r.dev_eui, r.time,
+                      title=f"Poor radio link of {r.dev_eui} (RSSI {r.rssi}, SNR {r.snr})",
+                      defect="poor_radio", p=p, evidence=ev, kind=kind)]
+    if change == "clear":
+        return [Resolve(RADIO, "device", r.dev_eui, r.time, note="radio link good again",
+                        evidence=ev)]
+    return []
+
+
+def _stuck(state: dict[str, Any], r: Reading, p: HealthParams, kind: str) -> list[Action]:
+    signature = [r.values[n] for n in STUCK_FIELDS if r.values.get(n) is not None]
+    if len(signature) < 2:
+        return []
+    ev = ({"time": r.time.isoformat(), "dev_eui": r.dev_eui, "name": "values",
+           "value": signature},)
+    if signature == state.get("stuck_sig"):
+        state["stuck_same"] = int(state.get("stuck_same", 1)) + 1
+    else:
+        state["stuck_sig"] = signature
+        state["stuck_same"] = 1
+        if state.get("stuck_open"):
+            state["stuck_open"] = False
+            return [Resolve(STUCK, "device", r.dev_eui, r.time, note="readings change again",
+                            evidence=ev)]
+    if not state.get("stuck_open") and state["stuck_same"] >= p.stuck_readings:
+        state["stuck_open"] = True
+        return [_open(STUCK, r, r.dev_eui, r.time,
+                      title=f"Sensor {r.dev_eui} stuck: {state['stuck_same']} identical readings",
+                      defect="stuck", p=p, evidence=ev, kind=kind)]
+    return []
+
+
+def impossible_values(r: Reading) -> list[str]:
+    """The readings outside their physically possible range."""
+    out = []
+    for name, (lo, hi) in RANGES.items():
+        value = r.num(name)
+        if value is not None and not lo <= value <= hi:
+            out.append(f"{name}={value:g}")
+    return out
+
+
+def _impossible(state: dict[str, Any], r: Reading, p: HealthParams, kind: str) -> list[Action]:
+    bad = impossible_values(r)
+    ev = ({"time": r.time.isoformat(), "dev_eui": r.dev_eui, "name": "impossible",
+           "value": bad},)
+    change = _counter(state, bool(bad), "impossible", p.impossible_readings)
+    if change == "open":
+        return [_open(IMPOSSIBLE, r, r.dev_eui, r.time,
+                      title=f"Sensor {r.dev_eui} reports impossible values: {', '.join(bad)}",
+                      defect="impossible", p=p, evidence=ev, kind=kind)]
+    if change == "clear":
+        return [Resolve(IMPOSSIBLE, "device", r.dev_eui, r.time,
+                        note="readings plausible again", evidence=ev)]
+    return []
+
+
+def on_tick(state: dict[str, Any], now: datetime, dev_eui: str, device: Device | None,
+            p: HealthParams, *, kind: str = "sensor_maintenance") -> list[Action]:
+    """Silent for more than `silent_intervals` expected intervals (on the event clock)."""
+    last = state.get("last_ts")
+    if not p.enabled or last is None or state.get("silent"):
+        return []
+    limit = p.silent_intervals * interval_s(state, device, p)
+    if now.timestamp() - float(last) <= limit:
+        return []
+    state["silent"] = True
+    at = datetime.fromtimestamp(float(last) + limit, UTC)
+    seen = datetime.fromtimestamp(float(last), UTC)
+    return [_open(SILENT, None, dev_eui, at,
+                  title=f"Sensor {dev_eui} silent since {seen:%Y-%m-%d %H:%M}", defect="silent",
+                  p=p, evidence=({"time": seen.isoformat(), "dev_eui": dev_eui,
+                                  "name": "last_uplink", "value": None},), kind=kind)]
+
+
+def on_order_gone(state: dict[str, Any], rule: str) -> None:
+    """An order was closed by a person: watch this problem afresh."""
+    field = {SILENT: "silent", BATTERY: "battery_open", RADIO: "radio_open",
+             STUCK: "stuck_open", IMPOSSIBLE: "impossible_open"}.get(rule)
+    if field:
+        state[field] = False

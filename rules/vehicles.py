@@ -1,0 +1,142 @@
+"""Vehicles: tracker battery and fix, parked outside the depot after hours, arrival at orders.
+
+When a vehicle stops at the location of an open order (for `arrival_readings` positions in
+a row within `arrival_radius_m`) the order moves to in progress; the readings that follow
+(moisture rises, fill drops) resolve it, so the crew does not have to tap anything.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rules.actions import Action, Open, Progress, Resolve
+from rules.readings import Reading
+from rules.ruleset import HealthParams, VehicleParams
+from rules.sensor_health import battery
+
+MODULE = "vehicles"
+BATTERY, NO_FIX, PARKED = "vehicles.battery", "vehicles.no_fix", "vehicles.parked"
+EARTH_RADIUS_M = 6_371_000.0
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """An open order a vehicle may arrive at."""
+
+    order_id: int
+    latitude: float
+    longitude: float
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine) in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def working(at: datetime, p: VehicleParams) -> bool:
+    """Whether `at` falls in working hours on a working day, in the depot's time zone."""
+    local = at.astimezone(ZoneInfo(p.timezone))
+    start, end = (time.fromisoformat(x) for x in p.working_hours)
+    return local.weekday() in p.working_days and start <= local.time() < end
+
+
+def on_reading(state: dict[str, Any], r: Reading, vehicle_id: str, p: VehicleParams, *,
+               health: HealthParams, sites: list[Site]) -> list[Action]:
+    """Evaluate one tracker reading of a vehicle."""
+    if not p.enabled:
+        return []
+    last = state.get("last_ts")
+    if last is not None and r.ts <= float(last):
+        return []
+    state["last_ts"] = r.ts
+    actions = battery(state, r, health, "vehicle", rule=BATTERY, subject=("vehicle", vehicle_id))
+    lat, lon = r.num("latitude"), r.num("longitude")
+    if lat is None or lon is None or (lat == 0 and lon == 0):
+        return actions + _no_fix(state, r, vehicle_id, p)
+    state["no_fix"] = 0
+    if state.get("no_fix_open"):
+        state["no_fix_open"] = False
+        actions.append(Resolve(NO_FIX, "vehicle", vehicle_id, r.time, note="position fix again",
+                               evidence=(r.evidence("latitude"),)))
+    actions += _parked(state, r, vehicle_id, p, lat=lat, lon=lon)
+    actions += _arrival(state, r, vehicle_id, p, lat=lat, lon=lon, sites=sites)
+    return actions
+
+
+def _no_fix(state: dict[str, Any], r: Reading, vehicle_id: str, p: VehicleParams) -> (
+    list[Action]
+):
+    state["no_fix"] = int(state.get("no_fix", 0)) + 1
+    if state.get("no_fix_open") or state["no_fix"] < p.no_fix_readings:
+        return []
+    state["no_fix_open"] = True
+    return [Open(rule=NO_FIX, kind="vehicle", subject_type="vehicle", subject_id=vehicle_id,
+                 at=r.time, title=f"Tracker of vehicle {vehicle_id} has no GPS fix",
+                 priority=4, due_at=r.time + timedelta(days=3), since=r.time,
+                 evidence=({"time": r.time.isoformat(), "dev_eui": r.dev_eui,
+                            "name": "latitude", "value": None},),
+                 defect="no_fix", dev_eui=r.dev_eui)]
+
+
+def _parked(state: dict[str, Any], r: Reading, vehicle_id: str, p: VehicleParams, *,
+            lat: float, lon: float) -> list[Action]:
+    anchor = state.get("anchor")
+    moved = anchor is None or distance_m(lat, lon, anchor[0], anchor[1]) > p.stationary_radius_m
+    in_depot = p.depot is not None and distance_m(
+        lat, lon, p.depot.latitude, p.depot.longitude) <= p.depot.radius_m
+    if moved:
+        state["anchor"] = [lat, lon, r.ts]
+    if state.get("parked_open"):
+        if moved or in_depot:
+            state["parked_open"] = False
+            return [Resolve(PARKED, "vehicle", vehicle_id, r.time,
+                            note="back in the depot" if in_depot else "moving again",
+                            evidence=(r.evidence("latitude"),))]
+        return []
+    if p.depot is None or in_depot or moved:
+        return []
+    since = float(state["anchor"][2])
+    if r.ts - since < p.stationary_h * 3600 or working(r.time, p):
+        return []
+    state["parked_open"] = True
+    start = datetime.fromtimestamp(since, UTC)
+    return [Open(rule=PARKED, kind="vehicle", subject_type="vehicle", subject_id=vehicle_id,
+                 at=r.time, title=f"Vehicle {vehicle_id} parked outside the depot since "
+                                  f"{start:%Y-%m-%d %H:%M}",
+                 priority=p.priority, due_at=r.time + timedelta(hours=12), since=start,
+                 evidence=(r.evidence("latitude") | {"longitude": lon},),
+                 params={"latitude": lat, "longitude": lon}, dev_eui=r.dev_eui)]
+
+
+def _arrival(state: dict[str, Any], r: Reading, vehicle_id: str, p: VehicleParams, *,
+             lat: float, lon: float, sites: list[Site]) -> list[Action]:
+    near: dict[str, int] = state.get("near", {})
+    done: list[int] = state.setdefault("arrived", [])
+    current: dict[str, int] = {}
+    actions: list[Action] = []
+    for site in sites:
+        if distance_m(lat, lon, site.latitude, site.longitude) > p.arrival_radius_m:
+            continue
+        count = near.get(str(site.order_id), 0) + 1
+        current[str(site.order_id)] = count
+        if count >= p.arrival_readings and site.order_id not in done:
+            done.append(site.order_id)
+            actions.append(Progress(site.order_id, r.time, f"vehicle:{vehicle_id}",
+                                    note=f"vehicle {vehicle_id} stopped at the site"))
+    state["near"] = current
+    del done[:-50]
+    return actions
+
+
+def on_order_gone(state: dict[str, Any], rule: str) -> None:
+    """An order was closed by a person: watch this problem afresh."""
+    field = {BATTERY: "battery_open", NO_FIX: "no_fix_open", PARKED: "parked_open"}.get(rule)
+    if field:
+        state[field] = False

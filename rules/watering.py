@@ -1,0 +1,155 @@
+"""Watering for sponsored green areas: dry for a sustained time → sponsor first, then Bauhof.
+
+State per area (JSON): `probes` {dev_eui: [ts, moisture]}, `below_since`, `above_since`,
+`open`, `stage` ('sponsor' | 'bauhof'), `opened_ts`, `sponsor`, `first` (opening evidence).
+Durations are measured on reading timestamps; a reading older than the newest one from the
+same probe is late and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from rules.actions import Action, Escalate, Mail, Open, Resolve, Update
+from rules.assets import Area, Weather
+from rules.readings import Reading
+from rules.ruleset import WateringParams
+
+RULE = "watering.dry"
+MODULE = "watering"
+NAME = "soil_moisture_pct"
+# A probe that has not reported for this long no longer counts towards the area's value.
+PROBE_STALE_S = 3 * 86400
+
+WeatherAt = Callable[[datetime], Weather | None]
+
+
+def rain_hold(weather: Weather | None, p: WateringParams) -> str | None:
+    """Why watering waits for the rain (None: it does not)."""
+    if weather is None:
+        return None
+    if weather.rain_mm_h >= p.rain_now_mm_h and weather.rain_mm_h > 0:
+        return f"raining {weather.rain_mm_h:g} mm/h"
+    forecast = weather.forecast_rain_mm_24h
+    if forecast is not None and forecast >= p.rain_forecast_mm_24h and forecast > 0:
+        return f"{forecast:g} mm rain forecast in 24 h"
+    return None
+
+
+def _at(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def on_reading(state: dict[str, Any], r: Reading, area: Area, p: WateringParams,
+               weather: WeatherAt) -> list[Action]:
+    """Evaluate one soil reading for its area."""
+    moisture = r.num(NAME)
+    if moisture is None or not p.enabled:
+        return []
+    probes: dict[str, list[float]] = state.setdefault("probes", {})
+    previous = probes.get(r.dev_eui)
+    if previous is not None and r.ts <= previous[0]:
+        return []
+    probes[r.dev_eui] = [r.ts, moisture]
+    for dev in [d for d, (ts, _) in probes.items() if r.ts - ts > PROBE_STALE_S]:
+        del probes[dev]
+    value = round(sum(v for _, v in probes.values()) / len(probes), 3)
+    evidence = r.evidence(NAME)
+    if not state.get("open"):
+        return _while_closed(state, r, area, p, value=value, evidence=evidence, weather=weather)
+    return _while_open(state, r, area, p, value=value, evidence=evidence, weather=weather)
+
+
+def _while_closed(state: dict[str, Any], r: Reading, area: Area, p: WateringParams, *,
+                  value: float, evidence: dict[str, Any], weather: WeatherAt) -> list[Action]:
+    if value >= p.low_pct:
+        state.pop("below_since", None)
+        state.pop("first", None)
+        state.pop("held", None)
+        return []
+    if state.get("below_since") is None:
+        state["below_since"] = r.ts
+        state["first"] = evidence
+    since = float(state["below_since"])
+    if r.ts - since < p.sustain_h * 3600:
+        return []
+    hold = rain_hold(weather(r.time), p)
+    if hold is not None:
+        state["held"] = hold
+        return []
+    state.pop("held", None)
+    sponsor = area.sponsor if area.sponsor and area.sponsor.active(r.time.date()) else None
+    state.update(open=True, opened_ts=r.ts, above_since=None,
+                 stage="sponsor" if sponsor else "bauhof",
+                 sponsor=sponsor.id if sponsor else None)
+    params = {"low_pct": p.low_pct, "clear_pct": p.clear_pct, "sustain_h": p.sustain_h,
+              "stage": state["stage"], "plant_type": area.plant_type}
+    mail: tuple[Mail, ...] = ()
+    if sponsor is not None and sponsor.email:
+        params["sponsor_id"] = sponsor.id
+        mail = (Mail(sponsor.email, "watering_request", context={
+            "sponsor": sponsor.name, "area": area.name, "moisture": f"{value:.0f}",
+            "since": _at(since).strftime("%Y-%m-%d %H:%M"),
+            "grace_h": f"{p.sponsor_grace_h:g}"}),)
+    first = state.get("first") or evidence
+    return [Open(
+        rule=RULE, kind="watering", subject_type="green_area", subject_id=area.id, at=r.time,
+        title=f"Water {area.name}: soil moisture {value:.0f} % since {_at(since):%Y-%m-%d %H:%M}",
+        priority=p.priority, due_at=r.time + timedelta(hours=p.due_h), since=_at(since),
+        value=value, evidence=(first, evidence) if first != evidence else (evidence,),
+        params=params, assignee=f"sponsor:{sponsor.id}" if sponsor else None, mail=mail,
+    )]
+
+
+def _while_open(state: dict[str, Any], r: Reading, area: Area, p: WateringParams, *,
+                value: float, evidence: dict[str, Any], weather: WeatherAt) -> list[Action]:
+    if value < p.clear_pct:
+        state["above_since"] = None
+        return [Update(RULE, "green_area", area.id, r.time, value, (evidence,))]
+    if state.get("above_since") is None:
+        state["above_since"] = r.ts
+    if r.ts - float(state["above_since"]) < p.clear_sustain_h * 3600:
+        return [Update(RULE, "green_area", area.id, r.time, value, (evidence,))]
+    by: str | None = None
+    mail: tuple[Mail, ...] = ()
+    if rain_hold(weather(r.time), p) is not None:
+        by = "rain"
+    elif state.get("stage") == "sponsor" and state.get("sponsor"):
+        by = f"sponsor:{state['sponsor']}"
+        sponsor = area.sponsor
+        if sponsor is not None and sponsor.email and sponsor.id == state["sponsor"]:
+            mail = (Mail(sponsor.email, "watering_thanks", context={
+                "sponsor": sponsor.name, "area": area.name, "moisture": f"{value:.0f}"}),)
+    _reset(state)
+    return [Resolve(RULE, "green_area", area.id, r.time,
+                    note=f"soil moisture back to {value:.0f} % (clear at {p.clear_pct:g} %)",
+                    by=by, evidence=(evidence,), mail=mail)]
+
+
+def _reset(state: dict[str, Any]) -> None:
+    for key in ("open", "stage", "opened_ts", "sponsor", "above_since", "below_since", "first",
+                "held"):
+        state.pop(key, None)
+
+
+def on_tick(state: dict[str, Any], now: datetime, area: Area, p: WateringParams) -> (
+    list[Action]
+):
+    """Hand a sponsor request over to Bauhof once the grace period has passed."""
+    if not state.get("open") or state.get("stage") != "sponsor":
+        return []
+    due = float(state["opened_ts"]) + p.sponsor_grace_h * 3600
+    if now.timestamp() < due:
+        return []
+    state["stage"] = "bauhof"
+    return [Escalate(RULE, "green_area", area.id, _at(due), unassign=True,
+                     priority=max(1, p.priority - 1), params={"stage": "bauhof"},
+                     note=f"still dry {p.sponsor_grace_h:g} h after asking the sponsor: "
+                          "Bauhof waters")]
+
+
+def on_order_gone(state: dict[str, Any]) -> None:
+    """The open order was closed by a person: start watching afresh."""
+    _reset(state)

@@ -1,0 +1,32 @@
+"""Fixtures of the rules tests: an engine on the test database with an injected wall clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+import pytest
+
+from rules import ruleset
+from rules.engine import Engine
+from tests.rules.factory import at
+
+MakeEngine = Callable[..., Engine]
+
+
+@pytest.fixture
+def make_engine(database_url: str) -> Iterator[MakeEngine]:
+    """Build engines whose wall clock is fixed a year after the readings (stream time rules)."""
+    engines: list[Engine] = []
+
+    def make(rules: ruleset.Ruleset | None = None, wall: datetime | None = None,
+             **kwargs: object) -> Engine:
+        fixed = wall or at(24 * 365)
+        engine = Engine(database_url, rules or ruleset.load(), wall=lambda: fixed,
+                        **kwargs)  # type: ignore[arg-type]
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        engine.close()
