@@ -8,8 +8,8 @@ import uuid
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.properties import Properties
 from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from bauhof.settings import MqttTarget
 
@@ -23,9 +23,17 @@ def make_client(
     *,
     ca_file: str | None = None,
     manual_ack: bool = False,
+    buffered: bool = False,
 ) -> paho.Client:
-    """A paho MQTT 5 client for the target, with TLS and credentials when it names them."""
-    client = paho.Client(
+    """A paho MQTT 5 client for the target, with TLS and credentials when it names them.
+
+    `buffered` reads the socket in large chunks (see bauhof.mqttsocket): for high-rate
+    subscribers.
+    """
+    from bauhof.mqttsocket import BufferedClient
+
+    client_class = BufferedClient if buffered else paho.Client
+    client = client_class(
         CallbackAPIVersion.VERSION2,
         client_id=client_id or f"bauhof-{uuid.uuid4().hex[:12]}",
         protocol=paho.MQTTv5,
@@ -43,7 +51,7 @@ def connect_properties(session_expiry_s: int = 0, receive_maximum: int | None = 
     Properties
 ):
     """CONNECT properties: session expiry (MQTT 5 §3.1.2.11.2) and Receive Maximum (§3.1.2.11.3)."""
-    props = Properties(PacketTypes.CONNECT)
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
     if session_expiry_s:
         props.SessionExpiryInterval = session_expiry_s
     if receive_maximum:

@@ -274,3 +274,52 @@ class Mosquitto:
             time.sleep(0.05)
         if self.pid() is not None:
             os.kill(pid, signal.SIGKILL)
+
+
+class PrivateStack:
+    """A throw-away PostgreSQL+TimescaleDB and Mosquitto on free ports (benchmarks, tests).
+
+    Use as a context manager; the database `bauhof` is created and migrated.
+    """
+
+    def __init__(self, fsync: bool = True, max_queued_messages: int = 1_000_000) -> None:
+        import tempfile
+
+        self.root = Path(tempfile.mkdtemp(prefix="bauhof-stack-"))
+        self.root.chmod(0o755)
+        self.postgres = Postgres(self.root / "pg", free_port(), fsync=fsync)
+        self.mosquitto = Mosquitto(self.root / "mqtt", free_port(),
+                                   max_queued_messages=max_queued_messages)
+
+    @property
+    def database_url(self) -> str:
+        """The migrated database."""
+        return self.postgres.url("bauhof")
+
+    @property
+    def mqtt_url(self) -> str:
+        """The broker."""
+        return f"mqtt://127.0.0.1:{self.mosquitto.port}"
+
+    def env(self) -> dict[str, str]:
+        """Environment for a `bauhof` subprocess using this stack."""
+        return {**os.environ, "BAUHOF_DATABASE_URL": self.database_url,
+                "BAUHOF_MQTT_URL": self.mqtt_url}
+
+    def __enter__(self) -> PrivateStack:
+        from bauhof import db
+
+        try:
+            self.postgres.start()
+            self.postgres.create_database("bauhof")
+            db.migrate(self.database_url)
+            self.mosquitto.start()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.mosquitto.stop()
+        self.postgres.stop("immediate")
+        shutil.rmtree(self.root, ignore_errors=True)

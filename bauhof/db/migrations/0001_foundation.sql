@@ -192,6 +192,8 @@ CREATE TABLE dead_letters (
     payload      bytea NOT NULL,
     reason       text NOT NULL,
     dev_eui      text,
+    -- sha256 of topic and payload: a redelivered bad message is stored once.
+    digest       bytea NOT NULL UNIQUE,
     status       text NOT NULL DEFAULT 'new'
                  CHECK (status IN ('new', 'reprocessed', 'discarded'))
 );

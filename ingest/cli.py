@@ -1,0 +1,63 @@
+"""`bauhof ingest` and `bauhof bench ingest`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(commands: Any, bench: Any) -> None:
+    """Add the ingest commands."""
+    parser = commands.add_parser(
+        "ingest", help="store ChirpStack events from MQTT in TimescaleDB",
+        description="Subscribe to ChirpStack v4 application events (QoS 1, persistent session) "
+                    "and store them exactly once. SIGTERM flushes, acknowledges and exits 0.",
+    )
+    parser.add_argument("--client-id", default="bauhof-ingest",
+                        help="MQTT client id; stable across restarts, unique per worker")
+    parser.add_argument("--share", metavar="GROUP",
+                        help="join the MQTT 5 shared subscription $share/GROUP/…")
+    parser.add_argument("--batch-size", type=_positive, default=2000)
+    parser.add_argument("--batch-ms", type=_positive, default=250,
+                        help="longest wait before a partial batch is written")
+    parser.set_defaults(handler=cmd_ingest)
+
+    bench_parser = bench.add_parser(
+        "ingest", help="end-to-end ingest throughput, bare limits and peak memory",
+    )
+    bench_parser.add_argument("--events", type=_positive, default=100_000)
+    bench_parser.add_argument("--json", action="store_true", help="print one JSON object")
+    bench_parser.set_defaults(handler=cmd_bench_ingest)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from exc
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} must be positive")
+    return value
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Run the worker until SIGTERM."""
+    from bauhof import settings
+    from ingest.worker import IngestConfig, IngestWorker
+
+    cfg = settings.load()
+    worker = IngestWorker(IngestConfig(
+        database_url=cfg.database_url, mqtt=cfg.mqtt, client_id=args.client_id,
+        share_group=args.share, mqtt_ca_file=cfg.mqtt_ca_file, batch_size=args.batch_size,
+        batch_seconds=args.batch_ms / 1000,
+    ))
+    worker.install_signal_handlers()
+    worker.run()
+    return 0
+
+
+def cmd_bench_ingest(args: argparse.Namespace) -> int:
+    """Run the ingest benchmark."""
+    from ingest.bench import run_bench
+
+    return run_bench(args.events, as_json=args.json)

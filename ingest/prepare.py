@@ -1,0 +1,183 @@
+"""Turn one MQTT message into rows of a batch, or into a dead letter with the reason."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from bauhof import codecs
+from bauhof.chirpstack import EventError, OtherEvent, StatusEvent, UplinkEvent, parse_event
+from bauhof.codecs import plausibility
+from ingest.devices import DeviceDirectory, DeviceRecord, resolve_model
+from ingest.normalise import ReadingError, readings_from_object, split_readings
+from ingest.writer import Batch
+
+WEATHER_PREFIX = "bauhof/weather/"
+_DEV_IN_TOPIC = re.compile(r"/device/([0-9a-fA-F]{16})/")
+_STATION = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message as received from the broker."""
+
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    received: float
+    generation: int
+
+
+def digest(topic: str, payload: bytes) -> bytes:
+    """The dead-letter identity of a message."""
+    return hashlib.sha256(topic.encode("utf-8", "replace") + b"\0" + payload).digest()
+
+
+class Preparer:
+    """Parses, decodes and validates messages into a batch."""
+
+    def __init__(self, directory: DeviceDirectory, keymap: dict[str, str]) -> None:
+        self.directory = directory
+        self.keymap = keymap
+
+    def add(self, batch: Batch, topic: str, payload: bytes) -> None:
+        """Add one message to the batch: as rows, or as a dead letter."""
+        try:
+            if topic.startswith(WEATHER_PREFIX):
+                self._weather(batch, topic, payload)
+                return
+            event = parse_event(topic, payload)
+            if isinstance(event, UplinkEvent):
+                self._uplink(batch, event)
+            elif isinstance(event, StatusEvent):
+                self._status(batch, event)
+            else:
+                self._other(batch, event)
+        except (EventError, codecs.CodecError, ReadingError) as exc:
+            self.dead(batch, topic, payload, _reason(exc))
+
+    def dead(self, batch: Batch, topic: str, payload: bytes, reason: str) -> None:
+        """Put a message into the dead letters of the batch."""
+        match = _DEV_IN_TOPIC.search(topic)
+        batch.dead.append((topic[:1024], payload, reason[:1000],
+                           match.group(1).lower() if match else None, digest(topic, payload)))
+
+    def _device(self, batch: Batch, event: UplinkEvent | StatusEvent | OtherEvent) -> (
+        DeviceRecord | None
+    ):
+        info = event.device
+        record = self.directory.get(info.dev_eui)
+        if record is None:
+            # Unknown devices are registered, never dropped; an operator assigns them later.
+            model = resolve_model(None, info)
+            kind = codecs.get(model).kind if model else "other"
+            record = DeviceRecord(model, kind, None, None)
+            batch.new_devices.append((
+                info.dev_eui, model, kind, info.device_name or None, info.application_id or None,
+                info.device_profile_id or None, info.device_profile_name or None,
+                json.dumps(dict(info.tags)),
+            ))
+            self.directory.remember(info.dev_eui, record)
+        return record
+
+    def _uplink(self, batch: Batch, event: UplinkEvent) -> None:
+        record = self._device(batch, event)
+        model = resolve_model(record, event.device)
+        readings: dict[str, Any] | None = None
+        if model is not None:
+            decoded = codecs.decode(model, event.f_port, event.data)
+            readings = dict(decoded.readings)
+        elif event.object is not None:
+            readings = readings_from_object(event.object, self.keymap)
+        values: list[Any] | None = None
+        extra: str | None = None
+        if readings:
+            problems = plausibility.check(readings)
+            if problems:
+                raise EventError("implausible readings: " + "; ".join(problems))
+            values, extra = split_readings(readings)
+        batch.raw.append((
+            event.time, event.device.dev_eui, event.deduplication_id,
+            event.device.application_id, event.f_cnt, event.f_port, event.data,
+            event.confirmed, event.dr, event.frequency, event.rssi, event.snr,
+            event.gateway_count, event.rx_info,
+            orjson.dumps(event.object).decode() if event.object is not None else None,
+        ))
+        battery_v = battery_pct = None
+        if values is not None:
+            asset_type = record.asset_type if record else None
+            asset_id = record.asset_id if record else None
+            batch.readings.append((
+                event.time, event.device.dev_eui, event.deduplication_id, model, asset_type,
+                asset_id, *values, extra,
+            ))
+            battery_v, battery_pct = values[0], values[1]
+        batch.see(event.device.dev_eui, event.time, battery_v=battery_v,
+                  battery_pct=battery_pct, rssi=event.rssi, snr=event.snr)
+
+    def _status(self, batch: Batch, event: StatusEvent) -> None:
+        self._device(batch, event)
+        batch.status.append((
+            event.time, event.device.dev_eui, event.deduplication_id, event.margin,
+            event.external_power_source, event.battery_level_unavailable, event.battery_level,
+        ))
+        batch.see(event.device.dev_eui, event.time, battery_pct=event.battery_level)
+
+    def _other(self, batch: Batch, event: OtherEvent) -> None:
+        self._device(batch, event)
+        batch.other.append((
+            event.time, event.device.dev_eui, event.event_type, event.key, event.level,
+            event.code, event.description, event.body,
+        ))
+
+    def _weather(self, batch: Batch, topic: str, payload: bytes) -> None:
+        station = topic[len(WEATHER_PREFIX):]
+        if not _STATION.match(station):
+            raise EventError(f"weather station {station[:80]!r} is not a simple name")
+        try:
+            body = json.loads(payload)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise EventError(f"invalid JSON: {exc}") from exc
+        if not isinstance(body, dict):
+            raise EventError("weather message is not a JSON object")
+        try:
+            time = datetime.fromisoformat(str(body["time"]))
+        except (KeyError, ValueError) as exc:
+            raise EventError("weather message needs an ISO 8601 time") from exc
+        if time.tzinfo is None:
+            raise EventError("weather time has no UTC offset")
+        rain = _number(body, "rain_mm_h", required=True)
+        forecast = _number(body, "forecast_rain_mm_24h")
+        if (rain is not None and rain < 0) or (forecast is not None and forecast < 0):
+            raise EventError("rain cannot be negative")
+        batch.weather.append((time, station, rain, _number(body, "temperature_c"), forecast))
+
+
+def _number(body: dict[str, Any], key: str, required: bool = False) -> float | None:
+    value = body.get(key)
+    if value is None:
+        if required:
+            raise EventError(f"weather message needs {key}")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise EventError(f"weather {key} is {value!r}, expected a number")
+    return float(value)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, codecs.UnknownModelError):
+        return f"unknown model {exc.model!r}: register the device with a model of " \
+               "`bauhof decode --list`"
+    if isinstance(exc, codecs.DecodeError):
+        return f"decode error: {exc}"
+    if isinstance(exc, EventError):
+        return exc.reason
+    return str(exc)

@@ -1,0 +1,318 @@
+"""The ingest loop: receive from MQTT, write batches, acknowledge only what is committed.
+
+Threads: paho's network thread only appends incoming messages to a queue; the main thread
+builds batches (by count or by time), writes each in one transaction and then sends the
+PUBACKs (paho-mqtt 2 `manual_ack`). A crash before the commit leaves the messages
+un-acknowledged in the persistent session, so the broker delivers them again; the unique
+(deduplication id, time) keys make that second delivery a no-op.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import signal
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+import paho.mqtt.client as paho
+import psycopg
+from psycopg import errors as pg_errors
+
+from bauhof import db
+from bauhof.mqtt import EVENT_TOPIC, connect_properties, make_client
+from bauhof.mqttsocket import BufferedClient
+from bauhof.settings import MqttTarget
+from ingest.devices import DeviceDirectory, object_keymap
+from ingest.prepare import WEATHER_PREFIX, Message, Preparer
+from ingest.writer import Batch, Writer
+
+log = logging.getLogger("bauhof.ingest")
+
+
+@dataclass(frozen=True, slots=True)
+class IngestConfig:
+    """How one ingest worker runs."""
+
+    database_url: str
+    mqtt: MqttTarget
+    client_id: str = "bauhof-ingest"
+    share_group: str | None = None
+    mqtt_ca_file: str | None = None
+    batch_size: int = 2000
+    batch_seconds: float = 0.25
+    # MQTT 5 Receive Maximum: un-acknowledged messages the broker may send us at once.
+    receive_maximum: int = 20000
+    session_expiry_s: int = 7 * 24 * 3600
+    stats_interval_s: float = 10.0
+
+
+@dataclass(slots=True)
+class Counters:
+    """Running totals of one worker, logged periodically and kept in `ingest_stats`."""
+
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    lag_s: float = 0.0
+    started_at: float = field(default_factory=time.time)
+
+
+class IngestWorker:
+    """One ingest process's loop; `run` blocks until `stop` is called (or SIGTERM)."""
+
+    def __init__(self, config: IngestConfig) -> None:
+        self.config = config
+        self.counters = Counters()
+        self._queue: queue.SimpleQueue[Message] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._generation = 0
+        self._connected = threading.Event()
+        self._client: BufferedClient | None = None
+        self._conn: psycopg.Connection[Any] | None = None
+        self._writer: Writer | None = None
+        self._directory = DeviceDirectory()
+        self._preparer = Preparer(self._directory, object_keymap())
+        self.worker_name = f"{config.client_id}@{socket.gethostname()}"
+
+    # MQTT ------------------------------------------------------------------------------
+
+    def _topics(self) -> list[str]:
+        topics = [EVENT_TOPIC, WEATHER_PREFIX + "+"]
+        if self.config.share_group:
+            # MQTT 5 §4.8.2: each message of a shared subscription goes to one member.
+            topics = [f"$share/{self.config.share_group}/{t}" for t in topics]
+        return topics
+
+    def _on_connect(self, client: paho.Client, _u: object, flags: Any, reason: Any,
+                    _p: object) -> None:
+        if reason.is_failure:
+            log.error("broker refused the connection: %s", reason)
+            return
+        # Messages of an earlier connection are delivered again by the broker (same session);
+        # only acknowledge copies received on the current one (see _ack).
+        self._generation += 1
+        client.subscribe([(t, 1) for t in self._topics()])
+        self._connected.set()
+        log.info("connected to %s (session present: %s)", self.config.mqtt.url,
+                 getattr(flags, "session_present", "?"))
+
+    def _on_disconnect(self, _c: paho.Client, _u: object, _f: object, reason: Any,
+                       _p: object) -> None:
+        self._connected.clear()
+        if not self._stop.is_set():
+            log.warning("disconnected from the broker (%s); reconnecting", reason)
+
+    def _on_message(self, _c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
+        self._queue.put(Message(msg.topic, bytes(msg.payload), msg.mid, msg.qos, time.monotonic(),
+                                self._generation))
+
+    def _start_mqtt(self) -> BufferedClient:
+        cfg = self.config
+        client = make_client(cfg.mqtt, cfg.client_id, ca_file=cfg.mqtt_ca_file, manual_ack=True,
+                             buffered=True)
+        assert isinstance(client, BufferedClient)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.max_inflight_messages_set(100)
+        props = connect_properties(cfg.session_expiry_s, cfg.receive_maximum)
+        delay = 1.0
+        while not self._stop.is_set():
+            try:
+                client.connect(cfg.mqtt.host, cfg.mqtt.port, keepalive=30,
+                               clean_start=False, properties=props)
+                break
+            except OSError as exc:
+                log.warning("cannot reach the broker at %s: %s; retrying in %.0f s",
+                            cfg.mqtt.url, exc, delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 30.0)
+        client.loop_start()
+        return client
+
+    def _ack(self, messages: list[Message]) -> None:
+        client = self._client
+        if client is None:
+            return
+        current = self._generation
+        client.ack_many([m.mid for m in messages if m.qos == 1 and m.generation == current])
+
+    # Database --------------------------------------------------------------------------
+
+    def _connect_db(self) -> Writer:
+        delay = 1.0
+        while True:
+            try:
+                conn = db.connect(self.config.database_url, application_name="bauhof-ingest")
+                conn.autocommit = True
+                writer = Writer(conn, self.worker_name)
+                writer.setup()
+                self._directory.refresh(conn, force=True)
+                self._conn = conn
+                return writer
+            except (db.DatabaseError, psycopg.OperationalError) as exc:
+                if self._stop.is_set():
+                    raise db.DatabaseError(f"stopped while the database was unreachable: "
+                                           f"{db.first_line(exc)}") from exc
+                log.warning("%s; retrying in %.0f s", db.first_line(exc), delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 30.0)
+
+    def _write(self, messages: list[Message]) -> None:
+        """Write one batch, retrying through outages; never acknowledges before a commit."""
+        delay = 1.0
+        while True:
+            if self._writer is None:
+                self._writer = self._connect_db()
+            assert self._conn is not None
+            try:
+                self._directory.refresh(self._conn)
+                batch = self._build(messages)
+                result = self._writer.write(batch)
+            except (pg_errors.DataError, pg_errors.IntegrityError,
+                    pg_errors.ProgramLimitExceeded) as exc:
+                # One message the database refuses must not hold back the others.
+                log.warning("batch refused (%s); writing its %d messages one by one",
+                            db.first_line(exc), len(messages))
+                self._write_singly(messages)
+                return
+            except (psycopg.OperationalError, pg_errors.ReadOnlySqlTransaction,
+                    pg_errors.DiskFull, pg_errors.AdminShutdown, psycopg.InterfaceError) as exc:
+                log.error("cannot write to the database: %s; nothing acknowledged, "
+                          "retrying in %.0f s", db.first_line(exc), delay)
+                self._close_db()
+                if self._stop.wait(delay):
+                    log.error("stopping with %d messages unacknowledged; the broker keeps "
+                              "them for the next start", len(messages))
+                    return
+                delay = min(delay * 2, 60.0)
+                continue
+            self._account(messages, result.stored, result.duplicates, result.dead_lettered)
+            self._ack(messages)
+            return
+
+    def _write_singly(self, messages: list[Message]) -> None:
+        assert self._writer is not None
+        for message in messages:
+            try:
+                result = self._writer.write(self._build([message]))
+            except (pg_errors.DataError, pg_errors.IntegrityError,
+                    pg_errors.ProgramLimitExceeded) as exc:
+                batch = Batch()
+                self._preparer.dead(batch, message.topic, message.payload,
+                                    f"database refused: {db.first_line(exc)}")
+                result = self._writer.write(batch)
+            self._account([message], result.stored, result.duplicates, result.dead_lettered)
+            self._ack([message])
+
+    def _build(self, messages: list[Message]) -> Batch:
+        batch = Batch()
+        for m in messages:
+            self._preparer.add(batch, m.topic, m.payload)
+        return batch
+
+    def _account(self, messages: list[Message], stored: int, duplicates: int, dead: int) -> None:
+        c = self.counters
+        c.received += len(messages)
+        c.stored += stored
+        c.duplicates += duplicates
+        c.dead_lettered += dead
+        if messages:
+            c.lag_s = time.monotonic() - min(m.received for m in messages)
+
+    def _close_db(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+                self._writer = None
+
+    def _save_stats(self) -> None:
+        c = self.counters
+        log.info("received %d, stored %d, duplicates %d, dead-lettered %d, lag %.2f s",
+                 c.received, c.stored, c.duplicates, c.dead_lettered, c.lag_s)
+        if self._conn is None:
+            return
+        try:
+            self._conn.execute(
+                "INSERT INTO ingest_stats (worker, started_at, updated_at, received, stored,"
+                " duplicates, dead_lettered, lag_s) VALUES (%s, to_timestamp(%s), now(), %s,"
+                " %s, %s, %s, %s) ON CONFLICT (worker) DO UPDATE SET"
+                " started_at = EXCLUDED.started_at, updated_at = now(),"
+                " received = EXCLUDED.received, stored = EXCLUDED.stored,"
+                " duplicates = EXCLUDED.duplicates, dead_lettered = EXCLUDED.dead_lettered,"
+                " lag_s = EXCLUDED.lag_s",
+                (self.worker_name, c.started_at, c.received, c.stored, c.duplicates,
+                 c.dead_lettered, c.lag_s),
+            )
+        except psycopg.Error as exc:
+            log.warning("could not save counters: %s", db.first_line(exc))
+
+    # The loop --------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Ask the loop to flush what it has, acknowledge it and return."""
+        self._stop.set()
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM and SIGINT stop the worker cleanly."""
+        def handler(_signum: int, _frame: FrameType | None) -> None:
+            self.stop()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    def _next_batch(self) -> list[Message]:
+        cfg = self.config
+        try:
+            first = self._queue.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        messages = [first]
+        deadline = time.monotonic() + cfg.batch_seconds
+        while len(messages) < cfg.batch_size:
+            try:
+                messages.append(self._queue.get_nowait())
+            except queue.Empty:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._stop.is_set():
+                    break
+                try:
+                    messages.append(self._queue.get(timeout=min(remaining, 0.02)))
+                except queue.Empty:
+                    continue
+        return messages
+
+    def run(self) -> None:
+        """Consume until stopped; on stop, write and acknowledge what was received."""
+        self._writer = self._connect_db()
+        self._client = self._start_mqtt()
+        next_stats = time.monotonic() + self.config.stats_interval_s
+        try:
+            while not self._stop.is_set():
+                messages = self._next_batch()
+                if messages:
+                    self._write(messages)
+                if time.monotonic() >= next_stats:
+                    self._save_stats()
+                    next_stats = time.monotonic() + self.config.stats_interval_s
+            # Flush what was already received; the rest stays queued at the broker.
+            while True:
+                messages = self._next_batch()
+                if not messages:
+                    break
+                self._write(messages)
+        finally:
+            self._save_stats()
+            if self._client is not None:
+                self._client.disconnect()
+                self._client.loop_stop()
+            self._close_db()

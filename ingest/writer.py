@@ -1,0 +1,241 @@
+"""Write one batch of parsed events in one transaction: binary COPY, deduplicated, NOTIFY."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from ingest.normalise import READING_COLUMNS
+
+RAW_COLUMNS = (
+    "time", "dev_eui", "deduplication_id", "application_id", "f_cnt", "f_port", "payload",
+    "confirmed", "dr", "frequency", "rssi", "snr", "gateway_count", "rx_info", "object",
+)
+RAW_TYPES = (
+    "timestamptz", "text", "uuid", "text", "int8", "int4", "bytea", "bool", "int2", "int8",
+    "int4", "float8", "int2", "text", "text",
+)
+READING_HEAD = ("time", "dev_eui", "deduplication_id", "model", "asset_type", "asset_id")
+READING_ALL = (*READING_HEAD, *READING_COLUMNS, "extra")
+READING_TYPES = (
+    "timestamptz", "text", "uuid", "text", "text", "text",
+    *("bool" if c in ("tilted", "alarm") else "text" if c == "motion" else "float8"
+      for c in READING_COLUMNS),
+    "text",
+)
+_JSON_COLUMNS = frozenset({"rx_info", "object", "extra"})
+
+_SETUP = f"""
+CREATE TEMP TABLE IF NOT EXISTS stage_raw (
+  {", ".join(f"{c} {t}" for c, t in zip(RAW_COLUMNS, RAW_TYPES, strict=True))}
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS stage_readings (
+  {", ".join(f"{c} {t}" for c, t in zip(READING_ALL, READING_TYPES, strict=True))}
+) ON COMMIT DELETE ROWS;
+"""
+
+
+def _select(columns: Sequence[str], alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(
+        f"{prefix}{c}::jsonb" if c in _JSON_COLUMNS else f"{prefix}{c}" for c in columns
+    )
+
+
+# Raw uplinks first; readings only for uplinks that were new (a redelivery adds nothing).
+# Built from the column constants above, never from input.
+_INSERT_UPLINKS = f"""
+WITH new_raw AS (
+  INSERT INTO raw_uplinks ({", ".join(RAW_COLUMNS)})
+  SELECT {_select(RAW_COLUMNS)} FROM stage_raw
+  ON CONFLICT DO NOTHING
+  RETURNING deduplication_id, time
+), new_readings AS (
+  INSERT INTO readings ({", ".join(READING_ALL)})
+  SELECT {_select(READING_ALL, "s")} FROM stage_readings s
+  JOIN new_raw n USING (deduplication_id, time)
+  ON CONFLICT DO NOTHING
+  RETURNING time
+)
+SELECT (SELECT count(*) FROM new_raw), count(*), min(time), max(time) FROM new_readings
+"""  # noqa: S608
+
+_UPDATE_DEVICES = """
+UPDATE devices d SET
+  first_seen = LEAST(d.first_seen, u.first_seen),
+  last_seen = GREATEST(d.last_seen, u.last_seen),
+  last_battery_v = CASE WHEN u.last_seen >= coalesce(d.last_seen, '-infinity')
+                        THEN coalesce(u.battery_v, d.last_battery_v) ELSE d.last_battery_v END,
+  last_battery_pct = CASE WHEN u.last_seen >= coalesce(d.last_seen, '-infinity')
+                        THEN coalesce(u.battery_pct, d.last_battery_pct)
+                        ELSE d.last_battery_pct END,
+  last_rssi = CASE WHEN u.last_seen >= coalesce(d.last_seen, '-infinity')
+                   THEN coalesce(u.rssi, d.last_rssi) ELSE d.last_rssi END,
+  last_snr = CASE WHEN u.last_seen >= coalesce(d.last_seen, '-infinity')
+                  THEN coalesce(u.snr, d.last_snr) ELSE d.last_snr END
+FROM unnest(%s::text[], %s::timestamptz[], %s::timestamptz[], %s::float8[], %s::float8[],
+            %s::int4[], %s::float8[])
+     AS u(dev_eui, first_seen, last_seen, battery_v, battery_pct, rssi, snr)
+WHERE d.dev_eui = u.dev_eui
+"""
+
+
+@dataclass(slots=True)
+class DeviceSeen:
+    """What one batch saw of one device (for the devices table's health columns)."""
+
+    first_seen: datetime
+    last_seen: datetime
+    battery_v: float | None = None
+    battery_pct: float | None = None
+    rssi: int | None = None
+    snr: float | None = None
+
+    def update(self, time: datetime, battery_v: float | None, battery_pct: float | None,
+               rssi: int | None, snr: float | None) -> None:
+        """Fold in one more event of the device."""
+        self.first_seen = min(self.first_seen, time)
+        if time >= self.last_seen:
+            self.last_seen = time
+            self.battery_v = battery_v if battery_v is not None else self.battery_v
+            self.battery_pct = battery_pct if battery_pct is not None else self.battery_pct
+            self.rssi = rssi if rssi is not None else self.rssi
+            self.snr = snr if snr is not None else self.snr
+
+
+@dataclass(slots=True)
+class Batch:
+    """Rows for one transaction."""
+
+    raw: list[tuple[Any, ...]] = field(default_factory=list)
+    readings: list[tuple[Any, ...]] = field(default_factory=list)
+    status: list[tuple[Any, ...]] = field(default_factory=list)
+    other: list[tuple[Any, ...]] = field(default_factory=list)
+    weather: list[tuple[Any, ...]] = field(default_factory=list)
+    dead: list[tuple[str, bytes, str, str | None, bytes]] = field(default_factory=list)
+    new_devices: list[tuple[Any, ...]] = field(default_factory=list)
+    seen: dict[str, DeviceSeen] = field(default_factory=dict)
+
+    def see(self, dev_eui: str, time: datetime, *, battery_v: float | None = None,
+            battery_pct: float | None = None, rssi: int | None = None,
+            snr: float | None = None) -> None:
+        """Note a device's event for the health columns."""
+        seen = self.seen.get(dev_eui)
+        if seen is None:
+            self.seen[dev_eui] = DeviceSeen(time, time, battery_v, battery_pct, rssi, snr)
+        else:
+            seen.update(time, battery_v, battery_pct, rssi, snr)
+
+    @property
+    def events(self) -> int:
+        """How many events (not dead letters) the batch holds."""
+        return len(self.raw) + len(self.status) + len(self.other) + len(self.weather)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What a committed batch stored."""
+
+    stored: int
+    duplicates: int
+    readings: int
+    dead_lettered: int
+
+
+class Writer:
+    """Writes batches over one connection; call `setup` after (re)connecting."""
+
+    def __init__(self, conn: psycopg.Connection[Any], worker: str) -> None:
+        self.conn = conn
+        self.worker = worker
+
+    def setup(self) -> None:
+        """Create the per-connection staging tables."""
+        with self.conn.transaction():
+            self.conn.execute(_SETUP)
+
+    def write(self, batch: Batch) -> WriteResult:
+        """Store the batch in one transaction; the caller acknowledges after this returns."""
+        conn = self.conn
+        stored = duplicates = readings_count = 0
+        with conn.transaction(), conn.cursor() as cur:
+            if batch.new_devices:
+                cur.executemany(
+                    "INSERT INTO devices (dev_eui, model, kind, name, application_id,"
+                    " device_profile_id, device_profile_name, tags, registered_by)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, 'ingest')"
+                    " ON CONFLICT (dev_eui) DO NOTHING",
+                    batch.new_devices,
+                )
+            if batch.raw:
+                with cur.copy(f"COPY stage_raw ({', '.join(RAW_COLUMNS)}) FROM STDIN"
+                              " (FORMAT BINARY)") as copy:
+                    copy.set_types(list(RAW_TYPES))
+                    for row in batch.raw:
+                        copy.write_row(row)
+                if batch.readings:
+                    with cur.copy(f"COPY stage_readings ({', '.join(READING_ALL)}) FROM STDIN"
+                                  " (FORMAT BINARY)") as copy:
+                        copy.set_types(list(READING_TYPES))
+                        for row in batch.readings:
+                            copy.write_row(row)
+                cur.execute(_INSERT_UPLINKS)
+                counts = cur.fetchone()
+                assert counts is not None
+                new_raw, readings_count, min_time, max_time = counts
+                stored += new_raw
+                duplicates += len(batch.raw) - new_raw
+                if readings_count:
+                    cur.execute(
+                        "INSERT INTO ingest_batches (min_time, max_time, readings, worker)"
+                        " VALUES (%s, %s, %s, %s)",
+                        (min_time, max_time, readings_count, self.worker),
+                    )
+                    # Delivered at commit, so listeners only ever see committed readings.
+                    cur.execute("SELECT pg_notify('bauhof_readings', pg_current_xact_id()::text)")
+            for sql, rows in (
+                ("INSERT INTO device_status (time, dev_eui, deduplication_id, margin,"
+                 " external_power_source, battery_level_unavailable, battery_level)"
+                 " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING", batch.status),
+                ("INSERT INTO device_events (time, dev_eui, event_type, event_key, level, code,"
+                 " description, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb)"
+                 " ON CONFLICT DO NOTHING", batch.other),
+                ("INSERT INTO weather (time, station, rain_mm_h, temperature_c,"
+                 " forecast_rain_mm_24h) VALUES (%s, %s, %s, %s, %s)"
+                 " ON CONFLICT (station, time) DO NOTHING", batch.weather),
+            ):
+                if rows:
+                    inserted = _insert_counting(cur, sql, rows)
+                    stored += inserted
+                    duplicates += len(rows) - inserted
+            if batch.seen:
+                seen = sorted(batch.seen.items())
+                cur.execute(_UPDATE_DEVICES, (
+                    [d for d, _ in seen], [s.first_seen for _, s in seen],
+                    [s.last_seen for _, s in seen], [s.battery_v for _, s in seen],
+                    [s.battery_pct for _, s in seen], [s.rssi for _, s in seen],
+                    [s.snr for _, s in seen],
+                ))
+            dead = 0
+            if batch.dead:
+                dead = _insert_counting(
+                    cur,
+                    "INSERT INTO dead_letters (topic, payload, reason, dev_eui, digest)"
+                    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (digest) DO NOTHING",
+                    batch.dead,
+                )
+        return WriteResult(stored, duplicates, readings_count, dead)
+
+
+def _insert_counting(cur: psycopg.Cursor[Any], sql: str, rows: list[tuple[Any, ...]]) -> int:
+    """Insert rows in one pipelined round trip; count those not skipped as duplicates."""
+    cur.executemany(sql + " RETURNING 1", rows, returning=True)
+    inserted = 0
+    while True:
+        inserted += len(cur.fetchall())
+        if not cur.nextset():
+            return inserted
