@@ -13,6 +13,7 @@ from typing import NoReturn, Protocol
 PARTS = (
     "bauhof.commands",
     "ingest.cli",
+    "rules.cli",
 )
 
 

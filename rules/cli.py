@@ -1,0 +1,180 @@
+"""`bauhof rules`, `bauhof rules check FILE`, `bauhof orders list`, `bauhof bench rules`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+log = logging.getLogger("bauhof.rules")
+
+
+def register(commands: Any, bench: Any) -> None:
+    """Add the rules engine's commands."""
+    parser = commands.add_parser(
+        "rules", help="run the rules engine (or `rules check FILE` to validate a rules file)",
+        description="Turn new readings into work orders and defects. Reads durably from the "
+                    "database (woken by NOTIFY), publishes every change on MQTT, webhooks "
+                    "and e-mail. SIGTERM finishes the current step and exits 0.")
+    parser.add_argument("action", nargs="?", choices=("run", "check"), default="run",
+                        help="run the engine (default) or check a rules file")
+    parser.add_argument("file", nargs="?", type=Path, help="the rules file to check")
+    parser.add_argument("--rules", type=Path, metavar="FILE",
+                        help="rules file (default: the packaged rules/default_rules.yaml)")
+    parser.add_argument("--shard", type=_shard, default=(0, 1), metavar="I/N",
+                        help="handle shard I of N (devices are split between workers)")
+    parser.add_argument("--smtp-url", default=os.environ.get("BAUHOF_SMTP_URL"),
+                        help="smtp://host:port?from=addr (default: $BAUHOF_SMTP_URL; "
+                             "no mail is sent without it)")
+    parser.add_argument("--once", action="store_true",
+                        help="process what is there, deliver the outbox once and exit")
+    parser.set_defaults(handler=cmd_rules)
+
+    orders = commands.add_parser("orders", help="work orders",
+                                 description="List work orders.")
+    orders.add_argument("action", choices=("list",))
+    orders.add_argument("--status", choices=("open", "assigned", "in_progress", "done",
+                                             "cancelled", "resolved"))
+    orders.add_argument("--kind", choices=("watering", "empty_bin", "collection_route",
+                                           "sensor_maintenance", "bin_maintenance", "vehicle",
+                                           "citizen_defect"))
+    orders.add_argument("--json", action="store_true", help="one JSON object per line")
+    orders.set_defaults(handler=cmd_orders)
+
+    bench_parser = bench.add_parser(
+        "rules", help="latency from MQTT publish to committed order under background load",
+        description="Start private services, ingest and the engine; publish threshold-"
+                    "crossing uplinks among background load and report p50/p99 latency.")
+    bench_parser.add_argument("--rate", type=_positive, default=1000,
+                              help="background uplinks per second (default 1000)")
+    bench_parser.add_argument("--seconds", type=_positive, default=20,
+                              help="how long to measure (default 20)")
+    bench_parser.add_argument("--probes", type=_positive, default=100,
+                              help="threshold-crossing uplinks to time (default 100)")
+    bench_parser.add_argument("--json", action="store_true", help="print one JSON object")
+    bench_parser.set_defaults(handler=cmd_bench_rules)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from exc
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} must be positive")
+    return value
+
+
+def _shard(text: str) -> tuple[int, int]:
+    index, sep, total = text.partition("/")
+    try:
+        i, n = int(index), int(total)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not I/N, e.g. 0/2") from exc
+    if not sep or n < 1 or not 0 <= i < n:
+        raise argparse.ArgumentTypeError(f"{text!r}: need 0 <= I < N")
+    return i, n
+
+
+def _load_rules(path: Path | None) -> Any:
+    from bauhof.cli import CommandError
+    from rules import ruleset
+    from rules.errors import RulesError
+
+    try:
+        return ruleset.load(path)
+    except RulesError as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    """Run the engine, or validate a rules file."""
+    if args.action == "check":
+        if args.file is None:
+            print("bauhof rules: error: `rules check` needs a FILE", file=sys.stderr)
+            return 2
+        rules = _load_rules(args.file)
+        print(f"{args.file}: ok (version {rules.version}, {len(rules.overrides)} overrides, "
+              f"{len(rules.watering.plant_types)} plant types)")
+        return 0
+    from bauhof import settings
+    from bauhof.cli import CommandError
+    from rules import mail
+    from rules.engine import Engine
+    from rules.errors import RulesError
+    from rules.notify import Publisher
+
+    rules = _load_rules(args.rules)
+    cfg = settings.load()
+    try:
+        smtp = mail.parse_smtp_url(args.smtp_url) if args.smtp_url else None
+    except RulesError as exc:
+        raise CommandError(str(exc)) from exc
+    shard, shards = args.shard
+    engine = Engine(cfg.database_url, rules, shard=shard, shards=shards)
+    publisher = Publisher(cfg.database_url, cfg.mqtt, smtp, ca_file=cfg.mqtt_ca_file)
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    publisher.start()
+    log.info("rules engine shard %d/%d running (%s)", shard, shards,
+             "packaged rules" if args.rules is None else args.rules)
+    try:
+        if args.once:
+            while engine.step():
+                publisher.wake()
+            publisher.wake()
+        else:
+            engine.run(stop, on_commit=publisher.wake)
+    finally:
+        publisher.stop()
+        engine.close()
+    s = engine.stats
+    log.info("rules engine stopped: %d readings, %d actions, %d orders opened",
+             s.readings, s.actions, s.opened)
+    return 0
+
+
+def cmd_orders(args: argparse.Namespace) -> int:
+    """List work orders."""
+    from bauhof import db, settings
+    from rules import orders
+
+    cfg = settings.load()
+    with db.connect(cfg.database_url, autocommit=True) as conn:
+        found = orders.list_orders(conn, args.status, args.kind)
+    for order in found:
+        s = order.summary()
+        if args.json:
+            print(json.dumps({k: s[k] for k in (
+                "id", "kind", "status", "subject_type", "subject_id", "opened_at",
+                "resolved_at", "resolved_by")}, ensure_ascii=False))
+        else:
+            print(f"{order.id:>6}  {order.kind:<18} {order.status:<11} P{order.priority}  "
+                  f"{order.subject_type}:{order.subject_id:<14} {order.title}")
+    return 0
+
+
+def cmd_bench_rules(args: argparse.Namespace) -> int:
+    """Measure MQTT publish → committed order latency."""
+    from rules.bench import run_bench
+
+    result = run_bench(rate=args.rate, seconds=args.seconds, probes=args.probes)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"rules latency, publish → order commit, {result['probes']} orders at "
+              f"{result['background_rate']} uplinks/s background: p50 {result['p50_ms']:.0f} ms,"
+              f" p99 {result['p99_ms']:.0f} ms, max {result['max_ms']:.0f} ms")
+    return 0
