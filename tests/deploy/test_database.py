@@ -217,7 +217,8 @@ def test_retention_statement_of_the_docs_drops_only_old_raw_uplinks(
                      "f_cnt, f_port, payload) VALUES (%s, 'a84041000181c61a', %s, 'app', %s, 2, "
                      "'\\x01')", (now - timedelta(days=age), uuid.uuid4(), age))
         conn.execute("INSERT INTO readings (time, dev_eui, deduplication_id) "
-                     "VALUES (%s, 'a84041000181c61a', %s)", (now - timedelta(days=age), uuid.uuid4()))
+                     "VALUES (%s, 'a84041000181c61a', %s)",
+                     (now - timedelta(days=age), uuid.uuid4()))
     dropped = conn.execute(statement).fetchall()
     assert len(dropped) == 2
     assert conn.execute("SELECT f_cnt FROM raw_uplinks ORDER BY f_cnt").fetchall() == [(10,)]
