@@ -14,6 +14,7 @@ PARTS = (
     "bauhof.commands",
     "ingest.cli",
     "rules.cli",
+    "simulator.cli",
 )
 
 

@@ -1,0 +1,191 @@
+"""`bauhof simulate`, `bauhof replay` and `bauhof bench replay`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from simulator import SimulatorError
+
+
+def register(commands: Any, bench: Any) -> None:
+    """Add the simulator's commands."""
+    sim = commands.add_parser(
+        "simulate", help="simulate a town of sensors and publish ChirpStack events",
+        description="Simulate a town's soil probes, bin sensors and vehicle trackers, publish "
+                    "their ChirpStack v4 events to MQTT (BAUHOF_MQTT_URL) at QoS 1 on a virtual "
+                    "clock, and optionally record the stream and the ground truth.",
+    )
+    sim.add_argument("--scenario", default="herrenberg",
+                     help="a packaged scenario name or a scenario YAML file (default herrenberg)")
+    sim.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
+    sim.add_argument("--speed", help="simulated seconds per wall second, or max "
+                                     "(default: the scenario's, 3600 for herrenberg)")
+    sim.add_argument("--start", help="simulated start, ISO 8601 (e.g. 2026-06-01T06:00Z) or now")
+    sim.add_argument("--days", type=_days, help="how many simulated days to run")
+    sim.add_argument("--encoding", choices=("json", "protobuf"), default="json",
+                     help="ChirpStack event encoding (default json)")
+    sim.add_argument("--faults", help="faults to inject: dup,late=0.05,… or all or none "
+                                      "(replaces the scenario's); see docs/simulator.md")
+    sim.add_argument("--record", type=Path, metavar="FILE",
+                     help="write what is published as JSON lines (.gz compresses)")
+    sim.add_argument("--truth", type=Path, metavar="FILE",
+                     help="write the ground truth as JSON lines (.gz compresses)")
+    sim.add_argument("--no-publish", action="store_true",
+                     help="do not connect to a broker; only write --record/--truth")
+    sim.add_argument("--crews", action="store_true",
+                     help="act as the crews on Bauhof's open work orders")
+    sim.add_argument("--quiet", action="store_true", help="no progress line")
+    sim.set_defaults(handler=cmd_simulate)
+
+    rep = commands.add_parser(
+        "replay", help="publish a recording again (or one rebuilt from a database)",
+        description="Publish a recording made with `simulate --record` at its original pace "
+                    "times --speed, or rebuild one from a Bauhof database's raw uplinks.",
+    )
+    rep.add_argument("file", nargs="?", type=Path, help="a recording (JSON lines, .gz allowed)")
+    rep.add_argument("--from-db", metavar="URL", nargs="?", const="",
+                     help="rebuild the stream from raw_uplinks of this database "
+                          "(no URL: BAUHOF_DATABASE_URL)")
+    rep.add_argument("--since", help="with --from-db: first event time (ISO 8601)")
+    rep.add_argument("--until", help="with --from-db: end of the time range (ISO 8601)")
+    rep.add_argument("--speed", default="max", help="simulated seconds per wall second, or max")
+    rep.add_argument("--save", type=Path, metavar="FILE",
+                     help="write the stream to a recording instead of publishing it")
+    rep.add_argument("--quiet", action="store_true", help="no progress line")
+    rep.set_defaults(handler=cmd_replay)
+
+    ben = bench.add_parser(
+        "replay", help="replay simulated days of the default town through ingest",
+        description="Generate a recording of the default town, then replay it at full speed "
+                    "through `bauhof ingest` into private services on free ports; report "
+                    "simulated days per wall minute and end-to-end events per second.",
+    )
+    ben.add_argument("--days", type=_days, default=30.0, help="simulated days (default 30)")
+    ben.add_argument("--seed", type=int, default=1)
+    ben.add_argument("--json", action="store_true", help="print one JSON object")
+    ben.set_defaults(handler=cmd_bench_replay)
+
+
+def _days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} must be more than 0 days")
+    return value
+
+
+def _fail(command: str, exc: SimulatorError) -> int:
+    print(f"bauhof {command}: {exc}", file=sys.stderr)
+    return 1
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Run the simulation."""
+    from bauhof import settings
+    from simulator import clock, faults, scenario
+    from simulator.session import Simulation
+
+    try:
+        town = scenario.load(args.scenario)
+        speed = clock.parse_speed(args.speed) if args.speed else (
+            None if town.simulation.speed == "max" else float(town.simulation.speed)
+        )
+        start = clock.parse_time(args.start) if args.start else town.simulation.start
+        rates = faults.parse_spec(args.faults) if args.faults is not None else dict(town.faults)
+    except (clock.ClockError, faults.FaultSpecError) as exc:
+        print(f"bauhof simulate: error: {exc}", file=sys.stderr)
+        return 2
+    except SimulatorError as exc:
+        return _fail("simulate", exc)
+    if args.no_publish and args.record is None and args.truth is None:
+        print("bauhof simulate: error: --no-publish needs --record or --truth", file=sys.stderr)
+        return 2
+    if args.crews:
+        print("bauhof simulate: --crews is not available yet: the crew backend for work "
+              "orders is still being written (see simulator/crews.py)", file=sys.stderr)
+        return 1
+    cfg = settings.load()
+    run = Simulation(
+        town, seed=town.simulation.seed if args.seed is None else args.seed, start=start,
+        days=args.days or town.simulation.days, encoding=args.encoding, faults=rates,
+        record=args.record, truth=args.truth,
+    )
+    try:
+        stats = run.execute(
+            None if args.no_publish else cfg.mqtt, ca_file=cfg.mqtt_ca_file, speed=speed,
+            progress=not args.quiet,
+        )
+    except SimulatorError as exc:
+        return _fail("simulate", exc)
+    summary = run.summary
+    print(f"simulated {run.days:g} days from {start.isoformat()} (seed {run.seed}): "
+          f"{summary['uplinks']:,} uplinks, {summary['lost']:,} lost, "
+          f"{stats.published:,} messages {'recorded' if args.no_publish else 'published'} "
+          f"in {stats.wall_s:.1f} s" + (" (stopped early)" if stats.stopped else ""))
+    for label, path in (("recording", args.record), ("ground truth", args.truth)):
+        if path is not None:
+            print(f"{label}: {path}")
+    return 130 if stats.stopped else 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Publish a recording, or save one rebuilt from a database."""
+    from bauhof import settings
+    from simulator import archive, clock, recording
+    from simulator.publisher import Publisher
+    from simulator.runner import Progress, run
+
+    if (args.file is None) == (args.from_db is None):
+        print("bauhof replay: error: give a recording FILE or --from-db (one of them)",
+              file=sys.stderr)
+        return 2
+    try:
+        speed = clock.parse_speed(args.speed)
+        since = clock.parse_time(args.since) if args.since else None
+        until = clock.parse_time(args.until) if args.until else None
+    except clock.ClockError as exc:
+        print(f"bauhof replay: error: {exc}", file=sys.stderr)
+        return 2
+    cfg = settings.load()
+    if args.file is not None:
+        if not args.file.is_file():
+            print(f"bauhof replay: error: no recording {args.file}", file=sys.stderr)
+            return 2
+        messages = recording.read(args.file)
+    else:
+        messages = archive.from_database(args.from_db or cfg.database_url, since, until)
+    progress = Progress(enabled=not args.quiet)
+    try:
+        if args.save is not None:
+            recorder = recording.Recorder(args.save)
+            try:
+                stats = run(messages, clock=clock.VirtualClock(None, None), recorder=recorder,
+                            progress=progress)
+            finally:
+                recorder.close()
+            print(f"saved {stats.published:,} messages to {args.save}")
+            return 0
+        with Publisher(cfg.mqtt, ca_file=cfg.mqtt_ca_file) as publisher:
+            stats = run(messages, clock=clock.VirtualClock(None, speed), publisher=publisher,
+                        progress=progress)
+    except SimulatorError as exc:
+        return _fail("replay", exc)
+    span = timedelta(microseconds=(stats.last_us or 0) - (stats.first_us or 0))
+    print(f"replayed {stats.published:,} messages spanning {span} in {stats.wall_s:.1f} s")
+    return 130 if stats.stopped else 0
+
+
+def cmd_bench_replay(args: argparse.Namespace) -> int:
+    """Run the replay benchmark."""
+    from simulator.bench import run_bench
+
+    try:
+        return run_bench(args.days, seed=args.seed, as_json=args.json)
+    except SimulatorError as exc:
+        return _fail("bench replay", exc)

@@ -1,0 +1,351 @@
+"""The event loop: a priority queue of what happens next, turned into MQTT messages.
+
+Each device has its next uplink time in the queue; hourly weather, daily vehicle plans, bin
+collections and delayed deliveries are queued alongside. Ties are broken by a fixed priority
+and then by insertion order, and every random choice comes from a `random.Random` seeded from
+the run's seed and a name (`"<seed>:noise:<dev_eui>"`), so the same seed gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from bauhof import codecs
+from simulator import SimulatorError
+from simulator import faults as fault_mod
+from simulator.bins import sensor_distance_mm
+from simulator.clock import DAY_US, HOUR_US, US, iso
+from simulator.envelope import (
+    DeviceIdentity,
+    Encoding,
+    Event,
+    rx_info,
+    serialize,
+    status_event,
+    topic,
+    uplink_event,
+)
+from simulator.faults import FaultDice
+from simulator.radio import Links, spreading_factor
+from simulator.recording import Message
+from simulator.scenario import Device, Scenario
+from simulator.sensors import SIMULATED_MODELS, bin_readings, soil_readings, tracker_readings
+from simulator.truth import Truth
+from simulator.world import World
+
+# Queue priorities at equal times: plan the day, then weather, then work, then radio traffic.
+DAY, HOUR, EMPTY, DELIVER, UPLINK = range(5)
+TRACKING_INTERVAL_S = 120
+JITTER_US = 2 * US
+
+
+class EngineError(SimulatorError):
+    """A scenario the engine cannot simulate; names the device and what to change."""
+
+
+@dataclass
+class DeviceSim:
+    """One sensor's radio and counters."""
+
+    config: Device
+    kind: str
+    asset_type: str
+    asset_id: str
+    application_id: str
+    device_info: Event
+    links: Links
+    interval_s: int
+    noise: random.Random
+    ids: random.Random
+    radio: random.Random
+    fault_rng: random.Random
+    dev_addr: str
+    place: tuple[float, float]
+    f_cnt: int = 0
+    last_us: int = 0
+    last_status_us: int = 0
+    silent_until_us: int = 0
+    dead: bool = False
+    generation: int = 0
+
+
+class Engine:
+    """Simulates the scenario from `start_us` to `end_us` and yields what gets published."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        seed: int,
+        start_us: int,
+        end_us: int,
+        encoding: Encoding = "json",
+        faults: dict[str, float] | None = None,
+        truth: Truth | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self.start_us = start_us
+        self.end_us = end_us
+        self.encoding: Encoding = encoding
+        self.truth = truth or Truth()
+        self.dice = FaultDice(faults or {}, seed)
+        self.world = World(scenario, seed, start_us, self.truth)
+        self.devices = [self._device(i, d) for i, d in enumerate(scenario.devices)]
+        self.gateways_down: dict[str, int] = {}
+        self.burst_until_us = 0
+        self.published = 0
+        self.now_us = start_us
+        self._queue: list[tuple[int, int, int, Any]] = []
+        self._seq = 0
+
+    def _device(self, index: int, dev: Device) -> DeviceSim:
+        where = f"devices[{index}] ({dev.dev_eui})"
+        if dev.model not in SIMULATED_MODELS:
+            raise EngineError(f"{where}: the simulator has no sensor model for {dev.model!r}")
+        ref = dev.asset_ref
+        if ref is None:
+            raise EngineError(f"{where}: the simulator needs every sensor mounted on an asset")
+        asset_type, asset_id = ref
+        sim = self.scenario.simulation
+        app = dev.application_id or sim.default_application
+        kind = codecs.get(dev.model).kind
+        place = self._asset_place(asset_type, asset_id)
+        seed = f"{self.seed}:{{}}:{dev.dev_eui}"
+        identity = DeviceIdentity(
+            tenant_id=sim.tenant_id, tenant_name=sim.tenant_name, application_id=app,
+            application_name=sim.applications[app], model=dev.model,
+            device_name=dev.name or dev.dev_eui, dev_eui=dev.dev_eui, tags=dev.tags,
+        )
+        ids = random.Random(seed.format("ids"))
+        links = Links(
+            self.scenario.gateways, kind, random.Random(seed.format("shadowing")),
+            tx_power_dbm=sim.tx_power_dbm, exponent=sim.path_loss_exponent,
+            shadowing_db=sim.shadowing_db, place=place, mobile=asset_type == "vehicle",
+        )
+        return DeviceSim(
+            config=dev, kind=kind, asset_type=asset_type, asset_id=asset_id, application_id=app,
+            device_info=identity.device_info(), links=links,
+            interval_s=dev.expected_interval_s or 1200,
+            noise=random.Random(seed.format("noise")), ids=ids,
+            radio=random.Random(seed.format("radio")), fault_rng=self.dice.device_rng(dev.dev_eui),
+            dev_addr=f"{ids.getrandbits(32):08x}", place=place,
+        )
+
+    def _asset_place(self, asset_type: str, asset_id: str) -> tuple[float, float]:
+        if asset_type == "green_area":
+            area = next(a for a in self.scenario.green_areas if a.id == asset_id)
+            return area.latitude, area.longitude
+        if asset_type == "bin":
+            b = self.world.bin_config[asset_id]
+            return b.latitude, b.longitude
+        return self.world.depot
+
+    def _push(self, t_us: int, priority: int, item: Any) -> None:
+        self._seq += 1
+        heapq.heappush(self._queue, (t_us, priority, self._seq, item))
+
+    def messages(self) -> Iterator[Message]:
+        """Run the simulation, yielding each message at its virtual publish time, in order."""
+        town_time = self.world.town_time
+        self._push(self.start_us, DAY, town_time.local_midnight_us(self.start_us))
+        self._push(-(-self.start_us // HOUR_US) * HOUR_US, HOUR, None)
+        for dev in self.devices:
+            dev.last_us = self.start_us
+            dev.last_status_us = self.start_us - round(
+                dev.noise.uniform(0, self.scenario.simulation.status_interval_h * 3600) * US
+            )
+            first = self.start_us + round(dev.noise.uniform(0, dev.interval_s) * US)
+            self._push(first, UPLINK, (dev, dev.generation))
+        while self._queue:
+            t_us, priority, _, item = heapq.heappop(self._queue)
+            if t_us >= self.end_us and priority != DELIVER:
+                continue
+            self.now_us = t_us
+            if priority == DAY:
+                self._plan_day(item)
+            elif priority == HOUR:
+                yield from self._hour(t_us)
+            elif priority == EMPTY:
+                self.world.empty_bin(item[0], t_us, by=item[1])
+            elif priority == DELIVER:
+                for message in item:
+                    yield self._count(Message(t_us, message.topic, message.payload,
+                                              message.format))
+            else:
+                dev, generation = item
+                if generation == dev.generation and not dev.dead:
+                    yield from self._uplink(dev, t_us)
+        self.truth.summary(self.end_us, self.published)
+
+    def _count(self, message: Message) -> Message:
+        self.published += 1
+        return message
+
+    def _plan_day(self, day_us: int) -> None:
+        for visit, vehicle in self.world.plan_day(day_us):
+            if visit.time_us >= self.now_us:
+                self._push(visit.time_us, EMPTY, (visit.stop, vehicle))
+        self._push(self.world.town_time.local_midnight_us(day_us + DAY_US + 2 * HOUR_US),
+                   DAY, self.world.town_time.local_midnight_us(day_us + DAY_US + 2 * HOUR_US))
+
+    def _hour(self, t_us: int) -> Iterator[Message]:
+        hour = self.world.weather.at(t_us)
+        station = self.world.weather.station
+        self.truth.write(t_us, "weather", station=station, rain_mm_h=hour.rain_mm_h,
+                         temperature_c=hour.temperature_c,
+                         forecast_rain_mm_24h=hour.forecast_rain_mm_24h)
+        yield self._count(Message(t_us, f"bauhof/weather/{station}", hour.message(), "json"))
+        for gateway, until in list(self.gateways_down.items()):
+            if until <= t_us:
+                del self.gateways_down[gateway]
+        town = self.dice.town
+        if self.dice.hourly("gateway-outage"):
+            gateway = town.choice(self.scenario.gateways).id
+            until = t_us + town.randint(*fault_mod.OUTAGE_HOURS) * HOUR_US
+            self.gateways_down[gateway] = until
+            self.truth.write(t_us, "fault", fault="gateway-outage", gateway=gateway,
+                             until=iso(until))
+        if self.dice.hourly("burst"):
+            self.burst_until_us = t_us + fault_mod.BURST_MINUTES * 60 * US
+            self.truth.write(t_us, "fault", fault="burst", until=iso(self.burst_until_us))
+            for dev in self.devices:
+                if not dev.dead:
+                    dev.generation += 1
+                    delay = round(town.uniform(0, fault_mod.BURST_INTERVAL_S) * US)
+                    self._push(t_us + delay, UPLINK, (dev, dev.generation))
+        self._push(t_us + HOUR_US, HOUR, None)
+
+    def _next_uplink(self, dev: DeviceSim, t_us: int) -> None:
+        if t_us < self.burst_until_us:
+            interval_us = fault_mod.BURST_INTERVAL_S * US
+        elif dev.asset_type == "vehicle":
+            plan = self.world.plans[dev.asset_id]
+            on_shift = plan.on_shift(t_us)
+            interval_us = (TRACKING_INTERVAL_S if on_shift else dev.interval_s) * US
+            if not on_shift and plan.legs and t_us < plan.legs[0].start_us:
+                interval_us = min(interval_us, plan.legs[0].start_us - t_us)
+        else:
+            interval_us = dev.interval_s * US
+        jitter = dev.noise.randint(-JITTER_US, JITTER_US) if interval_us > 4 * JITTER_US else 0
+        self._push(t_us + interval_us + jitter, UPLINK, (dev, dev.generation))
+
+    def _device_faults(self, dev: DeviceSim, t_us: int) -> None:
+        rng, eui = dev.fault_rng, dev.config.dev_eui
+        seconds = (t_us - dev.last_us) / US
+        if self.dice.device(rng, "fcnt-reset", seconds):
+            self.truth.write(t_us, "fault", fault="fcnt-reset", dev_eui=eui, f_cnt_before=dev.f_cnt)
+            dev.f_cnt = 0
+        if t_us >= dev.silent_until_us and self.dice.device(rng, "silent", seconds):
+            dev.silent_until_us = t_us + rng.randint(*fault_mod.SILENT_HOURS) * HOUR_US
+            self.truth.write(t_us, "fault", fault="silent", dev_eui=eui,
+                             until=iso(dev.silent_until_us))
+        battery = self.world.batteries[eui]
+        if not battery.dying_per_day and self.dice.device(rng, "battery", seconds):
+            battery.dying_per_day = rng.uniform(*fault_mod.DYING_PER_DAY)
+            self.truth.write(t_us, "fault", fault="battery", dev_eui=eui,
+                             charge=round(battery.charge, 4),
+                             per_day=round(battery.dying_per_day, 3))
+
+    def _measure(self, dev: DeviceSim, t_us: int) -> tuple[codecs.Readings, dict[str, Any]]:
+        world, model = self.world, dev.config.model
+        battery = world.batteries[dev.config.dev_eui]
+        air_c = world.weather.at(t_us).temperature_c
+        if dev.asset_type == "green_area":
+            soil = world.soil(dev.asset_id, t_us)
+            readings = soil_readings(
+                model, moisture_pct=soil.moisture_pct, soil_c=soil.temperature_c, air_c=air_c,
+                conductivity_per_pct=world.conductivity[dev.asset_id], battery=battery,
+                rng=dev.noise,
+            )
+            return readings, {"soil_moisture_pct": round(soil.moisture_pct, 3),
+                              "soil_temperature_c": round(soil.temperature_c, 2)}
+        if dev.asset_type == "bin":
+            fill = world.bin_fill(dev.asset_id, t_us)
+            b = world.bin_config[dev.asset_id]
+            distance = sensor_distance_mm(fill, b.empty_distance_mm, b.full_distance_mm, dev.noise)
+            return (bin_readings(model, distance, air_c, battery, dev.noise),
+                    {"fill_pct": round(fill * 100, 2)})
+        place, moving, _ = world.vehicle_at(dev.asset_id, t_us)
+        dev.place = place
+        readings = tracker_readings(model, place=place, moving=moving, air_c=air_c,
+                                    battery=battery, rng=dev.noise)
+        return readings, {"latitude": round(place[0], 6), "longitude": round(place[1], 6),
+                          "moving": moving}
+
+    def _uplink(self, dev: DeviceSim, t_us: int) -> Iterator[Message]:
+        self._next_uplink(dev, t_us)
+        eui = dev.config.dev_eui
+        if self.dice.rates:
+            self._device_faults(dev, t_us)
+        if t_us < dev.silent_until_us:
+            return
+        battery = self.world.batteries[eui]
+        battery.use((t_us - dev.last_us) / US, spreading_factor(dev.links.dr))
+        dev.last_us = t_us
+        if battery.charge <= 0:
+            dev.dead = True
+            self.truth.write(t_us, "battery_dead", dev_eui=eui)
+            return
+        readings, true = self._measure(dev, t_us)
+        applied: list[str] = []
+        rng = dev.fault_rng
+        if self.dice.uplink(rng, "absurd"):
+            name, value = fault_mod.ABSURD[dev.kind]
+            readings = {**readings, name: value}
+            applied.append("absurd")
+        f_port, data = codecs.encode(dev.config.model, readings)
+        if self.dice.uplink(rng, "truncated"):
+            data = fault_mod.truncate(data, rng)
+            applied.append("truncated")
+        receptions = dev.links.receive(dev.place, dev.radio, frozenset(self.gateways_down))
+        dedup = str(uuid.UUID(int=dev.ids.getrandbits(128), version=4))
+        uplink_ids = [dev.ids.getrandbits(32) for _ in receptions]
+        channel = dev.ids.randrange(8)
+        ns_delay_us = dev.ids.randrange(15_000, 40_000)
+        f_cnt = dev.f_cnt
+        dev.f_cnt = (dev.f_cnt + 1) % 2**32
+        record = {"dev_eui": eui, "asset": f"{dev.asset_type}/{dev.asset_id}", "f_cnt": f_cnt,
+                  "f_port": f_port, "gateways": len(receptions), "readings": readings,
+                  "true": true}
+        if not receptions:
+            self.truth.write(t_us, "lost", **record)
+            return
+        event = uplink_event(
+            dev.device_info, deduplication_id=dedup, t_us=t_us, dev_addr=dev.dev_addr,
+            adr=not dev.links.mobile, dr=dev.links.dr, f_cnt=f_cnt, f_port=f_port, data=data,
+            rx=rx_info(receptions, t_us, ns_delay_us, uplink_ids, channel),
+            channel=channel, region=self.scenario.simulation.region,
+        )
+        up_topic = topic(dev.application_id, eui, "up")
+        payload = serialize(event, "up", self.encoding)
+        if self.dice.uplink(rng, "malformed"):
+            payload = fault_mod.malform(payload, self.encoding, rng)
+            applied.append("malformed")
+        batch = [Message(t_us, up_topic, payload, self.encoding)]
+        status_due = self.scenario.simulation.status_interval_h * HOUR_US
+        if t_us - dev.last_status_us >= status_due:
+            dev.last_status_us = t_us
+            status = status_event(dev.device_info, deduplication_id=dedup, t_us=t_us,
+                                  margin=dev.links.margin_db(receptions),
+                                  battery_pct=round(battery.charge * 100, 1))
+            batch.append(Message(t_us, topic(dev.application_id, eui, "status"),
+                                 serialize(status, "status", self.encoding), self.encoding))
+        if self.dice.uplink(rng, "dup"):
+            batch.insert(1, batch[0])
+            applied.append("dup")
+        if self.dice.uplink(rng, "late"):
+            delay = round(rng.uniform(*fault_mod.LATE_DELAY_S) * US)
+            self._push(t_us + delay, DELIVER, batch)
+            applied.append("late")
+        else:
+            for message in batch:
+                yield self._count(message)
+        for fault in applied:
+            self.truth.write(t_us, "fault", fault=fault, dev_eui=eui, deduplication_id=dedup)
+        self.truth.write(t_us, "uplink", deduplication_id=dedup, faults=applied, **record)
