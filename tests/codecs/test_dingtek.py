@@ -142,7 +142,7 @@ def test_encode_refuses(readings: dict[str, Any], reason: str) -> None:
 
 @st.composite
 def df703_readings(draw: st.DrawFn) -> dict[str, Any]:
-    """DF703 readings; positions on a 1e-5 degree grid, the resolution float32 keeps."""
+    """DF703 readings, positions on a 1e-5 degree grid."""
     readings: dict[str, Any] = {
         "distance_mm": draw(st.integers(0, 0xFFFF)),
         "temperature_c": float(draw(st.integers(-128, 127))),
@@ -160,5 +160,6 @@ def test_round_trip(readings: dict[str, Any]) -> None:
     decoded = dict(decode(*encode(readings)).readings)
     for name in ("latitude", "longitude"):
         if name in readings:
-            assert decoded.pop(name) == pytest.approx(readings.pop(name), abs=1e-5)
+            # float32 steps are 1.5e-5 degrees near 180, and the decoder rounds to 5 decimals.
+            assert decoded.pop(name) == pytest.approx(readings.pop(name), abs=2e-5)
     assert decoded == readings
