@@ -41,8 +41,8 @@ def register(commands: Any, bench: Any) -> None:
 def local_services(cfg: settings_mod.Settings) -> tuple[Postgres, Mosquitto]:
     """The private services for these settings."""
     return (
-        Postgres(data_dir=cfg.state_dir / "postgres", port=settings_mod.DEFAULT_PG_PORT),
-        Mosquitto(state_dir=cfg.state_dir / "mosquitto", port=settings_mod.DEFAULT_MQTT_PORT),
+        Postgres(data_dir=cfg.state_dir / "postgres", port=cfg.embedded_pg_port),
+        Mosquitto(state_dir=cfg.state_dir / "mosquitto", port=cfg.embedded_mqtt_port),
     )
 
 
@@ -52,28 +52,35 @@ def cmd_services(args: argparse.Namespace) -> int:
 
     cfg = settings_mod.load()
     pg, mq = local_services(cfg)
+    external = "external (BAUHOF_{}_URL is set), not managed here"
     if args.action == "up":
         if cfg.embedded_db:
             pg.start()
             pg.create_database(settings_mod.DEFAULT_DB_NAME)
-            print(f"postgres   up  {cfg.database_url}")
+            print(f"database  up  {cfg.database_url}  (data in {pg.data_dir})")
+        else:
+            print(f"database  {external.format('DATABASE')}")
         if cfg.embedded_mqtt:
             mq.start()
-            print(f"mosquitto  up  {cfg.mqtt.url}")
+            print(f"mqtt      up  {cfg.mqtt.url}  (data in {mq.state_dir})")
+        else:
+            print(f"mqtt      {external.format('MQTT')}")
         return 0
     if args.action == "down":
         if cfg.embedded_mqtt:
             mq.stop()
-            print("mosquitto  stopped")
+            print("mqtt      stopped")
         if cfg.embedded_db:
             pg.stop()
-            print("postgres   stopped")
+            print("database  stopped")
         return 0
     healthy = True
     try:
         with db.connect(cfg.database_url) as conn:
-            conn.execute("SELECT 1")
-        db_state = "healthy"
+            row = conn.execute(
+                "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'").fetchone()
+        db_state = (f"healthy, TimescaleDB {row[0]}" if row else
+                    "healthy, but not migrated (run `bauhof db migrate`)")
     except db.DatabaseError as exc:
         db_state, healthy = f"DOWN ({exc})", False
     from bauhof.mqtt import probe

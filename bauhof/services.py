@@ -87,6 +87,7 @@ class Postgres:
     user: str = "bauhof"
     # Tests trade durability across power loss for speed; a killed *client* still loses nothing.
     fsync: bool = True
+    extra_config: str = ""
 
     @property
     def log_file(self) -> Path:
@@ -139,6 +140,7 @@ class Postgres:
                 f"fsync = {'on' if self.fsync else 'off'}\n"
                 f"synchronous_commit = {'on' if self.fsync else 'off'}\n"
                 f"full_page_writes = {'on' if self.fsync else 'off'}\n"
+                f"{self.extra_config}"
             )
 
     def running(self) -> bool:

@@ -45,6 +45,8 @@ class Settings:
     embedded_mqtt: bool
     env: str
     mqtt_ca_file: str | None
+    embedded_pg_port: int = DEFAULT_PG_PORT
+    embedded_mqtt_port: int = DEFAULT_MQTT_PORT
 
 
 def parse_mqtt_url(url: str) -> MqttTarget:
@@ -108,9 +110,11 @@ def load(environ: dict[str, str] | None = None, cwd: Path | None = None) -> Sett
             "BAUHOF_ENV=production needs BAUHOF_DATABASE_URL and BAUHOF_MQTT_URL set: "
             "the embedded services are for development only"
         )
+    pg_port = _port(env, "BAUHOF_PG_PORT", DEFAULT_PG_PORT)
+    mqtt_port = _port(env, "BAUHOF_MQTT_PORT", DEFAULT_MQTT_PORT)
     if embedded_db:
-        db_url = f"postgresql://bauhof@127.0.0.1:{DEFAULT_PG_PORT}/{DEFAULT_DB_NAME}"
-    mqtt = parse_mqtt_url(mqtt_url or f"mqtt://127.0.0.1:{DEFAULT_MQTT_PORT}")
+        db_url = f"postgresql://bauhof@127.0.0.1:{pg_port}/{DEFAULT_DB_NAME}"
+    mqtt = parse_mqtt_url(mqtt_url or f"mqtt://127.0.0.1:{mqtt_port}")
     if mode == "production" and mqtt.username and mqtt.password in ("", "bauhof", "changeme"):
         raise SettingsError("BAUHOF_MQTT_URL uses a default password; set a real one")
     return Settings(
@@ -121,4 +125,15 @@ def load(environ: dict[str, str] | None = None, cwd: Path | None = None) -> Sett
         embedded_mqtt=embedded_mqtt,
         env=mode,
         mqtt_ca_file=env.get("BAUHOF_MQTT_CA_FILE") or None,
+        embedded_pg_port=pg_port,
+        embedded_mqtt_port=mqtt_port,
     )
+
+
+def _port(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise SettingsError(f"{name} must be a TCP port number, got {raw!r}")
+    return int(raw)

@@ -19,6 +19,8 @@ from typing import Any
 import orjson
 
 EVENT_TYPES = frozenset({"up", "status", "join", "log", "location", "ack", "txack", "integration"})
+# MessageToDict writes 64-bit integers as strings and drops fields at their default value;
+# the JSON accessors below accept both, so one path validates JSON and Protobuf events.
 _TOPIC = re.compile(
     r"^application/(?P<app>[^/]+)/device/(?P<dev>[0-9a-fA-F]{16})/event/(?P<type>[a-z]+)$"
 )
@@ -289,8 +291,10 @@ def _protobuf_to_dict(event_type: str, payload: bytes) -> dict[str, Any]:
         "up": integration.UplinkEvent, "status": integration.StatusEvent,
         "join": integration.JoinEvent, "log": integration.LogEvent,
         "location": integration.LocationEvent, "ack": integration.AckEvent,
-        "txack": integration.TxAckEvent, "integration": integration.IntegrationEvent,
+        "txack": integration.TxAckEvent,
     }
+    if event_type not in messages:
+        raise EventError(f"{event_type} events are only accepted as JSON")
     message = messages[event_type]()
     try:
         message.ParseFromString(payload)

@@ -53,7 +53,7 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def migrations() -> list[Migration]:
+def available_migrations() -> list[Migration]:
     """The migrations shipped with Bauhof, in version order."""
     found = []
     for entry in resources.files("bauhof.db.migrations").iterdir():
@@ -102,7 +102,7 @@ def migrate(url: str) -> list[str]:
                 " applied_at timestamptz NOT NULL DEFAULT now())"
             )
             done = {int(str(r[0])) for r in conn.execute("SELECT version FROM schema_migrations")}
-            for migration in migrations():
+            for migration in available_migrations():
                 if migration.version in done:
                     continue
                 try:
