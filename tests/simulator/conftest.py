@@ -1,0 +1,116 @@
+"""Helpers for simulator tests: a tiny town, and a subscriber that collects what is published."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import paho.mqtt.client as paho
+import pytest
+
+from bauhof.mqtt import make_client
+from bauhof.services import Mosquitto
+from bauhof.settings import MqttTarget, parse_mqtt_url
+from simulator import scenario
+from simulator.clock import DAY_US, to_us
+from simulator.engine import Engine
+from simulator.recording import Message
+from simulator.truth import Truth
+
+
+def tiny_town(**overrides: Any) -> dict[str, Any]:
+    """A scenario with one gateway, one green area, one bin and one truck, as plain data."""
+    data: dict[str, Any] = {
+        "town": {"name": "Testdorf", "latitude": 48.6, "longitude": 8.87,
+                 "depot": {"latitude": 48.601, "longitude": 8.871}},
+        "gateways": [{"id": "0016c001ffa10001", "name": "GW", "latitude": 48.6,
+                      "longitude": 8.87}],
+        "simulation": {"start": "2026-06-01T00:00:00+00:00"},
+        "sponsors": [{"id": "sp-1", "name": "Bäckerei"}],
+        "green_areas": [{"id": "ga-1", "name": "Beet", "plant_type": "flowers",
+                         "latitude": 48.6005, "longitude": 8.8705, "sponsor": "sp-1"}],
+        "bins": [{"id": "bin-1", "waste_type": "residual", "latitude": 48.5995,
+                  "longitude": 8.8695, "volume_l": 240, "empty_distance_mm": 1000,
+                  "full_distance_mm": 200, "collection_weekday": 0}],
+        "vehicles": [{"id": "veh-1", "name": "Truck", "kind": "truck"}],
+        "devices": [
+            {"dev_eui": "a840410000000001", "model": "dragino-lse01",
+             "asset": "green_area/ga-1", "expected_interval_s": 600},
+            {"dev_eui": "24e1240000000002", "model": "milesight-em310-udl", "asset": "bin/bin-1",
+             "expected_interval_s": 600},
+            {"dev_eui": "a840410000000003", "model": "dragino-lgt92", "asset": "vehicle/veh-1",
+             "expected_interval_s": 1800},
+        ],
+    }
+    data.update(overrides)
+    return data
+
+
+def run_engine(
+    town: scenario.Scenario, *, seed: int = 1, days: float = 0.1, truth: Truth | None = None,
+    **kwargs: Any,
+) -> list[Message]:
+    """Every message of a run, in order."""
+    start = to_us(town.simulation.start)
+    engine = Engine(town, seed=seed, start_us=start, end_us=start + round(days * DAY_US),
+                    truth=truth, **kwargs)
+    return list(engine.messages())
+
+
+def target(broker: Mosquitto) -> MqttTarget:
+    """The fixture broker as an MQTT target."""
+    return parse_mqtt_url(f"mqtt://127.0.0.1:{broker.port}")
+
+
+class Collector:
+    """Subscribes to everything at QoS 1 and keeps (topic, payload) in arrival order."""
+
+    def __init__(self, broker: Mosquitto, topic: str = "#") -> None:
+        self.received: list[tuple[str, bytes]] = []
+        self._lock = threading.Lock()
+        self._subscribed = threading.Event()
+        self.client = make_client(target(broker), "test-collector")
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = lambda *_a: self._subscribed.set()
+        self.client.connect("127.0.0.1", broker.port)
+        self.client.subscribe(topic, qos=1)
+        self.client.loop_start()
+        assert self._subscribed.wait(10), "no SUBACK"
+
+    def _on_message(self, _c: paho.Client, _u: object, message: paho.MQTTMessage) -> None:
+        with self._lock:
+            self.received.append((message.topic, bytes(message.payload)))
+
+    def wait_for(self, count: int, timeout_s: float = 30.0) -> list[tuple[str, bytes]]:
+        """Wait until `count` messages arrived (or the deadline passed); return them."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self._lock:
+                if len(self.received) >= count:
+                    break
+            time.sleep(0.01)
+        with self._lock:
+            return list(self.received)
+
+    def close(self) -> None:
+        """Disconnect."""
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def collector(broker: Mosquitto) -> Iterator[Collector]:
+    """A subscriber to every topic of the fixture broker."""
+    sub = Collector(broker)
+    try:
+        yield sub
+    finally:
+        sub.close()
+
+
+@pytest.fixture(scope="session")
+def herrenberg() -> scenario.Scenario:
+    """The default scenario, loaded once."""
+    return scenario.load("herrenberg")
