@@ -172,7 +172,7 @@ def test_bauhof_services_share_one_image_with_roles_and_health_checks(
     assert roles == {
         "bauhof-migrate": ["db", "migrate"], "bauhof-ingest": ["ingest", "--client-id"],
         "bauhof-rules": ["rules"], "bauhof-api": ["api", "--host"],
-        "simulator": ["simulate"],
+        "simulator": ["simulate", "--speed"],
     }
     for name in BAUHOF_SERVICES:
         assert services[name]["command"][0] == "--log-json"
@@ -190,12 +190,17 @@ def test_bauhof_services_share_one_image_with_roles_and_health_checks(
             assert service["restart"] == "unless-stopped", name
 
 
-def test_commands_that_exist_parse_with_bauhof_cli(resolved: dict[str, Any]) -> None:
+def test_commands_parse_with_bauhof_cli(resolved: dict[str, Any]) -> None:
     parser = build_parser()
     migrate = parser.parse_args(resolved["services"]["bauhof-migrate"]["command"])
     assert (migrate.command, migrate.action, migrate.log_json) == ("db", "migrate", True)
     ingest = parser.parse_args(resolved["services"]["bauhof-ingest"]["command"])
     assert (ingest.command, ingest.client_id, ingest.share) == ("ingest", "bauhof-ingest", None)
+    rules = parser.parse_args(resolved["services"]["bauhof-rules"]["command"])
+    assert (rules.command, rules.action) == ("rules", "run")
+    simulate = parser.parse_args(resolved["services"]["simulator"]["command"])
+    assert (simulate.command, simulate.speed, simulate.start, simulate.crews) == (
+        "simulate", "1", "now", False)
 
 
 def test_bauhof_settings_load_in_every_bauhof_container(
