@@ -49,6 +49,7 @@ class Publisher:
         self._failures: list[str] = []
         self._cond = threading.Condition()
         self._connected = threading.Event()
+        self._closing = False
         self._client = make_client(target, client_id, ca_file=ca_file)
         self._client.max_inflight_messages_set(window)
         self._client.max_queued_messages_set(0)  # unlimited in paho; our window bounds it
@@ -65,7 +66,9 @@ class Publisher:
 
     def _on_disconnect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         self._connected.clear()
-        log.warning("disconnected from the broker (%s); reconnecting, nothing is lost", reason)
+        if not self._closing:
+            log.warning("disconnected from the broker (%s); reconnecting, nothing is lost",
+                        reason)
 
     def _on_publish(self, _c: Any, _u: Any, mid: int, reason: Any, _p: Any) -> None:
         with self._cond:
@@ -131,6 +134,7 @@ class Publisher:
 
     def close(self) -> None:
         """Disconnect and stop the network thread (call `flush` first to wait for PUBACKs)."""
+        self._closing = True
         self._client.disconnect()
         self._client.loop_stop()
 

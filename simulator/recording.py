@@ -8,7 +8,7 @@ where `format` says how `payload` holds the message bytes:
 - `raw`: base64 of bytes that are neither (a malformed message that is not even UTF-8).
 
 A file name ending in `.gz` is gzip-compressed, written with a zero timestamp so that the same
-run gives the same bytes.
+run gives the same bytes (for the same file name, which the gzip header holds).
 """
 
 from __future__ import annotations
@@ -53,10 +53,9 @@ class Message:
 def open_text(path: Path, mode: Literal["r", "w"]) -> IO[str]:
     """Open a text file for reading or writing, gzip when the name ends in `.gz`."""
     if path.suffix == ".gz":
-        raw = path.open(mode + "b")
-        zipped = gzip.GzipFile(filename="", mode=mode + "b", fileobj=raw, mtime=0, compresslevel=5)
-        text = io.TextIOWrapper(zipped, encoding="utf-8", newline="\n")
-        return text
+        # The header holds the file's base name and a zero time: same name, same bytes.
+        zipped = gzip.GzipFile(filename=path, mode=mode + "b", mtime=0, compresslevel=5)
+        return io.TextIOWrapper(zipped, encoding="utf-8", newline="\n")
     return path.open(mode, encoding="utf-8", newline="\n")
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import paho.mqtt.client as paho
 import pytest
 
-from bauhof.mqtt import make_client
+from bauhof.mqtt import connect_properties, make_client
 from bauhof.services import Mosquitto
 from bauhof.settings import MqttTarget, parse_mqtt_url
 from simulator import scenario
@@ -74,8 +74,11 @@ class Collector:
         self.client = make_client(target(broker), "test-collector")
         self.client.on_message = self._on_message
         self.client.on_subscribe = lambda *_a: self._subscribed.set()
-        self.client.connect("127.0.0.1", broker.port)
-        self.client.subscribe(topic, qos=1)
+        # A persistent session: the broker keeps the subscription and queues messages while
+        # this client reconnects after a broker restart.
+        self.client.on_connect = lambda *_a: self.client.subscribe(topic, qos=1)
+        self.client.connect("127.0.0.1", broker.port, clean_start=False,
+                            properties=connect_properties(session_expiry_s=300))
         self.client.loop_start()
         assert self._subscribed.wait(10), "no SUBACK"
 
