@@ -76,11 +76,14 @@ class Collector:
         self.client.on_subscribe = lambda *_a: self._subscribed.set()
         # A persistent session: the broker keeps the subscription and queues messages while
         # this client reconnects after a broker restart.
-        self.client.on_connect = lambda *_a: self.client.subscribe(topic, qos=1)
+        self.client.on_connect = lambda *_a: self._subscribe(topic)
         self.client.connect("127.0.0.1", broker.port, clean_start=False,
                             properties=connect_properties(session_expiry_s=300))
         self.client.loop_start()
         assert self._subscribed.wait(10), "no SUBACK"
+
+    def _subscribe(self, topic: str) -> None:
+        self.client.subscribe(topic, qos=1)
 
     def _on_message(self, _c: paho.Client, _u: object, message: paho.MQTTMessage) -> None:
         with self._lock:

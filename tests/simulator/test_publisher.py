@@ -7,7 +7,7 @@ import pytest
 
 from bauhof.services import Mosquitto, free_port
 from bauhof.settings import parse_mqtt_url
-from simulator.publisher import PublishError, Publisher
+from simulator.publisher import Publisher, PublishError
 from tests.simulator.conftest import Collector, target
 
 
