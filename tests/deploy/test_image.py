@@ -129,9 +129,14 @@ def test_build_stage_makes_a_wheel_with_everything_the_roles_need(tmp_path: Path
         (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
         scripts = archive.read(entry_points).decode()
     assert "bauhof = bauhof.cli:main" in scripts
-    migrations = {p.relative_to(REPO).as_posix()
-                  for p in (REPO / "bauhof" / "db" / "migrations").glob("*.sql")}
-    assert migrations and migrations <= names
+    # Data files (migrations, rules, mail templates, scenarios) are read from the installed
+    # package at run time: every one in the source tree must be in the wheel.
+    data = {p.relative_to(REPO).as_posix()
+            for package in ("bauhof", "ingest", "rules", "api", "simulator")
+            for p in (REPO / package).rglob("*")
+            if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts}
+    assert "bauhof/db/migrations/0001_foundation.sql" in data
+    assert sorted(data - names) == []
     for part in cli.PARTS:
         module: Any = part.replace(".", "/")
         assert f"{module}.py" in names or f"{module}/__init__.py" in names, part
