@@ -49,16 +49,24 @@ def _scalar(conn: Any, sql: str) -> int:
     return int(row[0]) if row else 0
 
 
-def wait_for_ingest(conn: Any, proc: subprocess.Popen[bytes], timeout_s: float) -> None:
-    """Wait until the ingest worker holds a database connection (it subscribes right after)."""
+def wait_for_ingest(
+    conn: Any, publisher: Publisher, proc: subprocess.Popen[bytes] | None, timeout_s: float
+) -> None:
+    """Wait until ingest stores what is published: a weather probe (station `probe`) is
+    published every 0.2 s until its row appears, so no simulated message can go unheard."""
     deadline = time.monotonic() + timeout_s
-    while not _scalar(conn, "SELECT count(*) FROM pg_stat_activity "
-                            "WHERE application_name LIKE 'bauhof-ingest%'"):
-        if proc.poll() is not None:
+    hour = 0
+    while not _scalar(conn, "SELECT count(*) FROM weather WHERE station = 'probe'"):
+        if proc is not None and proc.poll() is not None:
             raise BenchError(f"bauhof ingest exited with status {proc.returncode}")
         if time.monotonic() > deadline:
-            raise BenchError(f"bauhof ingest did not connect within {timeout_s:g} s")
-        time.sleep(0.05)
+            raise BenchError(f"bauhof ingest stored nothing within {timeout_s:g} s")
+        probe = {"time": f"2000-01-01T{hour % 24:02d}:00:00+00:00", "rain_mm_h": 0.0,
+                 "temperature_c": 0.0, "forecast_rain_mm_24h": 0.0}
+        publisher.publish("bauhof/weather/probe", json.dumps(probe).encode())
+        hour += 1
+        time.sleep(0.2)
+    conn.execute("DELETE FROM weather WHERE station = 'probe'")
 
 
 def wait_for_rows(conn: Any, expected: int, timeout_s: float) -> int:
@@ -99,14 +107,14 @@ def run_bench(days: float, *, seed: int = 1, as_json: bool = False) -> int:
                 env=stack.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
             try:
-                with psycopg.connect(stack.database_url, autocommit=True) as conn:
-                    wait_for_ingest(conn, proc, INGEST_START_S)
-                    time.sleep(1.0)  # the worker subscribes just after connecting
+                with psycopg.connect(stack.database_url, autocommit=True) as conn, Publisher(
+                    parse_mqtt_url(stack.mqtt_url)
+                ) as publisher:
+                    wait_for_ingest(conn, publisher, proc, INGEST_START_S)
                     _note("replaying at --speed max", quiet)
                     t0 = time.perf_counter()
-                    with Publisher(parse_mqtt_url(stack.mqtt_url)) as publisher:
-                        stats = run(read(path), clock=VirtualClock(None, None),
-                                    publisher=publisher, progress=Progress(enabled=not quiet))
+                    stats = run(read(path), clock=VirtualClock(None, None),
+                                publisher=publisher, progress=Progress(enabled=not quiet))
                     publish_s = time.perf_counter() - t0
                     stored = wait_for_rows(conn, expected, STORE_TIMEOUT_S)
                     wall_s = time.perf_counter() - t0
