@@ -19,7 +19,8 @@ def register(commands: Any, bench: Any) -> None:
     services.set_defaults(handler=cmd_services)
 
     database = commands.add_parser("db", help="database schema")
-    database.add_argument("action", choices=("migrate",))
+    database.add_argument("action", choices=("migrate", "retention"),
+                          help="migrate: apply pending migrations; retention: drop old chunks")
     database.set_defaults(handler=cmd_db)
 
     assets = commands.add_parser("assets", help="green areas, sponsors, bins, vehicles, devices")
@@ -98,6 +99,16 @@ def cmd_db(args: argparse.Namespace) -> int:
     from bauhof import db
 
     cfg = settings_mod.load()
+    if args.action == "retention":
+        import os
+
+        from bauhof.db import retention
+
+        with db.connect(cfg.database_url, autocommit=True) as conn:
+            for dropped in retention.apply(conn, retention.horizons(dict(os.environ))):
+                print(f"{dropped.table:14} keep {dropped.days} days: "
+                      f"dropped {dropped.chunks} chunk(s)")
+        return 0
     applied = db.migrate(cfg.database_url)
     if applied:
         for name in applied:

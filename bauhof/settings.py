@@ -115,7 +115,9 @@ def load(environ: dict[str, str] | None = None, cwd: Path | None = None) -> Sett
     if embedded_db:
         db_url = f"postgresql://bauhof@127.0.0.1:{pg_port}/{DEFAULT_DB_NAME}"
     mqtt = parse_mqtt_url(mqtt_url or f"mqtt://127.0.0.1:{mqtt_port}")
-    if mode == "production" and mqtt.username and mqtt.password in ("", "bauhof", "changeme"):
+    if mode == "production" and mqtt.username and not mqtt.password:
+        raise SettingsError(f"BAUHOF_MQTT_URL names user {mqtt.username!r} but no password")
+    if mode == "production" and mqtt.password in ("bauhof", "changeme", "password"):
         raise SettingsError("BAUHOF_MQTT_URL uses a default password; set a real one")
     return Settings(
         database_url=db_url,

@@ -46,6 +46,9 @@ def test_mqtt_default_ports() -> None:
         ({"BAUHOF_ENV": "production", "BAUHOF_DATABASE_URL": "postgresql://x/y",
           "BAUHOF_MQTT_URL": "mqtt://bauhof:changeme@h"},
          "BAUHOF_MQTT_URL uses a default password; set a real one"),
+        ({"BAUHOF_ENV": "production", "BAUHOF_DATABASE_URL": "postgresql://x/y",
+          "BAUHOF_MQTT_URL": "mqtt://bauhof:@h"},
+         "BAUHOF_MQTT_URL names user 'bauhof' but no password"),
     ],
 )
 def test_bad_settings_are_refused(tmp_path: Path, env: dict[str, str], message: str) -> None:
