@@ -30,3 +30,4 @@ def make_engine(database_url: str) -> Iterator[MakeEngine]:
     yield make
     for engine in engines:
         engine.close()
+

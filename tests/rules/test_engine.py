@@ -1,0 +1,201 @@
+"""The engine against the database: durability, restarts, concurrency, replays."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+import pytest
+
+from rules import orders, ruleset
+from tests.rules import factory as f
+from tests.rules import stream
+from tests.rules.conftest import MakeEngine
+
+EXPECTED = [
+    ("watering", "watering.dry", "ga1", "resolved", f.at(6), f.at(23), "rules", 3,
+     ["opened", "resolved"]),
+    ("empty_bin", "bins.full", "b1", "resolved", f.at(10.2), f.at(28.2), "rules", 3,
+     ["opened", "resolved"]),
+    ("sensor_maintenance", "health.silent", f.eui(5), "open", f.at(13.3), None, None, 3,
+     ["opened", "escalated", "reminder"]),
+]
+
+
+def _run_all(conn: psycopg.Connection[Any], engine: Any, batches: list[list[Any]]) -> None:
+    for batch in batches:
+        f.ingest(conn, batch)
+        engine.step()
+
+
+def test_stream_gives_exactly_the_expected_orders(conn: psycopg.Connection[Any],
+                                                  make_engine: MakeEngine) -> None:
+    stream.town(conn)
+    _run_all(conn, make_engine(), stream.batches())
+    assert stream.outcome(conn) == EXPECTED
+    (silent,) = orders.list_orders(conn, kind="sensor_maintenance")
+    row = conn.execute("SELECT kind, status, dev_eui, order_id FROM defects").fetchall()
+    assert row == [("silent", "open", f.eui(5), silent.id)]
+
+
+def test_restart_in_the_middle_neither_loses_nor_repeats(
+        conn: psycopg.Connection[Any], make_engine: MakeEngine) -> None:
+    stream.town(conn)
+    batches = stream.batches()
+    first = make_engine()
+    _run_all(conn, first, batches[:15])
+    first.close()
+    second = make_engine()
+    _run_all(conn, second, batches[15:])
+    assert stream.outcome(conn) == EXPECTED
+
+
+def test_replay_at_full_speed_gives_the_same_orders(
+        conn: psycopg.Connection[Any], make_engine: MakeEngine) -> None:
+    stream.town(conn)
+    for batch in stream.batches():
+        f.ingest(conn, batch)
+    engine = make_engine(batch_limit=7)
+    while engine.step():
+        pass
+    assert stream.outcome(conn) == EXPECTED
+
+
+def test_two_engines_at_once_create_no_duplicates(
+        conn: psycopg.Connection[Any], make_engine: MakeEngine) -> None:
+    stream.town(conn)
+    engines = [make_engine(), make_engine()]
+    stop = threading.Event()
+    threads = [threading.Thread(target=e.run, args=(stop,), kwargs={"poll_s": 0.01})
+               for e in engines]
+    for thread in threads:
+        thread.start()
+    try:
+        for batch in stream.batches():
+            f.ingest(conn, batch)
+        _wait(lambda: len(stream.outcome(conn)) == 3 and stream.outcome(conn) == EXPECTED)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+    assert stream.outcome(conn) == EXPECTED
+    assert sum(e.stats.readings for e in engines) >= 40 * 3
+
+
+def _wait(condition: Callable[[], bool], seconds: float = 30.0) -> None:
+    done = threading.Event()
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        done.wait(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def test_two_shards_split_the_subjects(conn: psycopg.Connection[Any],
+                                       make_engine: MakeEngine) -> None:
+    stream.town(conn)
+    shards = [make_engine(shard=0, shards=2), make_engine(shard=1, shards=2)]
+    for batch in stream.batches():
+        f.ingest(conn, batch)
+        for engine in shards:
+            engine.step()
+    assert stream.outcome(conn) == EXPECTED
+    owned = [sorted(k[2] for k in e.states._states) for e in shards]
+    assert sorted(owned[0] + owned[1]) == sorted(
+        ["ga1", "ga2", "ga3", "b1", f.eui(1), f.eui(2), f.eui(4), f.eui(5)])
+    assert not set(owned[0]) & set(owned[1])
+
+
+@pytest.mark.timeout(60)
+def test_a_transaction_committing_late_is_not_skipped(
+        conn: psycopg.Connection[Any], database_url: str, make_engine: MakeEngine) -> None:
+    f.bin_(conn)
+    engine = make_engine(rules=ruleset.parse("bins: {forecast: false}"))
+    # The week's chunk exists already (creating one would make the two writers wait).
+    f.ingest(conn, [f.fill(2, -1, 5.0)])
+    engine.step()
+    with psycopg.connect(database_url) as slow:  # an ingest worker that commits late
+        slow.execute("SELECT 1")  # open the transaction: ingest's block is a savepoint in it
+        f.ingest(slow, [f.fill(2, 1, 90.0)])
+        f.ingest(conn, [f.fill(2, 0, 10.0)])  # a later transaction commits first
+        engine.step()
+        assert f.orders(conn) == []
+        assert engine.stats.readings == 1  # nothing new below the slow worker's xid yet
+        slow.commit()
+    engine.step()
+    assert [o[1:] for o in f.orders(conn)] == [("empty_bin", "open", "b1", "bins.full")]
+
+
+def test_late_reading_does_not_open_an_order(conn: psycopg.Connection[Any],
+                                             make_engine: MakeEngine) -> None:
+    f.bin_(conn)
+    engine = make_engine(rules=ruleset.parse("bins: {forecast: false}"))
+    f.ingest(conn, [f.fill(2, 0, 10.0), f.fill(2, 2, 12.0)])
+    engine.step()
+    f.ingest(conn, [f.fill(2, 1, 95.0)])  # an old, delayed uplink
+    engine.step()
+    assert f.orders(conn) == []
+
+
+def test_no_firing_on_start_up_for_devices_never_seen(conn: psycopg.Connection[Any],
+                                                      make_engine: MakeEngine) -> None:
+    stream.town(conn)
+    engine = make_engine()
+    f.ingest(conn, [f.soil(4, 100, 30.0)])  # only ga2's probe reports; clock at 100 h
+    engine.step()
+    assert f.orders(conn) == []
+
+
+def test_vehicle_arrival_starts_the_order_and_the_fill_drop_resolves_it(
+        conn: psycopg.Connection[Any], make_engine: MakeEngine) -> None:
+    f.bin_(conn)
+    f.vehicle(conn)
+    engine = make_engine(rules=ruleset.parse("bins: {forecast: false}"))
+    f.ingest(conn, [f.fill(2, 0, 85.0)])
+    engine.step()
+    (order,) = orders.list_orders(conn)
+    f.ingest(conn, [f.position(3, 1, 52.0011, 13.0011), f.position(3, 1.02, 52.0010, 13.0012)])
+    engine.step()
+    assert (orders.get(conn, order.id).status, orders.get(conn, order.id).assignee) == (
+        "in_progress", "vehicle:v1")
+    f.ingest(conn, [f.fill(2, 1.1, 2.0)])
+    engine.step()
+    done = orders.get(conn, order.id)
+    assert (done.status, done.resolved_by, done.resolved_at) == (
+        "resolved", "vehicle:v1", f.at(1.1))
+    assert [(h.event, h.actor) for h in orders.history(conn, order.id)] == [
+        ("opened", "rules"), ("started", "vehicle:v1"), ("resolved", "rules")]
+
+
+def test_order_closed_by_a_crew_while_the_bin_stays_full_reopens(
+        conn: psycopg.Connection[Any], make_engine: MakeEngine) -> None:
+    f.bin_(conn)
+    engine = make_engine(rules=ruleset.parse("bins: {forecast: false}"))
+    f.ingest(conn, [f.fill(2, 0, 85.0)])
+    engine.step()
+    (first,) = orders.list_orders(conn)
+    orders.transition(conn, first.id, "done", "crew-1")
+    f.ingest(conn, [f.fill(2, 1, 86.0)])  # the update finds no open order: start afresh
+    engine.step()
+    f.ingest(conn, [f.fill(2, 2, 87.0)])
+    engine.step()
+    assert [o[1:] for o in f.orders(conn)] == [("empty_bin", "done", "b1", "bins.full"),
+                                               ("empty_bin", "open", "b1", "bins.full")]
+
+
+def test_tilted_bin_becomes_an_urgent_defect(conn: psycopg.Connection[Any],
+                                             make_engine: MakeEngine) -> None:
+    f.bin_(conn)
+    engine = make_engine()
+    f.ingest(conn, [f.fill(2, 0, 20.0, tilted=True)])
+    engine.step()
+    (order,) = orders.list_orders(conn)
+    assert (order.kind, order.priority, order.rule) == ("bin_maintenance", 1, "bins.tilted")
+    topics = [r[0] for r in conn.execute("SELECT topic FROM outbox WHERE channel = 'mqtt' "
+                                         "ORDER BY id")]
+    assert topics == ["bauhof/defects/1/opened", f"bauhof/workorders/{order.id}/opened"]
+    f.ingest(conn, [f.fill(2, 1, 20.0, tilted=False)])
+    engine.step()
+    assert conn.execute("SELECT status FROM defects").fetchall() == [("resolved",)]
