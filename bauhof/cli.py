@@ -15,6 +15,7 @@ PARTS = (
     "ingest.cli",
     "rules.cli",
     "simulator.cli",
+    "api.cli",
 )
 
 

@@ -1,0 +1,112 @@
+"""The FastAPI application: `create_app(settings)`; nothing happens at import time.
+
+The lifespan opens the connection pool and the change listener, loads the rules file the
+rule-settings endpoints validate against, and closes everything on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+
+from api import crew, problems
+from api.changes import ChangeNotifier
+from api.config import ApiSettings
+from api.database import open_pool
+from api.ratelimit import TokenBucket
+from api.routes import (
+    assets,
+    devices,
+    open311,
+    operations,
+    readings,
+    rule_settings,
+    stream,
+    users,
+    work_orders,
+)
+from rules import ruleset
+
+DESCRIPTION = """Bauhof's HTTP API: devices, assets, readings, work orders, operations, and an
+Open311 GeoReport v2 endpoint. Send `Authorization: Bearer <token>` (tokens come from
+`bauhof users create`). Errors are RFC 9457 problem details; lists are paged with opaque
+cursors; reads carry ETags; every timestamp is ISO 8601 with its offset."""
+
+
+def _lifespan(settings: ApiSettings) -> Any:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.media_dir.mkdir(parents=True, exist_ok=True)
+        app.state.ruleset = ruleset.load(settings.rules_file)
+        app.state.pool = open_pool(settings)
+        app.state.notifier = ChangeNotifier(settings.database_url)
+        app.state.notifier.start(asyncio.get_running_loop())
+        try:
+            yield
+        finally:
+            app.state.notifier.stop()
+            app.state.pool.close()
+    return lifespan
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with every error response documented as a problem."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                         routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["ProblemDocument"] = problems.ProblemDocument.model_json_schema(
+        ref_template="#/components/schemas/{model}")
+    components.update(components["ProblemDocument"].pop("$defs", {}))
+    problem = {"application/problem+json": {
+        "schema": {"$ref": "#/components/schemas/ProblemDocument"}}}
+    for path, item in schema.get("paths", {}).items():
+        for method, operation in item.items():
+            responses = operation.setdefault("responses", {})
+            if path.startswith("/open311/"):
+                responses.pop("422", None)
+                continue
+            codes = ["422"]
+            if operation.get("security") or path.startswith("/api/"):
+                codes += ["401", "403", "404"]
+            if path in ("/health", "/ready"):
+                codes.append("429")
+            if "{order_id}/" in path and method == "post":
+                codes.append("409")
+            if path.startswith("/api/v1/ops/dead-letters/") and method == "post":
+                codes.append("409")
+            if path.startswith("/api/v1/users") and method in ("post", "delete"):
+                codes.append("409")
+            if path.endswith("/done"):
+                codes.append("413")
+            for code in codes:
+                responses[code] = {"description": problems.Problem(int(code), "").title,
+                                   "content": problem}
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(settings: ApiSettings) -> FastAPI:
+    """A new application for these settings."""
+    app = FastAPI(title="Bauhof API", version="1", description=DESCRIPTION,
+                  lifespan=_lifespan(settings))
+    app.state.settings = settings
+    app.state.public_bucket = TokenBucket(settings.public_rate_per_s, settings.public_burst)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                           allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type", "If-None-Match",
+                                          "Last-Event-ID"], expose_headers=["ETag"])
+    problems.install(app)
+    for module in (operations, devices, readings, assets, stream, work_orders, rule_settings,
+                   users, open311, crew):
+        app.include_router(module.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,71 @@
+"""Wake-ups for live streams: one thread LISTENs for the outbox channel the rules and the
+API NOTIFY on every order change, and wakes every waiting stream in the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+
+import psycopg
+
+from bauhof import db
+from rules.outbox import CHANNEL
+
+log = logging.getLogger("bauhof.api.changes")
+
+
+class ChangeNotifier:
+    """Listens on a dedicated connection; `wait` returns when something changed."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._event = asyncio.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start listening in a background thread."""
+        self._loop = loop
+        self._thread = threading.Thread(target=self._run, name="bauhof-api-listen",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop listening (returns within about a second)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    async def wait(self, timeout: float) -> bool:
+        """Wait for a change at most `timeout` seconds; True if one was announced."""
+        event = self._event
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout)
+            return True
+        return False
+
+    def fire(self) -> None:
+        """Wake every waiting stream (call in the event loop)."""
+        event, self._event = self._event, asyncio.Event()
+        event.set()
+
+    def _run(self) -> None:
+        delay = 1.0
+        while not self._stop.is_set():
+            try:
+                with db.connect(self.url, autocommit=True,
+                                application_name="bauhof-api-listen") as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    delay = 1.0
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=1.0):
+                            if self._loop is not None:
+                                self._loop.call_soon_threadsafe(self.fire)
+            except (psycopg.Error, db.DatabaseError) as exc:
+                log.warning("change listener: %s; retrying in %.0f s", db.first_line(exc),
+                            delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 30.0)

@@ -1,0 +1,72 @@
+"""The API's settings: Bauhof's settings plus what only the API needs, read once at start."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from bauhof.settings import Settings, SettingsError
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSettings:
+    """How one API process runs (see docs/api.md for the environment variables)."""
+
+    database_url: str
+    media_dir: Path
+    # Browser origins allowed by CORS; empty means closed (no CORS headers at all).
+    cors_origins: tuple[str, ...] = ()
+    # Behind a reverse proxy, key rate limits on X-Forwarded-For only when this is set.
+    trust_forwarded: bool = False
+    # Public endpoints (Open311, health): a token bucket per client address.
+    public_rate_per_s: float = 5.0
+    public_burst: int = 30
+    pool_min: int = 2
+    pool_max: int = 10
+    max_photo_bytes: int = 10 * 1024 * 1024
+    # Open311: the jurisdiction we answer for, and how far a report may be from an asset.
+    jurisdiction_id: str = "bauhof.local"
+    agency: str = "Bauhof"
+    match_radius_m: float = 75.0
+    rules_file: Path | None = None
+    # SSE: keep-alive comment interval and the fallback poll when no NOTIFY arrives.
+    stream_keepalive_s: float = 15.0
+    stream_poll_s: float = 2.0
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from exc
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def from_settings(base: Settings, environ: dict[str, str] | None = None) -> ApiSettings:
+    """The API settings for Bauhof's settings and the BAUHOF_API_* environment variables."""
+    env = dict(os.environ if environ is None else environ)
+    origins = tuple(o.strip() for o in env.get("BAUHOF_API_CORS_ORIGINS", "").split(",")
+                    if o.strip())
+    if "*" in origins:
+        raise SettingsError("BAUHOF_API_CORS_ORIGINS must list origins; '*' is not allowed "
+                            "because requests carry bearer tokens")
+    media = env.get("BAUHOF_API_MEDIA_DIR") or str(base.state_dir / "media")
+    rules_file = env.get("BAUHOF_RULES_FILE") or None
+    return ApiSettings(
+        database_url=base.database_url,
+        media_dir=Path(media).resolve(),
+        cors_origins=origins,
+        trust_forwarded=env.get("BAUHOF_API_TRUST_FORWARDED", "") in ("1", "true", "yes"),
+        public_rate_per_s=_float(env, "BAUHOF_API_PUBLIC_RATE", 5.0),
+        public_burst=int(_float(env, "BAUHOF_API_PUBLIC_BURST", 30)),
+        jurisdiction_id=env.get("BAUHOF_OPEN311_JURISDICTION", "bauhof.local"),
+        agency=env.get("BAUHOF_OPEN311_AGENCY", "Bauhof"),
+        match_radius_m=_float(env, "BAUHOF_OPEN311_MATCH_RADIUS_M", 75.0),
+        rules_file=Path(rules_file) if rules_file else None,
+    )

@@ -1,0 +1,35 @@
+"""The connection pool the lifespan opens, and the dependency that lends a connection."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import psycopg
+from fastapi import Depends, Request
+from psycopg_pool import ConnectionPool
+
+from api.config import ApiSettings
+
+Connection = psycopg.Connection[tuple[Any, ...]]
+
+
+def open_pool(settings: ApiSettings) -> ConnectionPool[Connection]:
+    """A pool of autocommit connections in UTC; waits until the first one connects."""
+    pool: ConnectionPool[Connection] = ConnectionPool(
+        settings.database_url, min_size=settings.pool_min, max_size=settings.pool_max,
+        kwargs={"autocommit": True, "options": "-c TimeZone=UTC",
+                "application_name": "bauhof-api"},
+        open=False, timeout=10.0, name="bauhof-api")
+    pool.open(wait=True, timeout=30.0)
+    return pool
+
+
+def get_conn(request: Request) -> Iterator[Connection]:
+    """A pooled connection for one request (autocommit; use conn.transaction() to group)."""
+    pool: ConnectionPool[Connection] = request.app.state.pool
+    with pool.connection() as conn:
+        yield conn
+
+
+Conn = Annotated[Connection, Depends(get_conn)]

@@ -1,0 +1,177 @@
+"""Readings over a time range, bucketed in the database with `time_bucket`.
+
+Without `bucket`, the bucket is the smallest step of a fixed ladder that gives at most
+`points` buckets over the range, so a year of hourly data comes back as a few hundred
+points computed by TimescaleDB rather than 8,760 rows sent over the wire.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import AwareDatetime, BaseModel
+from starlette.responses import Response
+
+from api.auth import Anyone, Staff
+from api.database import Conn, Connection
+from api.problems import invalid, not_found
+from api.responses import json_response
+from rules.readings import NUMERIC
+
+router = APIRouter(prefix="/api/v1", tags=["readings"])
+LADDER_S = (60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400)
+MAX_BUCKETS = 20_000
+MAX_SPAN = timedelta(days=5 * 366)
+_BUCKET = re.compile(r"^(\d{1,6})(s|min|h|d|w)$")
+_UNIT_S = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_ASSET_TABLES = {"green_area": "green_areas", "bin": "bins", "vehicle": "vehicles"}
+# Bins also get their fill level, derived from the bin's geometry like the bin_fill view.
+_FILL = ("greatest(0, least(100, 100 * (b.empty_distance_mm - r.distance_mm) "
+         "/ (b.empty_distance_mm - b.full_distance_mm)))")
+
+
+class Stats(BaseModel):
+    """Average, minimum and maximum of each reading name in a bucket."""
+
+    avg: dict[str, float]
+    min: dict[str, float]
+    max: dict[str, float]
+
+
+class Point(Stats):
+    """One bucket."""
+
+    time: datetime
+    count: int
+
+
+class Series(BaseModel):
+    """Bucketed readings of one device or asset."""
+
+    subject: str
+    start: datetime
+    end: datetime
+    bucket_s: int
+    names: list[str]
+    points: list[Point]
+
+
+Start = Annotated[AwareDatetime | None, Query(
+    alias="from", description="start (ISO 8601 with offset); default: a day before `to`")]
+End = Annotated[AwareDatetime | None, Query(
+    alias="to", description="end, exclusive (ISO 8601 with offset); default: now")]
+Bucket = Annotated[str | None, Query(
+    max_length=12, description="bucket width such as 15min, 1h, 1d (default: from the range)")]
+Points = Annotated[int, Query(ge=10, le=5000, description="at most this many buckets")]
+Names = Annotated[str | None, Query(
+    max_length=500, description="comma-separated reading names (default: all numeric)")]
+
+
+def bucket_seconds(span: timedelta, bucket: str | None, points: int) -> int:
+    """The bucket width in seconds, given or chosen from the ladder; 422 if unusable."""
+    if bucket is None:
+        for step in LADDER_S:
+            if span.total_seconds() / step <= points:
+                return step
+        return LADDER_S[-1]
+    match = _BUCKET.match(bucket)
+    if not match or int(match.group(1)) == 0:
+        raise invalid("bucket", f"{bucket!r} is not a width like 300s, 15min, 1h, 1d or 1w",
+                      "query")
+    seconds = int(match.group(1)) * _UNIT_S[match.group(2)]
+    if span.total_seconds() / seconds > MAX_BUCKETS:
+        raise invalid("bucket", f"{bucket} gives more than {MAX_BUCKETS} buckets over this "
+                                "range; choose a wider bucket or a shorter range", "query")
+    return seconds
+
+
+def _range(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
+    end = (end or datetime.now(UTC)).astimezone(UTC)
+    start = (start or end - timedelta(days=1)).astimezone(UTC)
+    if start >= end:
+        raise invalid("from", "must be before 'to'", "query")
+    if end - start > MAX_SPAN:
+        raise invalid("from", "the range may span at most five years", "query")
+    return start, end
+
+
+def _names(names: str | None, extra: tuple[str, ...] = ()) -> list[str]:
+    allowed = (*NUMERIC, *extra)
+    if names is None:
+        return list(allowed)
+    chosen = [n.strip() for n in names.split(",") if n.strip()]
+    unknown = [n for n in chosen if n not in allowed]
+    if unknown or not chosen:
+        raise invalid("names", f"unknown reading names {unknown}; choose from "
+                               f"{', '.join(allowed)}", "query")
+    return list(dict.fromkeys(chosen))
+
+
+def series(conn: Connection, where: str, params: dict[str, Any], *, names: list[str],
+           start: datetime, end: datetime, step: int, subject: str,
+           join_bin: bool = False) -> dict[str, Any]:
+    """Run the bucketed query; names that are empty over the whole range are left out."""
+    exprs = [(_FILL if n == "fill_pct" else f"r.{n}") for n in names]
+    aggregates = ", ".join(f"avg({e}), min({e}), max({e})" for e in exprs)
+    join = "JOIN bins b ON b.id = r.asset_id " if join_bin else ""
+    rows = conn.execute(
+        f"SELECT time_bucket(make_interval(secs => %(step)s), r.time) AS t, count(*), "  # noqa: S608
+        f"{aggregates} FROM readings r {join}WHERE {where} AND r.time >= %(start)s "
+        "AND r.time < %(end)s GROUP BY t ORDER BY t",
+        {**params, "step": step, "start": start, "end": end}).fetchall()
+    present = [i for i, _ in enumerate(names)
+               if any(row[2 + 3 * i] is not None for row in rows)]
+    points = []
+    for row in rows:
+        point: dict[str, Any] = {"time": row[0], "count": row[1], "avg": {}, "min": {},
+                                 "max": {}}
+        for i in present:
+            if row[2 + 3 * i] is None:
+                continue
+            name = names[i]
+            point["avg"][name] = round(float(row[2 + 3 * i]), 4)
+            point["min"][name] = float(row[3 + 3 * i])
+            point["max"][name] = float(row[4 + 3 * i])
+        points.append(point)
+    return {"subject": subject, "start": start, "end": end, "bucket_s": step,
+            "names": [names[i] for i in present], "points": points}
+
+
+@router.get("/devices/{dev_eui}/readings", response_model=Series,
+            summary="A device's readings over a range, bucketed")
+def device_readings(*, request: Request, conn: Conn, _who: Staff,
+                    dev_eui: Annotated[str, Path(pattern=r"^[0-9a-f]{16}$")],
+                    start: Start = None, end: End = None, bucket: Bucket = None,
+                    points: Points = 500, names: Names = None) -> Response:
+    """Average, minimum and maximum per bucket of each reading name."""
+    if conn.execute("SELECT 1 FROM devices WHERE dev_eui = %s", (dev_eui,)).fetchone() is None:
+        raise not_found(f"device {dev_eui}")
+    begin, finish = _range(start, end)
+    step = bucket_seconds(finish - begin, bucket, points)
+    return json_response(request, series(
+        conn, "r.dev_eui = %(dev)s", {"dev": dev_eui}, names=_names(names), start=begin,
+        end=finish, step=step, subject=f"device:{dev_eui}"))
+
+
+@router.get("/assets/{asset_type}/{asset_id}/readings", response_model=Series,
+            summary="An asset's readings over a range, bucketed (bins add fill_pct)")
+def asset_readings(*, request: Request, conn: Conn, _who: Anyone,
+                   asset_type: Literal["green_area", "bin", "vehicle"], asset_id: str,
+                   start: Start = None, end: End = None, bucket: Bucket = None,
+                   points: Points = 500, names: Names = None) -> Response:
+    """Readings of every device mounted on the asset, bucketed together."""
+    table = _ASSET_TABLES[asset_type]
+    if conn.execute(f"SELECT 1 FROM {table} WHERE id = %s",  # noqa: S608
+                    (asset_id,)).fetchone() is None:
+        raise not_found(f"{asset_type} {asset_id!r}")
+    begin, finish = _range(start, end)
+    step = bucket_seconds(finish - begin, bucket, points)
+    is_bin = asset_type == "bin"
+    chosen = _names(names, ("fill_pct",) if is_bin else ())
+    return json_response(request, series(
+        conn, "r.asset_type = %(type)s AND r.asset_id = %(id)s",
+        {"type": asset_type, "id": asset_id}, names=chosen, start=begin, end=finish,
+        step=step, subject=f"{asset_type}:{asset_id}", join_bin=is_bin and "fill_pct" in chosen))

@@ -1,0 +1,294 @@
+"""Work orders: list and filter, one order with its story, transitions, photos.
+
+Every transition goes through rules/orders.py, which enforces the life cycle, writes the
+history and publishes the change; an illegal one is answered 409 with the allowed steps.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
+from fastapi.responses import FileResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from api import orders_view, pagination, photos
+from api.auth import Anyone, Staff
+from api.database import Conn, Connection
+from api.problems import Problem, invalid, not_found
+from api.responses import json_response
+from api.users import Principal
+from rules import orders
+from rules.errors import IllegalTransition, OrderNotFound
+
+router = APIRouter(prefix="/api/v1/work-orders", tags=["work orders"])
+OrderId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+class OrderSummary(BaseModel):
+    """A work order in a list."""
+
+    id: int
+    kind: str
+    status: str
+    subject_type: str
+    subject_id: str
+    rule: str
+    priority: int
+    title: str
+    assignee: str | None
+    opened_at: datetime
+    due_at: datetime | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    last_value: float | None
+    latitude: float | None
+    longitude: float | None
+    updated_at: datetime
+    distance_m: float | None
+
+
+class OrderPage(BaseModel):
+    """One page of work orders."""
+
+    items: list[OrderSummary]
+    next_cursor: str | None
+
+
+class HistoryEntry(BaseModel):
+    """One recorded change."""
+
+    id: int
+    at: datetime
+    actor: str
+    event: str
+    from_status: str | None
+    to_status: str | None
+    note: str | None
+    data: dict[str, Any]
+
+
+class Defect(BaseModel):
+    """A defect attached to the order (reporter_email: administrators only)."""
+
+    id: int
+    kind: str
+    source: str
+    status: str
+    description: str | None
+    opened_at: datetime
+    resolved_at: datetime | None
+    reporter_email: str | None
+    service_code: str | None
+
+
+class Photo(BaseModel):
+    """A photo taken when the order was done."""
+
+    id: int
+    url: str
+    content_type: str
+    size_bytes: int
+    uploaded_by: str
+    uploaded_at: datetime
+
+
+class OrderDetail(OrderSummary):
+    """One order with why it exists and what happened to it."""
+
+    params: dict[str, Any]
+    evidence: list[dict[str, Any]]
+    condition_since: datetime | None
+    last_seen_at: datetime | None
+    reminders: int
+    history: list[HistoryEntry]
+    defects: list[Defect]
+    photos: list[Photo]
+
+
+class AssignBody(BaseModel):
+    """Whom to assign: a crew's user name (a crew may only name itself, or leave it out)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    crew: str | None = Field(default=None, min_length=1, max_length=64)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class NoteBody(BaseModel):
+    """An optional note."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class CancelBody(BaseModel):
+    """Why the order is cancelled."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+@router.get("", response_model=OrderPage, summary="List and filter work orders")
+def list_work_orders(
+    *,
+    request: Request, conn: Conn, who: Anyone,
+    status: Annotated[str | None, Query(
+        max_length=200, description="comma-separated statuses; `active` = open, assigned, "
+                                    "in_progress")] = None,
+    kind: Annotated[str | None, Query(max_length=300, description="comma-separated")] = None,
+    assignee: Annotated[str | None, Query(max_length=100, description="e.g. crew:nord")] = None,
+    subject_type: Annotated[Literal["green_area", "bin", "device", "vehicle"] | None,
+                            Query()] = None,
+    subject_id: Annotated[str | None, Query(max_length=200)] = None,
+    bbox: Annotated[str | None, Query(
+        max_length=200, description="min_lon,min_lat,max_lon,max_lat")] = None,
+    due_before: Annotated[AwareDatetime | None, Query()] = None,
+    near: Annotated[str | None, Query(
+        max_length=100, description="lat,lon: adds distance_m to each order")] = None,
+    sort: Annotated[Literal["priority", "newest"], Query()] = "priority",
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)] = pagination.DEFAULT_LIMIT,
+) -> Response:
+    """Orders visible to the caller, most urgent first (or newest first)."""
+    box = orders_view.parse_numbers(bbox, 4, "bbox")
+    point = orders_view.parse_numbers(near, 2, "near")
+    if box is not None and (box[0] > box[2] or box[1] > box[3]):
+        raise invalid("bbox", "min_lon must not exceed max_lon, nor min_lat max_lat", "query")
+    f = orders_view.OrderFilter(
+        statuses=orders_view.split_list(status, orders_view.STATUSES, "status"),
+        kinds=orders_view.split_list(kind, orders_view.KINDS, "kind"),
+        assignee=assignee, subject_type=subject_type, subject_id=subject_id,
+        bbox=None if box is None else (box[0], box[1], box[2], box[3]), due_before=due_before,
+        near=None if point is None else (point[0], point[1]))
+    return json_response(request, orders_view.list_orders(conn, who, f, sort=sort, cursor=cursor,
+                                                                 limit=limit))
+
+
+@router.get("/{order_id}", response_model=OrderDetail,
+            summary="One order with evidence, history, defects and photos")
+def get_work_order(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId) -> Response:
+    """The order as the caller may see it."""
+    return json_response(request, orders_view.load(conn, who, order_id))
+
+
+def _crew_of(conn: Connection, name: str) -> str:
+    row = conn.execute("SELECT role FROM api_users WHERE name = %s AND disabled_at IS NULL",
+                       (name,)).fetchone()
+    if row is None or row[0] != "crew":
+        raise invalid("crew", f"{name!r} is not an active crew (see `bauhof users list`)")
+    return f"crew:{name}"
+
+
+def _move(request: Request, conn: Connection, who: Principal, order_id: int, *, to: str,
+          note: str | None, assignee: str | None = None) -> Response:
+    """Run one transition (the order must be visible to the caller); 409 if illegal."""
+    orders_view.load(conn, who, order_id)
+    try:
+        orders.transition(conn, order_id, to, who.actor, note, assignee=assignee)
+    except OrderNotFound as exc:
+        raise not_found(f"work order {order_id}") from exc
+    except IllegalTransition as exc:
+        raise conflict(exc) from exc
+    return json_response(request, orders_view.load(conn, who, order_id))
+
+
+def conflict(exc: IllegalTransition) -> Problem:
+    """409 naming the order's status and the steps it allows."""
+    return Problem(409, str(exc), slug="illegal-transition", title="Illegal transition",
+                   order_id=exc.order_id, from_status=exc.from_status,
+                   to_status=exc.to_status, allowed=list(exc.allowed))
+
+
+@router.post("/{order_id}/assign", response_model=OrderDetail, summary="Assign to a crew")
+def assign(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
+           body: AssignBody) -> Response:
+    """Planners assign any crew (reassigning goes back to open first); a crew takes one."""
+    if who.crew is not None:
+        if body.crew not in (None, who.name):
+            raise Problem(403, "a crew may only assign orders to itself", slug="forbidden")
+        return _move(request, conn, who, order_id, to="assigned", note=body.note,
+                     assignee=who.crew)
+    if body.crew is None:
+        raise invalid("crew", "name the crew to assign")
+    target = _crew_of(conn, body.crew)
+    with conn.transaction():
+        current = orders_view.load(conn, who, order_id)
+        if current["status"] == "assigned" and current["assignee"] != target:
+            try:
+                orders.transition(conn, order_id, "open", who.actor, "reassigned")
+            except IllegalTransition as exc:
+                raise conflict(exc) from exc
+        return _move(request, conn, who, order_id, to="assigned", note=body.note,
+                     assignee=target)
+
+
+@router.post("/{order_id}/start", response_model=OrderDetail, summary="Start work")
+def start(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
+          body: NoteBody | None = None) -> Response:
+    """Mark the order in progress (a crew starting an untaken order takes it)."""
+    note = body.note if body else None
+    return _move(request, conn, who, order_id, to="in_progress", note=note,
+                     assignee=who.crew)
+
+
+@router.post("/{order_id}/done", response_model=OrderDetail,
+             summary="Finish, with a note and an optional photo (multipart form)")
+def done(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
+         note: Annotated[str | None, Form(max_length=2000)] = None,
+         photo: Annotated[UploadFile | None, File(description="JPEG, PNG or WebP")] = None,
+         ) -> Response:
+    """Close the order as done; a photo is stored and listed with the order."""
+    orders_view.load(conn, who, order_id)
+    settings = request.app.state.settings
+    stored = None
+    if photo is not None and photo.filename is not None:
+        stored = photos.store(settings.media_dir, order_id, photo.file,
+                              settings.max_photo_bytes)
+    try:
+        with conn.transaction():
+            response = _move(request, conn, who, order_id, to="done", note=note,
+                     assignee=who.crew)
+            if stored is not None:
+                conn.execute(
+                    "INSERT INTO order_photos (order_id, file_name, content_type, size_bytes, "
+                    "sha256, uploaded_by) VALUES (%s, %s, %s, %s, %s, %s)",
+                    (order_id, stored.file_name, stored.content_type, stored.size_bytes,
+                     stored.sha256, who.actor))
+                response = json_response(request, orders_view.load(conn, who, order_id))
+    except BaseException:
+        if stored is not None:
+            stored.path.unlink(missing_ok=True)
+        raise
+    return response
+
+
+@router.post("/{order_id}/cancel", response_model=OrderDetail,
+             summary="Cancel with a reason (planners and administrators)")
+def cancel(*, request: Request, conn: Conn, who: Staff, order_id: OrderId,
+           body: CancelBody) -> Response:
+    """Cancel the order; the reason is kept in its history."""
+    return _move(request, conn, who, order_id, to="cancelled", note=body.reason)
+
+
+@router.get("/{order_id}/photos/{photo_id}", response_class=FileResponse,
+            responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}},
+                             "description": "the photo"}},
+            summary="A photo of a finished order")
+def get_photo(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
+              photo_id: Annotated[int, Path(ge=1, le=2**62)]) -> Response:
+    """The stored image."""
+    orders_view.load(conn, who, order_id)
+    row = conn.execute("SELECT file_name, content_type FROM order_photos WHERE id = %s "
+                       "AND order_id = %s", (photo_id, order_id)).fetchone()
+    if row is None:
+        raise not_found(f"photo {photo_id} of work order {order_id}")
+    path = photos.path_of(request.app.state.settings.media_dir, str(row[0]))
+    if not path.is_file():
+        raise not_found(f"the file of photo {photo_id}")
+    return FileResponse(path, media_type=str(row[1]),
+                        headers={"Cache-Control": "private, max-age=86400"})
