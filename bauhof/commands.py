@@ -25,8 +25,22 @@ def register(commands: Any, bench: Any) -> None:
 
     assets = commands.add_parser("assets", help="green areas, sponsors, bins, vehicles, devices")
     assets.add_argument("action", choices=("load",))
-    assets.add_argument("file", type=Path, help="a YAML asset file, GeoJSON, or a scenario")
+    assets.add_argument("file", type=Path,
+                        help="a YAML asset file, GeoJSON, a scenario file or a packaged "
+                             "scenario's name (herrenberg)")
     assets.set_defaults(handler=cmd_assets)
+
+    demo = commands.add_parser(
+        "demo", help="run everything with the simulated town (Ctrl-C stops)",
+        description="Start the services, migrate, load the default town, and run ingest, "
+                    "rules, the API and the simulator together with a progress line.",
+    )
+    demo.add_argument("--speed", default="3600",
+                      help="simulated seconds per wall second, or max (default 3600)")
+    demo.add_argument("--days", type=float, default=365.0,
+                      help="stop after this many simulated days (default 365)")
+    demo.add_argument("--no-crews", action="store_true", help="nobody works off the orders")
+    demo.set_defaults(handler=cmd_demo)
 
     decode = commands.add_parser(
         "decode", help="decode one payload or one ChirpStack event and print JSON"
@@ -94,6 +108,13 @@ def cmd_services(args: argparse.Namespace) -> int:
     return 0 if healthy else 1
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the demo."""
+    from bauhof import demo
+
+    return demo.run(args.speed, not args.no_crews, args.days)
+
+
 def cmd_db(args: argparse.Namespace) -> int:
     """Apply pending migrations."""
     from bauhof import db
@@ -123,7 +144,13 @@ def cmd_assets(args: argparse.Namespace) -> int:
     from bauhof import assets
 
     cfg = settings_mod.load()
-    counts = assets.load_file(cfg.database_url, args.file)
+    path = args.file
+    if not path.exists() and path.suffix == "" and "/" not in str(path):
+        # A packaged scenario's name: `bauhof assets load herrenberg`.
+        from bauhof.demo import scenario_file
+
+        path = scenario_file(str(path))
+    counts = assets.load_file(cfg.database_url, path)
     print(", ".join(f"{n} {kind}" for kind, n in counts.items()))
     return 0
 
