@@ -1,0 +1,106 @@
+"""E-mail through a real local SMTP server (aiosmtpd): sponsors and citizens, de and en."""
+
+from __future__ import annotations
+
+import email
+from collections.abc import Iterator
+from email.message import Message
+from email.policy import default
+from typing import Any
+
+import psycopg
+import pytest
+from aiosmtpd.controller import Controller
+
+from bauhof.services import free_port
+from rules import defects, mail, orders
+from rules.notify import Publisher
+from tests.rules import factory as f
+from tests.rules.conftest import MakeEngine
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content, policy=default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[mail.SmtpTarget, _Inbox]]:
+    inbox = _Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield mail.parse_smtp_url(f"smtp://127.0.0.1:{port}?from=bauhof@town.example"), inbox
+    controller.stop()
+
+
+def _body(message: Message) -> str:
+    part = message.get_body()  # type: ignore[attr-defined]
+    return str(part.get_content())
+
+
+def test_sponsor_is_asked_in_german_and_thanked(
+        conn: psycopg.Connection[Any], database_url: str, make_engine: MakeEngine,
+        smtp: tuple[mail.SmtpTarget, _Inbox]) -> None:
+    target, inbox = smtp
+    f.sponsor(conn)
+    f.area(conn, "ga1", dev=1, sponsor_id="sp1")
+    engine = make_engine()
+    for h in range(7):
+        f.ingest(conn, [f.soil(1, h, 15.0)])
+        engine.step()
+    publisher = Publisher(database_url, None, target)
+    assert publisher.deliver(conn, "email") == 1
+    (request,) = inbox.messages
+    assert (request["To"], request["From"], request["Subject"]) == (
+        "pat@example.org", "bauhof@town.example", "Bitte gießen: Area ga1 ist trocken")
+    assert "seit 2026-06-01 00:00 bei 15 %" in _body(request)
+    (order,) = orders.list_orders(conn)
+    assert (order.status, order.assignee) == ("assigned", "sponsor:sp1")
+    for h in (10, 12):
+        f.ingest(conn, [f.soil(1, h, 33.0)])
+        engine.step()
+    assert publisher.deliver(conn, "email") == 1
+    thanks = inbox.messages[1]
+    assert thanks["Subject"] == "Danke! Area ga1 hat wieder genug Wasser"
+    done = orders.get(conn, order.id)
+    assert (done.status, done.resolved_by) == ("resolved", "sponsor:sp1")
+
+
+def test_citizen_is_told_in_english_when_fixed(
+        conn: psycopg.Connection[Any], database_url: str,
+        smtp: tuple[mail.SmtpTarget, _Inbox]) -> None:
+    target, inbox = smtp
+    f.bin_(conn)
+    report = defects.report(conn, subject_type="bin", subject_id="b1",
+                            description="lid broken", email="anna@example.org", lang="en")
+    orders.transition(conn, report.order_id, "done", "crew-2")
+    assert Publisher(database_url, None, target).deliver(conn, "email") == 1
+    (message,) = inbox.messages
+    assert message["Subject"] == "Your report has been dealt with (bin b1)"
+    assert f'report no. {report.defect_id}: "lid broken"' in _body(message)
+
+
+def test_unreachable_smtp_is_retried(conn: psycopg.Connection[Any], database_url: str) -> None:
+    f.bin_(conn)
+    report = defects.report(conn, subject_type="bin", subject_id="b1",
+                            description="x", email="anna@example.org")
+    orders.transition(conn, report.order_id, "done", "crew-2")
+    dead = mail.parse_smtp_url(f"smtp://127.0.0.1:{free_port()}")
+    assert Publisher(database_url, None, dead).deliver(conn, "email") == 1
+    assert conn.execute("SELECT status, attempts FROM outbox WHERE channel = 'email'"
+                        ).fetchall() == [("pending", 1)]
+
+
+def test_every_template_renders_in_both_languages() -> None:
+    context = {"sponsor": "S", "area": "A", "moisture": "12", "since": "x", "grace_h": "48",
+               "defect_id": 1, "description": "d", "subject": "bin b1"}
+    for template in ("watering_request", "watering_reminder", "watering_thanks",
+                     "defect_fixed"):
+        for lang in ("de", "en"):
+            subject, body = mail.render(template, lang, context)
+            assert "$" not in subject + body

@@ -1,0 +1,128 @@
+"""Publishing after commit: MQTT (QoS 1, not retained) and signed webhooks with retries."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+import paho.mqtt.client as paho
+import psycopg
+import pytest
+
+from bauhof.mqtt import make_client
+from bauhof.services import Mosquitto
+from bauhof.settings import MqttTarget
+from rules import orders
+from rules.actions import Open
+from rules.notify import Publisher
+from tests.rules import factory as f
+
+SECRET = "s3cret-s3cret-s3cret"
+
+
+def _open_bin_order(conn: psycopg.Connection[Any]) -> int:
+    f.bin_(conn)
+    with conn.transaction():
+        oid, _ = orders.apply_open(conn, Open(
+            rule="bins.full", kind="empty_bin", subject_type="bin", subject_id="b1",
+            at=f.at(1), title="Empty bin b1", value=85.0), "rules")
+    return oid
+
+
+def test_events_reach_mqtt_with_qos1_not_retained(conn: psycopg.Connection[Any],
+                                                   database_url: str,
+                                                   broker: Mosquitto) -> None:
+    target = MqttTarget("127.0.0.1", broker.port, False, None, None)
+    received: list[paho.MQTTMessage] = []
+    got_all = threading.Event()
+    subscribed = threading.Event()
+    sub = make_client(target)
+
+    def on_message(_c: Any, _u: Any, message: paho.MQTTMessage) -> None:
+        received.append(message)
+        if len(received) == 2:
+            got_all.set()
+
+    sub.on_message = on_message
+    sub.on_subscribe = lambda *_a: subscribed.set()
+    sub.connect("127.0.0.1", broker.port)
+    sub.subscribe("bauhof/#", qos=1)
+    sub.loop_start()
+    assert subscribed.wait(10)
+    publisher = Publisher(database_url, target, poll_s=0.05)
+    publisher.start()
+    try:
+        oid = _open_bin_order(conn)
+        orders.transition(conn, oid, "assigned", "dispatcher", assignee="crew-1")
+        publisher.wake()
+        assert got_all.wait(10)
+    finally:
+        publisher.stop()
+        sub.disconnect()
+        sub.loop_stop()
+    assert [(m.topic, m.qos, m.retain) for m in received] == [
+        (f"bauhof/workorders/{oid}/opened", 1, False),
+        (f"bauhof/workorders/{oid}/assigned", 1, False)]
+    body = json.loads(received[1].payload)
+    assert (body["event"], body["actor"], body["order"]["status"], body["order"]["assignee"]) \
+        == ("assigned", "dispatcher", "assigned", "crew-1")
+    pending = conn.execute("SELECT count(*) FROM outbox WHERE status <> 'sent'").fetchone()
+    assert pending == (0,)
+
+
+class _Hook(BaseHTTPRequestHandler):
+    answers: ClassVar[list[int]] = []
+    seen: ClassVar[list[tuple[dict[str, str], bytes]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).seen.append((dict(self.headers), body))
+        self.send_response(type(self).answers.pop(0))
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@pytest.fixture
+def hook_server() -> Iterator[tuple[str, type[_Hook]]]:
+    handler = type("Hook", (_Hook,), {"answers": [], "seen": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook", handler
+    server.shutdown()
+    server.server_close()
+
+
+def test_webhook_is_signed_and_retried_with_backoff(
+        conn: psycopg.Connection[Any], database_url: str,
+        hook_server: tuple[str, type[_Hook]]) -> None:
+    url, hook = hook_server
+    hook.answers = [500, 200]
+    conn.execute("INSERT INTO webhooks (url, secret, topics) VALUES "
+                 "(%s, %s, ARRAY['workorders/+/opened'])", (url, SECRET))
+    oid = _open_bin_order(conn)
+    orders.transition(conn, oid, "cancelled", "dispatcher")  # not in the filter
+    publisher = Publisher(database_url, None)
+    assert publisher.deliver(conn, "webhook") == 1
+    row = conn.execute("SELECT status, attempts, last_error, "
+                       "round(extract(epoch FROM next_attempt_at - now())) FROM outbox "
+                       "WHERE channel = 'webhook'").fetchone()
+    assert row == ("pending", 1, f"webhook delivery to {url} failed: HTTP 500", 5)
+    assert publisher.deliver(conn, "webhook") == 0  # backing off
+    conn.execute("UPDATE outbox SET next_attempt_at = now() WHERE channel = 'webhook'")
+    assert publisher.deliver(conn, "webhook") == 1
+    assert conn.execute("SELECT status, attempts FROM outbox WHERE channel = 'webhook'"
+                        ).fetchall() == [("sent", 2)]
+    headers, body = hook.seen[-1]
+    t, v1 = (part.split("=", 1)[1] for part in headers["X-Bauhof-Signature"].split(","))
+    expected = hmac.new(SECRET.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+    assert v1 == expected
+    assert headers["X-Bauhof-Topic"] == f"bauhof/workorders/{oid}/opened"
+    assert json.loads(body)["order"]["id"] == oid
