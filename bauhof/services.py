@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PG_BIN_DIRS = ("/usr/lib/postgresql/15/bin",)
+# Debian installs the broker outside a normal user's PATH.
+MOSQUITTO_FALLBACK = "/usr/sbin/mosquitto"
 
 
 class ServiceError(RuntimeError):
@@ -68,14 +70,21 @@ def _run_as() -> tuple[list[str], pwd.struct_passwd | None]:
     return ["runuser", "-u", "postgres", "--"], account
 
 
-def timescaledb_installed() -> bool:
+def timescaledb_installed(sharedir: Path | None = None) -> bool:
     """Whether the TimescaleDB extension is installed for the local PostgreSQL 15."""
-    sharedir = subprocess.run(
-        [_pg_bin("pg_config") if Path(PG_BIN_DIRS[0], "pg_config").exists() else "pg_config",
-         "--sharedir"],
-        capture_output=True, text=True, check=False,
-    ).stdout.strip() or "/usr/share/postgresql/15"
-    return Path(sharedir, "extension", "timescaledb.control").is_file()
+    if sharedir is None:
+        found = subprocess.run([_pg_bin("pg_config"), "--sharedir"], capture_output=True,
+                               text=True, check=False).stdout.strip()
+        sharedir = Path(found or "/usr/share/postgresql/15")
+    return (sharedir / "extension" / "timescaledb.control").is_file()
+
+
+def mosquitto_binary() -> str:
+    """The broker program, or a ServiceError naming the fix."""
+    binary = shutil.which("mosquitto") or MOSQUITTO_FALLBACK
+    if not Path(binary).is_file():
+        raise ServiceError("mosquitto not found: run `make setup` (it installs Debian's mosquitto)")
+    return binary
 
 
 @dataclass
@@ -88,6 +97,8 @@ class Postgres:
     # Tests trade durability across power loss for speed; a killed *client* still loses nothing.
     fsync: bool = True
     extra_config: str = ""
+    # Where to look for timescaledb.control; None asks pg_config.
+    extension_dir: Path | None = None
 
     @property
     def log_file(self) -> Path:
@@ -113,7 +124,7 @@ class Postgres:
         """Create the cluster if it does not exist yet."""
         if (self.data_dir / "PG_VERSION").is_file():
             return
-        if not timescaledb_installed():
+        if not timescaledb_installed(self.extension_dir):
             raise ServiceError(
                 "TimescaleDB is not installed for PostgreSQL 15: run `make setup` "
                 "(it builds TimescaleDB from Debian's source package)"
@@ -185,6 +196,7 @@ class Mosquitto:
     # Held for a client with a persistent session while it is away (see docs/operations.md).
     max_queued_messages: int = 1_000_000
     extra_config: str = ""
+    binary: str = ""
 
     @property
     def conf_file(self) -> Path:
@@ -198,11 +210,7 @@ class Mosquitto:
 
     def write_config(self) -> None:
         """Write the broker configuration."""
-        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-        if not Path(binary).exists():
-            raise ServiceError(
-                "mosquitto not found: run `make setup` (it installs Debian's mosquitto)"
-            )
+        self.binary = self.binary or mosquitto_binary()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         user = pwd.getpwuid(os.geteuid()).pw_name
         self.conf_file.write_text(
@@ -249,9 +257,8 @@ class Mosquitto:
         if self.running():
             return
         self.write_config()
-        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         result = subprocess.run(
-            [binary, "-d", "-c", str(self.conf_file)],
+            [self.binary, "-d", "-c", str(self.conf_file)],
             capture_output=True, text=True, check=False, timeout=30,
         )
         if result.returncode != 0:
