@@ -34,12 +34,16 @@ GAPS_KEPT = 9
 
 
 def interval_s(state: dict[str, Any], device: Device | None, p: HealthParams) -> float:
-    """The expected reporting interval: registered, else learned (median gap), else default."""
+    """The expected reporting interval: registered, else learned, else the default.
+
+    Learned is the longest of the recent gaps: devices that report irregularly (on change,
+    with retries) must not look silent whenever one gap is longer than the typical one.
+    """
     if device is not None and device.expected_interval_s:
         return float(device.expected_interval_s)
-    gaps = sorted(state.get("gaps", []))
+    gaps = state.get("gaps", [])
     if len(gaps) >= 3:
-        return float(gaps[len(gaps) // 2])
+        return float(max(gaps))
     return p.default_interval_s
 
 

@@ -33,10 +33,11 @@ def test_silent_after_three_intervals_on_the_event_clock() -> None:
 
 def test_interval_is_learned_when_not_registered() -> None:
     state: dict[str, Any] = {}
-    for h in (0, 0.25, 0.5, 0.75):
+    for h in (0, 0.25, 0.5, 0.6, 0.75):
         sensor_health.on_reading(state, soil(h), None, P)
-    assert sensor_health.interval_s(state, None, P) == 900.0
-    assert kinds(sensor_health.on_tick(state, at(1.6), eui(1), None, P)) == ["Open"]
+    assert sensor_health.interval_s(state, None, P) == 900.0  # the longest recent gap
+    assert sensor_health.on_tick(state, at(0.75 + 0.74), eui(1), None, P) == []
+    assert kinds(sensor_health.on_tick(state, at(0.75 + 0.76), eui(1), None, P)) == ["Open"]
 
 
 def test_battery_low_needs_two_readings_and_clears_with_hysteresis() -> None:
