@@ -14,7 +14,9 @@ fi
 
 packages=(mosquitto mosquitto-clients "postgresql-$PG_MAJOR" "postgresql-client-$PG_MAJOR"
           "postgresql-server-dev-$PG_MAJOR" cmake build-essential dpkg-dev libssl-dev
-          python3-venv python3-dev)
+          python3-venv python3-dev
+          # The crew web app's browser test drives Debian's Chromium.
+          chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
