@@ -34,7 +34,7 @@ class ChangeNotifier:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop listening (returns within about a second)."""
+        """Stop listening (returns within a fifth of a second)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -61,7 +61,7 @@ class ChangeNotifier:
                     conn.execute(f"LISTEN {CHANNEL}")
                     delay = 1.0
                     while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=1.0):
+                        for _ in conn.notifies(timeout=0.2):
                             if self._loop is not None:
                                 self._loop.call_soon_threadsafe(self.fire)
             except (psycopg.Error, db.DatabaseError) as exc:
