@@ -26,6 +26,8 @@ def register(commands: Any, bench: Any) -> None:
         "ingest", help="end-to-end ingest throughput, bare limits and peak memory",
     )
     bench_parser.add_argument("--events", type=_positive, default=100_000)
+    bench_parser.add_argument("--workers", type=_positive, default=1,
+                              help="ingest processes on one shared subscription")
     bench_parser.add_argument("--json", action="store_true", help="print one JSON object")
     bench_parser.set_defaults(handler=cmd_bench_ingest)
 
@@ -60,4 +62,4 @@ def cmd_bench_ingest(args: argparse.Namespace) -> int:
     """Run the ingest benchmark."""
     from ingest.bench import run_bench
 
-    return run_bench(args.events, as_json=args.json)
+    return run_bench(args.events, as_json=args.json, workers=args.workers)
