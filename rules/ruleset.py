@@ -104,7 +104,8 @@ class HealthParams(_Params):
     snr_poor_db: float = -15
     radio_poor_readings: int = Field(default=6, ge=1)
     stuck_readings: int = Field(default=12, ge=2)
-    impossible_readings: int = Field(default=3, ge=1)
+    impossible_readings: int = Field(default=1, ge=1)
+    impossible_clear_readings: int = Field(default=12, ge=1)
     priority: int = Field(default=4, ge=1, le=5)
 
 

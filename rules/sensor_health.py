@@ -109,14 +109,15 @@ def battery(state: dict[str, Any], r: Reading, p: HealthParams, kind: str, *,
     return [replace(o, subject_type=subject_type, subject_id=subject_id)]
 
 
-def _counter(state: dict[str, Any], bad: bool, key: str, need: int) -> str | None:
-    """A persistent condition: `open` after `need` bad readings in a row, `clear` after as many
-    good ones while open."""
+def _counter(state: dict[str, Any], bad: bool, key: str, need: int,
+             clear: int | None = None) -> str | None:
+    """A persistent condition: `open` after `need` bad readings in a row, `clear` after
+    `clear` (default: as many) good ones in a row while open."""
     is_open = bool(state.get(f"{key}_open"))
     count = int(state.get(f"{key}_count", 0))
     count = count + 1 if bad != is_open else 0
     state[f"{key}_count"] = count
-    if count < need:
+    if count < ((clear or need) if is_open else need):
         return None
     state[f"{key}_open"] = not is_open
     state[f"{key}_count"] = 0
@@ -178,7 +179,8 @@ def _impossible(state: dict[str, Any], r: Reading, p: HealthParams, kind: str) -
     bad = impossible_values(r)
     ev = ({"time": r.time.isoformat(), "dev_eui": r.dev_eui, "name": "impossible",
            "value": bad},)
-    change = _counter(state, bool(bad), "impossible", p.impossible_readings)
+    change = _counter(state, bool(bad), "impossible", p.impossible_readings,
+                      p.impossible_clear_readings)
     if change == "open":
         return [_open(IMPOSSIBLE, r, r.dev_eui, r.time,
                       title=f"Sensor {r.dev_eui} reports impossible values: {', '.join(bad)}",

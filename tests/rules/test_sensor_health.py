@@ -90,14 +90,13 @@ def test_stuck_sensor_after_twelve_identical_readings() -> None:
         "Resolve"]
 
 
-def test_impossible_values_three_in_a_row() -> None:
+def test_one_impossible_value_opens_twelve_plausible_ones_clear() -> None:
     state: dict[str, Any] = {}
-    out: list[Any] = []
-    for h in range(3):
-        out += sensor_health.on_reading(state, soil(h, 140.0), SOIL_DEVICE, P)
-    (opened,) = out
+    (opened,) = sensor_health.on_reading(state, soil(0, 140.0), SOIL_DEVICE, P)
     assert isinstance(opened, Open)
     assert opened.title == f"Sensor {eui(1)} reports impossible values: soil_moisture_pct=140"
-    for h in range(3, 6):
-        out += sensor_health.on_reading(state, soil(h, 30.0), SOIL_DEVICE, P)
-    assert kinds(out) == ["Open", "Resolve"]
+    out: list[Any] = []
+    for h in range(1, 12):
+        out += sensor_health.on_reading(state, soil(h, 30.0 + h), SOIL_DEVICE, P)
+    assert out == []
+    assert kinds(sensor_health.on_reading(state, soil(12, 30.0), SOIL_DEVICE, P)) == ["Resolve"]
