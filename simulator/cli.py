@@ -106,15 +106,24 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.no_publish and args.record is None and args.truth is None:
         print("bauhof simulate: error: --no-publish needs --record or --truth", file=sys.stderr)
         return 2
-    if args.crews:
-        print("bauhof simulate: --crews is not available yet: the crew backend for work "
-              "orders is still being written (see simulator/crews.py)", file=sys.stderr)
-        return 1
     cfg = settings.load()
+    crews = None
+    if args.crews:
+        from bauhof.db import DatabaseError
+        from simulator.crews import DatabaseCrews
+
+        if speed is None:
+            print("bauhof simulate: note: with --speed max the town runs ahead of ingest and "
+                  "rules, so crews find few orders; try --speed 3600", file=sys.stderr)
+        try:
+            crews = DatabaseCrews(cfg.database_url)
+        except DatabaseError as exc:
+            print(f"bauhof simulate: --crews: {exc}", file=sys.stderr)
+            return 1
     run = Simulation(
         town, seed=town.simulation.seed if args.seed is None else args.seed, start=start,
         days=args.days or town.simulation.days, encoding=args.encoding, faults=rates,
-        record=args.record, truth=args.truth,
+        record=args.record, truth=args.truth, crews=crews,
     )
     try:
         stats = run.execute(
@@ -123,11 +132,16 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         )
     except SimulatorError as exc:
         return _fail("simulate", exc)
+    finally:
+        if crews is not None:
+            crews.close()
     summary = run.summary
     print(f"simulated {run.days:g} days from {start.isoformat()} (seed {run.seed}): "
           f"{summary['uplinks']:,} uplinks, {summary['lost']:,} lost, "
           f"{stats.published:,} messages {'recorded' if args.no_publish else 'published'} "
           f"in {stats.wall_s:.1f} s" + (" (stopped early)" if stats.stopped else ""))
+    if crews is not None:
+        print(f"crews closed {summary['orders_done']} work orders")
     for label, path in (("recording", args.record), ("ground truth", args.truth)):
         if path is not None:
             print(f"{label}: {path}")

@@ -20,6 +20,7 @@ from simulator import SimulatorError
 from simulator import faults as fault_mod
 from simulator.bins import sensor_distance_mm
 from simulator.clock import DAY_US, HOUR_US, US, iso
+from simulator.crews import TICK_S, Crew, CrewBackend, Crews
 from simulator.envelope import (
     DeviceIdentity,
     Encoding,
@@ -39,7 +40,7 @@ from simulator.truth import Truth
 from simulator.world import World
 
 # Queue priorities at equal times: plan the day, then weather, then work, then radio traffic.
-DAY, HOUR, EMPTY, DELIVER, UPLINK = range(5)
+DAY, HOUR, EMPTY, CREW, DELIVER, UPLINK = range(6)
 TRACKING_INTERVAL_S = 120
 JITTER_US = 2 * US
 
@@ -87,6 +88,7 @@ class Engine:
         encoding: Encoding = "json",
         faults: dict[str, float] | None = None,
         truth: Truth | None = None,
+        crews: CrewBackend | None = None,
     ) -> None:
         self.scenario = scenario
         self.seed = seed
@@ -97,6 +99,11 @@ class Engine:
         self.dice = FaultDice(faults or {}, seed)
         self.world = World(scenario, seed, start_us, self.truth)
         self.devices = [self._device(i, d) for i, d in enumerate(scenario.devices)]
+        self.crews: Crews | None = None
+        if crews is not None:
+            vans = sorted(v.id for v in scenario.vehicles if v.kind == "van")
+            self.world.crew_vehicles.update(vans)
+            self.crews = Crews(crews, self.world, vans, seed)
         self.gateways_down: dict[str, int] = {}
         self.burst_until_us = 0
         self.published = 0
@@ -162,6 +169,8 @@ class Engine:
             )
             first = self.start_us + round(dev.noise.uniform(0, dev.interval_s) * US)
             self._push(first, UPLINK, (dev, dev.generation))
+        if self.crews is not None:
+            self._push(self.start_us, CREW, None)
         while self._queue:
             t_us, priority, _, item = heapq.heappop(self._queue)
             if t_us >= self.end_us and priority != DELIVER:
@@ -173,6 +182,8 @@ class Engine:
                 yield from self._hour(t_us)
             elif priority == EMPTY:
                 self.world.empty_bin(item[0], t_us, by=item[1])
+            elif priority == CREW:
+                self._crew(t_us, item)
             elif priority == DELIVER:
                 for message in item:
                     yield self._count(Message(t_us, message.topic, message.payload,
@@ -182,6 +193,25 @@ class Engine:
                 if generation == dev.generation and not dev.dead:
                     yield from self._uplink(dev, t_us)
         self.truth.summary(self.end_us, self.published)
+
+    def _crew(self, t_us: int, crew: Crew | None) -> None:
+        assert self.crews is not None
+        if crew is None:
+            for done_us, busy in self.crews.tick(t_us):
+                self._push(done_us, CREW, busy)
+            self._push(t_us + TICK_S * US, CREW, None)
+            return
+        order = crew.order
+        self.crews.complete(t_us, crew)
+        if order is not None and order.kind == "sensor_maintenance":
+            for dev in self.devices:
+                if dev.config.dev_eui == order.subject_id:
+                    # Serviced: a new battery, restarted; it reports again a minute later.
+                    dev.silent_until_us = 0
+                    if dev.dead:
+                        dev.dead = False
+                        dev.generation += 1
+                        self._push(t_us + 60 * US, UPLINK, (dev, dev.generation))
 
     def _count(self, message: Message) -> Message:
         self.published += 1

@@ -8,6 +8,7 @@ from typing import Any
 
 from bauhof.settings import MqttTarget
 from simulator.clock import DAY_US, VirtualClock, to_us
+from simulator.crews import CrewBackend
 from simulator.engine import Engine
 from simulator.envelope import Encoding
 from simulator.publisher import Publisher
@@ -31,6 +32,7 @@ class Simulation:
         faults: dict[str, float] | None = None,
         record: Path | None = None,
         truth: Path | None = None,
+        crews: CrewBackend | None = None,
     ) -> None:
         self.scenario = scenario
         self.seed = seed
@@ -41,6 +43,7 @@ class Simulation:
         self.faults = faults or {}
         self.record = record
         self.truth_path = truth
+        self.crews = crews
         self.summary: dict[str, Any] = {}
 
     def execute(
@@ -55,7 +58,7 @@ class Simulation:
         truth = Truth(self.truth_path)
         engine = Engine(
             self.scenario, seed=self.seed, start_us=self.start_us, end_us=self.end_us,
-            encoding=self.encoding, faults=self.faults, truth=truth,
+            encoding=self.encoding, faults=self.faults, truth=truth, crews=self.crews,
         )
         recorder = Recorder(self.record) if self.record is not None else None
         publisher = None
@@ -69,6 +72,7 @@ class Simulation:
             self.summary = {
                 "uplinks": truth.counts["uplink"], "lost": truth.counts["lost"],
                 "faults": dict(truth.faults),
+                "orders_done": engine.crews.done if engine.crews is not None else 0,
             }
             return stats
         finally:

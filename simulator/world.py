@@ -59,6 +59,8 @@ class World:
         self._vehicle_rng = {
             v.id: random.Random(f"{seed}:vehicle:{v.id}") for v in scenario.vehicles
         }
+        # Vans driven by the simulated crews get their plans from the crews, not patrols.
+        self.crew_vehicles: set[str] = set()
         self.batteries: dict[str, Battery] = {
             d.dev_eui: Battery(init.uniform(0.55, 1.0)) for d in scenario.devices
         }
@@ -74,6 +76,8 @@ class World:
         emptying: list[tuple[Visit, str]] = []
         for vehicle in self.scenario.vehicles:
             rng = self._vehicle_rng[vehicle.id]
+            if vehicle.id in self.crew_vehicles:
+                continue
             start = self.town_time.at_local(day_us, SHIFT_START_H[vehicle.kind])
             if weekday >= 5:
                 self.plans[vehicle.id] = DayPlan(self.depot)
@@ -90,6 +94,23 @@ class World:
                 waypoints = [(lat, lon) for lon, lat in route]
                 self.plans[vehicle.id] = loop_plan(start, end, self.depot, waypoints, rng)
         return emptying
+
+    def place_of(self, subject_type: str, subject_id: str) -> Place | None:
+        """Where a green area, bin, vehicle or device (its asset) is."""
+        if subject_type == "green_area":
+            area = next((a for a in self.scenario.green_areas if a.id == subject_id), None)
+            return None if area is None else (area.latitude, area.longitude)
+        if subject_type == "bin":
+            b = self.bin_config.get(subject_id)
+            return None if b is None else (b.latitude, b.longitude)
+        if subject_type == "vehicle":
+            plan = self.plans.get(subject_id)
+            if plan is None:
+                return None
+            return plan.legs[-1].target if plan.legs else plan.home
+        device = next((d for d in self.scenario.devices if d.dev_eui == subject_id), None)
+        ref = None if device is None else device.asset_ref
+        return None if ref is None else self.place_of(*ref)
 
     def vehicle_at(self, vehicle_id: str, t_us: int) -> tuple[Place, bool, bool]:
         """(position, moving, on shift) of a vehicle."""

@@ -1,0 +1,198 @@
+"""Simulated crews closing the loop: they take Bauhof's open work orders, drive there in a van,
+do the work in the simulated world after a plausible time, and close the order.
+
+Bauhof is reached through a `CrewBackend` (list open orders, start one, finish it); the one
+here works on the database through `rules.orders.transition`, as the API does, and an HTTP
+backend can replace it once the API has the endpoints. Every `TICK_S` of simulated time during
+the shift (Mon-Fri 7:00-15:30 local) each idle crew takes the most urgent open order (lowest
+priority number, then oldest) that nobody has taken, starts it, drives there (straight line
+x 1.3 at 25 km/h), works (`WORK_MIN` by kind) and finishes: watering adds 20 mm to the area,
+emptying empties the bin, sensor maintenance fits a new battery. Orders assigned to someone
+else (a sponsor asked first) are left to them.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from simulator import SimulatorError
+from simulator.clock import US, from_us
+from simulator.geo import distance_m
+from simulator.vehicles import DETOUR, DayPlan, Leg, Place
+from simulator.world import World
+
+TICK_S = 600
+SPEED_KMH = 25.0
+WATERING_MM = 20.0
+WORK_MIN = {"watering": 20, "empty_bin": 5, "sensor_maintenance": 15, "bin_maintenance": 15}
+SHIFT_HOURS = (7.0, 15.5)
+
+
+class CrewError(SimulatorError):
+    """The crews cannot reach Bauhof's work orders."""
+
+
+@dataclass(frozen=True, slots=True)
+class CrewOrder:
+    """What a crew needs to know of a work order."""
+
+    id: int
+    kind: str
+    subject_type: str
+    subject_id: str
+    priority: int
+    opened_at: datetime
+    assignee: str | None
+    latitude: float | None
+    longitude: float | None
+
+
+class CrewBackend(Protocol):
+    """How crews see and change Bauhof's work orders."""
+
+    def open_orders(self) -> list[CrewOrder]:
+        """Orders waiting for someone (status open), and those assigned to a crew."""
+        ...
+
+    def start(self, order_id: int, crew: str, at: datetime) -> bool:
+        """Mark the order in progress by `crew`; False when it was closed meanwhile."""
+        ...
+
+    def finish(self, order_id: int, crew: str, at: datetime, note: str) -> bool:
+        """Mark the order done; False when it was closed meanwhile."""
+        ...
+
+
+class DatabaseCrews:
+    """The backend on Bauhof's database, through the rules engine's order functions."""
+
+    def __init__(self, database_url: str) -> None:
+        from bauhof import db
+
+        self._conn: Any = db.connect(database_url, autocommit=True,
+                                     application_name="bauhof-simulator-crews")
+
+    def open_orders(self) -> list[CrewOrder]:
+        """Open orders and orders assigned to a crew, oldest first."""
+        from rules import orders
+
+        found = orders.list_orders(self._conn, status="open")
+        found += [o for o in orders.list_orders(self._conn, status="assigned")
+                  if (o.assignee or "").startswith("crew-")]
+        return [CrewOrder(o.id, o.kind, o.subject_type, o.subject_id, o.priority, o.opened_at,
+                          o.assignee, o.latitude, o.longitude) for o in found]
+
+    def _move(self, order_id: int, status: str, crew: str, at: datetime, note: str) -> bool:
+        from rules import orders
+        from rules.errors import IllegalTransition
+
+        try:
+            orders.transition(self._conn, order_id, status, crew, note, assignee=crew, at=at)
+        except IllegalTransition:
+            return False
+        return True
+
+    def start(self, order_id: int, crew: str, at: datetime) -> bool:
+        """Move the order to in_progress, assigned to the crew."""
+        return self._move(order_id, "in_progress", crew, at, "on the way")
+
+    def finish(self, order_id: int, crew: str, at: datetime, note: str) -> bool:
+        """Move the order to done."""
+        return self._move(order_id, "done", crew, at, note)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
+
+
+@dataclass
+class Crew:
+    """One crew with its van."""
+
+    name: str
+    vehicle: str | None
+    place: Place
+    order: CrewOrder | None = None
+
+
+class Crews:
+    """The crews of the depot acting on the world; the engine calls `tick` and `complete`."""
+
+    def __init__(self, backend: CrewBackend, world: World, vans: list[str], seed: int) -> None:
+        self.backend = backend
+        self.world = world
+        # One crew per van; without vans, one crew that travels unseen.
+        drivers: list[str | None] = list(vans) or [None]
+        self.crews = [Crew(f"crew-{i + 1}", van, world.depot) for i, van in enumerate(drivers)]
+        self._rng = random.Random(f"{seed}:crews")
+        self._taken: set[int] = set()
+        self.done = 0
+
+    def on_shift(self, t_us: int) -> bool:
+        """Whether crews work at `t_us` (weekdays, 7:00-15:30 local)."""
+        weekday, hour = self.world.town_time.weekday_hour(t_us)
+        start, end = SHIFT_HOURS
+        minute = from_us(t_us).astimezone(self.world.town_time.zone).minute
+        return weekday < 5 and start <= hour + minute / 60 < end
+
+    def _place(self, order: CrewOrder) -> Place | None:
+        if order.latitude is not None and order.longitude is not None:
+            return order.latitude, order.longitude
+        return self.world.place_of(order.subject_type, order.subject_id)
+
+    def tick(self, t_us: int) -> list[tuple[int, Crew]]:
+        """Give idle crews work; return (completion time, crew) of each job started."""
+        if not self.on_shift(t_us):
+            return []
+        idle = [c for c in self.crews if c.order is None]
+        if not idle:
+            return []
+        waiting = sorted(
+            (o for o in self.backend.open_orders()
+             if o.id not in self._taken and o.kind in WORK_MIN
+             and (o.assignee is None or o.assignee in {c.name for c in self.crews})),
+            key=lambda o: (o.priority, o.opened_at, o.id),
+        )
+        started = []
+        for crew in idle:
+            while waiting:
+                order = waiting.pop(0)
+                target = self._place(order)
+                if target is None or not self.backend.start(order.id, crew.name, from_us(t_us)):
+                    continue
+                self._taken.add(order.id)
+                started.append((self._dispatch(crew, order, target, t_us), crew))
+                break
+        return started
+
+    def _dispatch(self, crew: Crew, order: CrewOrder, target: Place, t_us: int) -> int:
+        metres = distance_m(*crew.place, *target) * DETOUR
+        arrive = t_us + round(metres / (SPEED_KMH / 3.6) * US)
+        work_s = WORK_MIN[order.kind] * 60 * self._rng.uniform(0.8, 1.3)
+        done = arrive + round(work_s * US)
+        if crew.vehicle is not None:
+            self.world.plans[crew.vehicle] = DayPlan(self.world.depot, [
+                Leg(t_us, max(arrive, t_us + 1), crew.place, target),
+                Leg(max(arrive, t_us + 1), done, target, target),
+            ])
+        crew.order, crew.place = order, target
+        return done
+
+    def complete(self, t_us: int, crew: Crew) -> None:
+        """The crew finished its job: change the world and close the order."""
+        order = crew.order
+        if order is None:
+            return
+        if order.kind == "watering":
+            self.world.water(order.subject_id, WATERING_MM, t_us, by=crew.name)
+        elif order.kind == "empty_bin":
+            self.world.empty_bin(order.subject_id, t_us, by=crew.name)
+        elif order.kind == "sensor_maintenance" and order.subject_type == "device":
+            self.world.replace_battery(order.subject_id, t_us, by=crew.name)
+        if self.backend.finish(order.id, crew.name, from_us(t_us), f"done by {crew.name}"):
+            self.done += 1
+        crew.order = None
+
