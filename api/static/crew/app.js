@@ -149,7 +149,7 @@ async function detail(o) {
   const name = { bin: "fill_pct", green_area: "soil_moisture_pct" }[o.subject_type];
   if (name) {
     const from = new Date(new Date(o.opened_at).getTime() - 24 * 3600e3).toISOString();
-    const to = new Date(Math.max(Date.now(), new Date(d.last_seen_at || o.opened_at).getTime() + 3600e3)).toISOString();
+    const to = new Date(new Date(d.last_seen_at || o.opened_at).getTime() + 3600e3).toISOString();
     const q = new URLSearchParams({ from, to, names: name, points: "60" });
     const s = await api(`/api/v1/assets/${o.subject_type}/${encodeURIComponent(o.subject_id)}/readings?${q}`);
     points = s.points.filter((p) => p.avg[name] != null).map((p) => [Date.parse(p.time), p.avg[name]]);

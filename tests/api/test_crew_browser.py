@@ -1,0 +1,84 @@
+"""The crew page in a real headless Chromium (Debian's, driven by Playwright).
+
+Sign in, see an order the rules engine raised, see another arrive live, finish one, and see
+it disappear; a screenshot at phone width is kept in artifacts/crew-phone.png.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from playwright.sync_api import Browser, expect, sync_playwright
+
+from rules import ruleset
+from rules.engine import Engine
+from tests.api import town
+from tests.api.conftest import Tokens
+from tests.rules import factory as f
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS,
+                                              headless=True)
+        yield chromium
+        chromium.close()
+
+
+def test_crew_signs_in_sees_live_orders_and_finishes_one(
+        browser: Browser, live_server: Callable[..., str], conn: psycopg.Connection[Any],
+        database_url: str, tokens: Tokens) -> None:
+    town.build(conn)
+    engine = Engine(database_url, ruleset.load(), wall=lambda: f.at(24 * 365))
+    try:
+        f.ingest(conn, [f.fill(2, 0, 40.0), f.fill(2, 1, 60.0)])
+        engine.step()
+        f.ingest(conn, [f.fill(2, 2, 92.0)])
+        engine.step()
+        ((order_id, kind, status, subject, rule),) = f.orders(conn)
+        assert (kind, status, subject, rule) == ("empty_bin", "open", "b1", "bins.full")
+        base = live_server()
+        page = browser.new_page(viewport={"width": 390, "height": 844},
+                                device_scale_factor=2, locale="de-DE")
+        page.goto(f"{base}/crew/")
+        expect(page.get_by_test_id("signin")).to_be_visible()
+        page.get_by_test_id("token").fill(tokens.crew["Authorization"].removeprefix("Bearer "))
+        page.get_by_test_id("signin-button").click()
+        cards = page.get_by_test_id("order")
+        expect(cards).to_have_count(1)
+        expect(cards.first).to_contain_text("Leeren: Empty bin Bin b1: 92 % full")
+        expect(cards.first.locator(".why")).to_have_text("Füllstand 92 % (Schwelle 80 %)")
+        expect(cards.first.locator(".chart svg polyline")).to_have_count(1)
+        expect(cards.first.locator("a.geo")).to_have_attribute("href", "geo:48.596,8.87")
+        expect(page.get_by_test_id("live")).to_have_text("live")
+
+        f.ingest(conn, [f.fill(4, 3, 95.0)])
+        engine.step()
+        expect(cards).to_have_count(2)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "crew-phone.png"), full_page=True)
+
+        first = page.locator(f"[data-order-id='{order_id}']")
+        first.locator("textarea.note").fill("geleert")
+        first.get_by_test_id("done").click()
+        expect(first).to_have_count(0)
+        expect(cards).to_have_count(1)
+        status_row = conn.execute("SELECT status, resolved_by FROM work_orders WHERE id = %s",
+                                  (order_id,)).fetchone()
+        assert status_row == ("done", "crew:nord")
+        page.get_by_test_id("lang").click()
+        expect(page.get_by_test_id("done")).to_have_text("Done")
+        page.close()
+    finally:
+        engine.close()
