@@ -16,6 +16,7 @@ PARTS = (
     "rules.cli",
     "simulator.cli",
     "api.cli",
+    "bauhof.chirpstack.cli",
 )
 
 
