@@ -30,9 +30,9 @@ INSERT INTO readings (time, dev_eui, deduplication_id, model, asset_type, asset_
 SELECT t, d.dev_eui, gen_random_uuid(), d.model, d.asset_type, d.asset_id, 3.6,
        CASE WHEN d.kind = 'soil' THEN 25 + 10 * sin(extract(epoch FROM t) / 86400) END,
        CASE WHEN d.kind = 'soil' THEN 12 + 6 * sin(extract(epoch FROM t) / 43200) END,
-       CASE WHEN d.kind = 'bin' THEN 900 - (extract(epoch FROM t)::bigint % 259200) / 400 END,
-       CASE WHEN d.kind = 'tracker' THEN 48.59 + (extract(epoch FROM t)::bigint % 977) / 1e5 END,
-       CASE WHEN d.kind = 'tracker' THEN 8.86 + (extract(epoch FROM t)::bigint % 613) / 1e5 END
+       CASE WHEN d.kind = 'bin' THEN 900 - (extract(epoch FROM t)::bigint %% 259200) / 400 END,
+       CASE WHEN d.kind = 'tracker' THEN 48.59 + (extract(epoch FROM t)::bigint %% 977) / 1e5 END,
+       CASE WHEN d.kind = 'tracker' THEN 8.86 + (extract(epoch FROM t)::bigint %% 613) / 1e5 END
 FROM devices d CROSS JOIN generate_series(%(start)s::timestamptz, %(end)s::timestamptz,
                                           interval '1 hour') t
 WHERE d.dev_eui >= %(lo)s AND d.dev_eui < %(hi)s
