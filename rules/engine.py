@@ -44,6 +44,8 @@ log = logging.getLogger("bauhof.rules")
 READINGS_CHANNEL = "bauhof_readings"
 ACTOR = "rules"
 TOWN_REFRESH_S = 30.0
+# The reason ingest gives for readings outside physical limits (ingest/prepare.py).
+IMPLAUSIBLE = "implausible readings"
 _RETRY = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure,
           pg_errors.LockNotAvailable)
 _SITE_KINDS = ("empty_bin", "watering", "bin_maintenance", "citizen_defect")
@@ -137,7 +139,7 @@ class Engine:
 
     def _step(self) -> tuple[int, int]:
         row = self.conn.execute(
-            "SELECT next_xid::text, clock, live FROM rules_cursor WHERE shard = %s "
+            "SELECT next_xid::text, clock, live, dead_letter_id FROM rules_cursor WHERE shard = %s "
             "AND shards = %s FOR UPDATE", (self.shard, self.shards)).fetchone()
         assert row is not None
         cur = int(row[0])
@@ -161,6 +163,7 @@ class Engine:
             batches = batches[:self.batch_limit]
         readings = self._read(batches, cur, upper)
         actions = self.evaluate(readings, wall)
+        actions += self._dead_letters(int(row[3]), wall)
         self.apply(actions)
         changed = self.states.save(self.conn)
         if upper != cur or changed or actions or before != (self.clock.stream_max,
@@ -170,6 +173,26 @@ class Engine:
                 "updated_at = now() WHERE shard = %s AND shards = %s",
                 (upper, self.clock.stream_max, self.clock.live, self.shard, self.shards))
         return len(readings), upper
+
+    def _dead_letters(self, after: int, wall: datetime) -> list[Action]:
+        """Uplinks ingest refused as implausible since the last step (by dead-letter id)."""
+        rows = self.conn.execute(
+            "SELECT id, dev_eui, received_at, reason FROM dead_letters WHERE id > %s "
+            "ORDER BY id LIMIT 1000", (after,)).fetchall()
+        if not rows:
+            return []
+        self.conn.execute("UPDATE rules_cursor SET dead_letter_id = %s WHERE shard = %s "
+                          "AND shards = %s", (rows[-1][0], self.shard, self.shards))
+        actions: list[Action] = []
+        for _id, dev_eui, received_at, reason in rows:
+            if not dev_eui or not str(reason).startswith(IMPLAUSIBLE) or not self.owns(
+                    "device", dev_eui):
+                continue
+            at = self.clock.now(wall) or received_at
+            state = self.states.get(("health", "device", dev_eui))
+            actions += sensor_health.on_rejected(state, dev_eui, at, str(reason),
+                                                 self._health_params(dev_eui))
+        return actions
 
     def _refresh_town(self, wall: datetime) -> None:
         self.town = load_town(self.conn)

@@ -191,6 +191,22 @@ def _impossible(state: dict[str, Any], r: Reading, p: HealthParams, kind: str) -
     return []
 
 
+def on_rejected(state: dict[str, Any], dev_eui: str, at: datetime, reason: str,
+                p: HealthParams, *, kind: str = "sensor_maintenance") -> list[Action]:
+    """Ingest refused an uplink as implausible (a dead letter): an impossible reading."""
+    if not p.enabled:
+        return []
+    ev = ({"time": at.isoformat(), "dev_eui": dev_eui, "name": "dead_letter",
+           "value": reason[:200]},)
+    state["impossible_count"] = 0
+    if state.get("impossible_open"):
+        return []
+    state["impossible_open"] = True
+    return [_open(IMPOSSIBLE, None, dev_eui, at,
+                  title=f"Sensor {dev_eui} sent an impossible uplink ({reason[:120]})",
+                  defect="impossible", p=p, evidence=ev, kind=kind)]
+
+
 def on_tick(state: dict[str, Any], now: datetime, dev_eui: str, device: Device | None,
             p: HealthParams, *, kind: str = "sensor_maintenance") -> list[Action]:
     """Silent for more than `silent_intervals` expected intervals (on the event clock)."""

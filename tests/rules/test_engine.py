@@ -199,3 +199,27 @@ def test_tilted_bin_becomes_an_urgent_defect(conn: psycopg.Connection[Any],
     f.ingest(conn, [f.fill(2, 1, 20.0, tilted=False)])
     engine.step()
     assert conn.execute("SELECT status FROM defects").fetchall() == [("resolved",)]
+
+
+def test_an_uplink_ingest_refused_as_implausible_is_a_defect(
+        conn: psycopg.Connection[Any], make_engine: MakeEngine) -> None:
+    f.area(conn, "ga1", dev=1)
+    engine = make_engine()
+    f.ingest(conn, [f.soil(1, 0, 25.0)])
+    engine.step()
+    conn.execute("INSERT INTO dead_letters (topic, payload, reason, dev_eui, digest) VALUES "
+                 "('application/x/device/0000000000000001/event/up', '', "
+                 "'implausible readings: soil_moisture_pct 300 above 100', %s, 'a')",
+                 (f.eui(1),))
+    conn.execute("INSERT INTO dead_letters (topic, payload, reason, digest) "
+                 "VALUES ('x', '', 'bad', 'b')")
+    engine.step()
+    (order,) = orders.list_orders(conn)
+    assert (order.rule, order.kind, order.subject_id, order.opened_at) == (
+        "health.impossible", "sensor_maintenance", f.eui(1), f.at(0))
+    for h in range(1, 13):
+        f.ingest(conn, [f.soil(1, h, 25.0 + h / 10)])
+        engine.step()
+    assert orders.get(conn, order.id).status == "resolved"
+    engine.step()
+    assert len(orders.list_orders(conn)) == 1

@@ -1,0 +1,97 @@
+"""End to end: the default town simulated at full speed, crews off, through `bauhof ingest`
+into the rules engine; the orders are checked against the simulator's ground truth."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from bauhof import assets
+from bauhof.services import Mosquitto
+from rules import orders, ruleset
+from rules.engine import Engine
+from simulator import scenario, truth
+from simulator.bench import scenario_file, wait_for_ingest, wait_for_rows
+from simulator.publisher import Publisher
+from simulator.session import Simulation
+from tests.simulator.conftest import target
+
+DAYS = 3.0
+FAULTS = {"silent": 0.02, "battery": 0.01, "absurd": 0.002}
+
+
+@pytest.fixture
+def ingest(database_url: str, broker: Mosquitto, tmp_path: Path) -> Iterator[None]:
+    """`bauhof ingest` as a process on the fixtures' broker and database, town loaded."""
+    assets.load_file(database_url, scenario_file())
+    env = {**os.environ, "BAUHOF_DATABASE_URL": database_url,
+           "BAUHOF_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}"}
+    proc = subprocess.Popen([sys.executable, "-m", "bauhof.cli", "ingest"], env=env,
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        with psycopg.connect(database_url, autocommit=True) as conn, Publisher(
+            target(broker)) as publisher:
+            wait_for_ingest(conn, publisher, proc, 60)
+        yield
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err.decode()[-2000:]
+
+
+def _silent_devices(entries: list[dict[str, Any]], intervals: dict[str, int]) -> set[str]:
+    """Devices whose received uplinks have a gap longer than three expected intervals."""
+    times: dict[str, list[float]] = defaultdict(list)
+    for e in entries:
+        if e["kind"] == "uplink":
+            times[e["dev_eui"]].append(datetime.fromisoformat(e["time"]).timestamp())
+    end = max(t for ts in times.values() for t in ts)
+    silent = set()
+    for dev, ts in times.items():
+        ts.sort()
+        limit = 3 * intervals[dev]
+        if any(b - a > limit for a, b in zip(ts, [*ts[1:], end], strict=True)):
+            silent.add(dev)
+    return silent
+
+
+@pytest.mark.slow
+def test_days_of_the_default_town_give_the_orders_the_truth_calls_for(
+        database_url: str, broker: Mosquitto, ingest: None, tmp_path: Path) -> None:
+    town = scenario.load("herrenberg")
+    run = Simulation(town, seed=3, start=town.simulation.start, days=DAYS, faults=FAULTS,
+                     truth=tmp_path / "truth.jsonl")
+    run.execute(target(broker), speed=None, progress=False)
+    entries = list(truth.read(tmp_path / "truth.jsonl"))
+    uplinks = sum(1 for e in entries if e["kind"] == "uplink")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        assert wait_for_rows(conn, uplinks, 240) == uplinks
+        engine = Engine(database_url, ruleset.parse("bins: {forecast: false}"))
+        try:
+            while engine.step():
+                pass
+        finally:
+            engine.close()
+        found = orders.list_orders(conn)
+        intervals = {str(d): int(i) for d, i in conn.execute(
+            "SELECT dev_eui, expected_interval_s FROM devices")}
+    by_rule: dict[str, set[str]] = defaultdict(set)
+    for order in found:
+        by_rule[order.rule].add(order.subject_id)
+    faults: dict[str, set[str]] = defaultdict(set)
+    for e in entries:
+        if e["kind"] == "fault":
+            faults[e["fault"]].add(e["dev_eui"])
+    print({k: len(v) for k, v in by_rule.items()}, {k: len(v) for k, v in faults.items()})
+    assert by_rule["health.silent"] == _silent_devices(entries, intervals)
+    assert faults["silent"] <= by_rule["health.silent"]
+    assert by_rule["health.impossible"] == faults["absurd"]
