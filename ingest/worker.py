@@ -149,6 +149,7 @@ class IngestWorker:
     def _connect_db(self) -> Writer:
         delay = 1.0
         while True:
+            conn = None
             try:
                 conn = db.connect(self.config.database_url, application_name="bauhof-ingest")
                 conn.autocommit = True
@@ -157,7 +158,13 @@ class IngestWorker:
                 self._directory.refresh(conn, force=True)
                 self._conn = conn
                 return writer
-            except (db.DatabaseError, psycopg.OperationalError) as exc:
+            except (db.DatabaseError, psycopg.OperationalError, pg_errors.ReadOnlySqlTransaction,
+                    pg_errors.DiskFull) as exc:
+                # A read-only or full database refuses even the temporary staging tables:
+                # wait it out like an outage instead of exiting (a crash loop under a
+                # restart policy).
+                if conn is not None:
+                    conn.close()
                 if self._stop.is_set():
                     raise db.DatabaseError(f"stopped while the database was unreachable: "
                                            f"{db.first_line(exc)}") from exc
