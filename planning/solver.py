@@ -1,0 +1,121 @@
+"""The capacitated vehicle routing problem of a collection day, solved with PyVRP.
+
+Place 0 of the matrix is the depot, place i (1…n) is job i-1. Each vehicle is its own vehicle
+type (one available) with its capacity in litres and its shift length; the objective is
+metres driven plus a fixed cost per vehicle used. Jobs that must be done are required; the
+others (bins collected only because of the forecast) are optional with a prize far above any
+detour, so they are left out only when capacity or shift length do not allow them.
+PyVRP (MIT, iterated local search) rather than OR-Tools: OR-Tools pins protobuf below the
+version chirpstack-api needs, so the two cannot share Bauhof's environment.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyvrp
+from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
+
+from planning.distances import Matrix
+
+OPTIONAL_PRIZE_M = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A stop to make: its load (litres), service time and whether it is required."""
+
+    id: str
+    load_l: float
+    service_s: int
+    required: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Vehicle:
+    """A vehicle: capacity in litres and shift length in seconds."""
+
+    id: str
+    capacity_l: float
+    shift_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One vehicle's tour: job indices in order, seconds from departure to each stop."""
+
+    vehicle_id: str
+    jobs: tuple[int, ...]
+    arrivals_s: tuple[int, ...]
+    distance_m: int
+    duration_s: int
+    load_l: float
+
+
+@dataclass(frozen=True, slots=True)
+class Solution:
+    """The routes, the jobs left out, and how the solver got there."""
+
+    routes: tuple[Route, ...]
+    unplanned: tuple[int, ...]
+    distance_m: int
+    duration_s: int
+    feasible: bool
+    runtime_s: float
+    iterations: int
+
+
+def problem(matrix: Matrix, jobs: list[Job], vehicles: list[Vehicle],
+            vehicle_cost_m: float) -> pyvrp.ProblemData:
+    """The PyVRP problem data."""
+    n = len(jobs) + 1
+    if matrix.distances_m.shape != (n, n):
+        raise ValueError(f"matrix is {matrix.distances_m.shape}, expected {(n, n)}")
+    locations = [pyvrp.Location(0, 0, name="depot")] + [
+        pyvrp.Location(0, 0, name=j.id) for j in jobs]
+    clients = [pyvrp.Client(i + 1, pickup=[math.ceil(j.load_l)], service_duration=j.service_s,
+                            required=j.required, prize=0 if j.required else OPTIONAL_PRIZE_M,
+                            name=j.id) for i, j in enumerate(jobs)]
+    types = [pyvrp.VehicleType(1, capacity=[math.floor(v.capacity_l)], start_depot=0,
+                               end_depot=0, fixed_cost=round(vehicle_cost_m),
+                               shift_duration=v.shift_s, name=v.id) for v in vehicles]
+    # PyVRP's stubs type matrices as ndarray[int]; the arrays are int64 as it needs.
+    distances: Any = np.ascontiguousarray(matrix.distances_m, dtype=np.int64)
+    durations: Any = np.ascontiguousarray(matrix.durations_s, dtype=np.int64)
+    return pyvrp.ProblemData(locations, clients, [pyvrp.Depot(0, name="depot")], types,
+                             [distances], [durations])
+
+
+def solve(matrix: Matrix, jobs: list[Job], vehicles: list[Vehicle], *,
+          vehicle_cost_m: float = 0.0, time_limit_s: float = 5.0, seed: int = 1,
+          max_iterations: int | None = None) -> Solution:
+    """Solve within the time limit (and iteration cap, when given)."""
+    if not jobs or not vehicles:
+        return Solution((), tuple(range(len(jobs))), 0, 0, not any(j.required for j in jobs),
+                        0.0, 0)
+    data = problem(matrix, jobs, vehicles, vehicle_cost_m)
+    stop: StoppingCriterion = MaxRuntime(time_limit_s)
+    if max_iterations is not None:
+        stop = MultipleCriteria([stop, MaxIterations(max_iterations)])
+    result = pyvrp.solve(data, stop=stop, seed=seed, collect_stats=False, display=False)
+    best = result.best
+    routes = []
+    planned: set[int] = set()
+    for route in best.routes():
+        order, arrivals = [], []
+        for activity in route.schedule():
+            if activity.is_client():
+                order.append(int(activity.idx))
+                arrivals.append(int(activity.start_time) - int(route.start_time()))
+        planned.update(order)
+        routes.append(Route(vehicles[route.vehicle_type()].id, tuple(order), tuple(arrivals),
+                            int(route.distance()), int(route.duration()),
+                            float(sum(jobs[i].load_l for i in order))))
+    routes.sort(key=lambda r: [v.id for v in vehicles].index(r.vehicle_id))
+    unplanned = tuple(i for i in range(len(jobs)) if i not in planned)
+    return Solution(tuple(routes), unplanned, int(best.distance()),
+                    int(best.duration()), bool(best.is_feasible()), float(result.runtime),
+                    int(result.num_iterations))
