@@ -385,3 +385,42 @@ def test_a_bad_keys_file_names_lines_and_never_the_keys(
     assert status == 0
     assert err == (f"bauhof chirpstack sync: warning: {town} holds keys and is readable by "
                    f"other users: chmod 600 {town}\n")
+
+
+def test_tls_with_a_private_ca(town: Path, conn: psycopg.Connection[Any],
+                               capsys: pytest.CaptureFixture[str],
+                               monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import subprocess
+
+    import grpc
+
+    from tests.chirpstack.conftest import serve
+
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+                   check=True, capture_output=True)
+    state = ChirpStackState()
+    server = serve(state, grpc.ssl_server_credentials(
+        [((tmp_path / "key.pem").read_bytes(), (tmp_path / "cert.pem").read_bytes())]),
+        host="localhost")
+    try:
+        monkeypatch.setenv("BAUHOF_CHIRPSTACK_API", f"https://localhost:{state.port}")
+        monkeypatch.setenv("BAUHOF_CHIRPSTACK_CA_FILE", str(tmp_path / "cert.pem"))
+        status, out, err = sync(capsys, "--application-id", APP, "--dry-run")
+        assert (status, err) == (0, "")
+        # Two profiles and three devices; no keys file, so three "no AppKey" lines.
+        assert out.splitlines()[-2:] == ["5 created, 0 updated, 0 unchanged, 3 skipped",
+                                         "dry run: nothing was changed"]
+        assert [name for name, _ in state.calls][:2] == ["DeviceProfileService/List",
+                                                         "DeviceProfileService/List"]
+        # Without the CA the certificate is not trusted: nothing is sent.
+        monkeypatch.delenv("BAUHOF_CHIRPSTACK_CA_FILE")
+        calls = len(state.calls)
+        status, out, err = sync(capsys, "--application-id", APP, "--dry-run")
+        assert (status, out) == (1, "")
+        assert err.startswith(f"bauhof chirpstack sync: cannot reach ChirpStack's gRPC API at "
+                              f"localhost:{state.port} to list device profiles (")
+        assert len(state.calls) == calls
+    finally:
+        server.stop(None).wait(5)
