@@ -17,6 +17,7 @@ PARTS = (
     "simulator.cli",
     "api.cli",
     "bauhof.chirpstack.cli",
+    "planning.cli", "dashboards.cli",
 )
 
 

@@ -39,9 +39,10 @@ def load(conn: psycopg.Connection[Any]) -> dict[str, Bin]:
 
 def latest_reading(conn: psycopg.Connection[Any]) -> datetime | None:
     """The time of the newest bin reading (the planner's event-time clock)."""
+    # ORDER BY … LIMIT 1 lets TimescaleDB read the newest chunk first.
     row = conn.execute(
-        "SELECT max(time) FROM readings WHERE asset_type = 'bin' "
-        "AND distance_mm IS NOT NULL").fetchone()
+        "SELECT time FROM readings WHERE asset_type = 'bin' AND distance_mm IS NOT NULL "
+        "ORDER BY time DESC LIMIT 1").fetchone()
     return None if row is None else row[0]
 
 

@@ -1,0 +1,81 @@
+"""`bauhof dashboards build|check|push|rollups`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import Any
+
+
+def register(commands: Any, bench: Any) -> None:
+    """Add the dashboards' commands."""
+    parser = commands.add_parser(
+        "dashboards", help="Grafana dashboards: build, check, push; roll-ups",
+        description="build: write dashboards/json from dashboards/*.py; check: validate every "
+                    "dashboard (and that the JSON is what build writes); push: upload data "
+                    "source, folder and dashboards to Grafana (BAUHOF_GRAFANA_URL, "
+                    "BAUHOF_GRAFANA_TOKEN, GRAFANA_DB_PASSWORD); rollups: refresh the hourly "
+                    "and daily roll-ups the panels read.")
+    parser.add_argument("action", choices=("build", "check", "push", "rollups"))
+    parser.add_argument("--every", type=_positive, metavar="SECONDS",
+                        help="with rollups: repeat every SECONDS until interrupted")
+    parser.set_defaults(handler=cmd_dashboards)
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be more than 0")
+    return value
+
+
+def cmd_dashboards(args: argparse.Namespace) -> int:
+    """Run one dashboards action."""
+    from dashboards import DashboardError, build, check
+
+    try:
+        if args.action == "build":
+            for path in build.write():
+                print(f"wrote {path}")
+            return 0
+        if args.action == "check":
+            problems = check.check()
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            if problems:
+                print(f"bauhof dashboards check: {len(problems)} problem(s)", file=sys.stderr)
+                return 1
+            print(f"{len(build.dashboards())} dashboards ok")
+            return 0
+        if args.action == "push":
+            from dashboards import push
+
+            for line in push.push(push.target_from_env(dict(os.environ))):
+                print(line)
+            return 0
+        return _rollups(args.every)
+    except DashboardError as exc:
+        print(f"bauhof dashboards: {exc}", file=sys.stderr)
+        return 1
+
+
+def _rollups(every: float | None) -> int:
+    from bauhof import db
+    from bauhof import settings as bauhof_settings
+    from dashboards import rollups
+
+    url = bauhof_settings.load().database_url
+    while True:
+        started = time.monotonic()
+        with db.connect(url, autocommit=True) as conn:
+            hours = rollups.refresh(conn)
+        print(f"roll-ups: {hours} device-hours recomputed in "
+              f"{time.monotonic() - started:.1f} s", flush=True)
+        if every is None:
+            return 0
+        time.sleep(max(0.0, every - (time.monotonic() - started)))

@@ -1,0 +1,75 @@
+"""The Green areas dashboard: moisture per area against its thresholds, watering requests and
+orders, and how sponsors respond."""
+
+from __future__ import annotations
+
+from dashboards.model import Dashboard, Panel, Query
+
+MOISTURE = Query("""
+SELECT $__timeGroupAlias(h.bucket, $__interval), a.name AS metric,
+       avg(h.soil_moisture_avg) AS moisture_pct
+FROM rollup_asset_hourly h JOIN green_areas a ON a.id = h.asset_id
+WHERE h.asset_type = 'green_area' AND $__timeFilter(h.bucket)
+GROUP BY 1, 2 ORDER BY 1
+""", (("time", "time"), ("metric", "text"), ("moisture_pct", "number")),
+    format="time_series")
+
+AREAS = Query("""
+SELECT a.id AS area, a.name, a.plant_type, s.name AS sponsor,
+       a.moisture_low_pct AS low_pct, a.moisture_clear_pct AS clear_pct,
+       round(l.moisture::numeric, 1)::float8 AS moisture_pct, l.bucket AS hour,
+       CASE WHEN l.moisture IS NULL THEN 'no data'
+            WHEN l.moisture < a.moisture_low_pct THEN 'dry'
+            WHEN l.moisture >= a.moisture_clear_pct THEN 'wet enough'
+            ELSE 'ok' END AS state
+FROM green_areas a
+LEFT JOIN sponsors s ON s.id = a.sponsor_id
+LEFT JOIN LATERAL (
+    SELECT bucket, soil_moisture_avg AS moisture FROM rollup_hourly
+    WHERE asset_type = 'green_area' AND asset_id = a.id AND soil_moisture_avg IS NOT NULL
+    ORDER BY bucket DESC LIMIT 1) l ON true
+ORDER BY moisture_pct NULLS LAST, a.id
+""", (("area", "text"), ("name", "text"), ("plant_type", "text"), ("sponsor", "text"),
+      ("low_pct", "number"), ("clear_pct", "number"), ("moisture_pct", "number"),
+      ("hour", "time"), ("state", "text")))
+
+WATERING = Query("""
+SELECT $__timeGroupAlias(opened_at, 1d), count(*)::float8 AS requests,
+       (count(*) FILTER (WHERE params ? 'sponsor_id'))::float8 AS asked_sponsor,
+       (count(*) FILTER (WHERE status IN ('done', 'resolved')))::float8 AS closed
+FROM work_orders
+WHERE kind = 'watering' AND $__timeFilter(opened_at)
+GROUP BY 1 ORDER BY 1
+""", (("time", "time"), ("requests", "number"), ("asked_sponsor", "number"),
+      ("closed", "number")), format="time_series")
+
+SPONSORS = Query("""
+SELECT s.name AS sponsor, count(*)::int AS requests,
+       (count(*) FILTER (WHERE o.resolved_by = 'sponsor:' || s.id))::int AS watered_by_sponsor,
+       (count(*) FILTER (WHERE o.assignee IS DISTINCT FROM 'sponsor:' || s.id))::int
+           AS handed_to_bauhof,
+       round((avg(extract(epoch FROM o.resolved_at - o.opened_at) / 3600)
+              FILTER (WHERE o.resolved_by = 'sponsor:' || s.id))::numeric, 1)::float8
+           AS hours_to_water
+FROM work_orders o JOIN sponsors s ON s.id = o.params ->> 'sponsor_id'
+WHERE o.kind = 'watering' AND $__timeFilter(o.opened_at)
+GROUP BY s.id, s.name ORDER BY requests DESC, sponsor
+""", (("sponsor", "text"), ("requests", "number"), ("watered_by_sponsor", "number"),
+      ("handed_to_bauhof", "number"), ("hours_to_water", "number")))
+
+
+def dashboard() -> Dashboard:
+    """The Green areas dashboard."""
+    return Dashboard(
+        uid="bauhof-green-areas", title="Green areas",
+        description="Soil moisture per area against its thresholds, watering requests and "
+                    "orders, and the sponsors' response.",
+        panels=(
+            Panel("Soil moisture per area", "timeseries", MOISTURE, 0, 0, 24, 9,
+                  unit="percent"),
+            Panel("Areas against their thresholds", "table", AREAS, 0, 9, 14, 10,
+                  unit="percent"),
+            Panel("Sponsor response", "table", SPONSORS, 14, 9, 10, 10),
+            Panel("Watering requests and orders per day", "timeseries", WATERING, 0, 19, 24,
+                  8),
+        ))

@@ -1,0 +1,100 @@
+"""The Operations dashboard: open orders by kind and age, time to resolve, ingest rate and
+lag, silent devices, battery and signal health."""
+
+from __future__ import annotations
+
+from dashboards.model import Dashboard, Panel, Query
+
+OPEN_ORDERS = Query("""
+WITH clock AS (SELECT greatest(now(), max(opened_at)) AS now FROM work_orders)
+SELECT o.kind, count(*)::int AS open,
+       (count(*) FILTER (WHERE c.now - o.opened_at < interval '1 day'))::int AS under_1d,
+       (count(*) FILTER (WHERE c.now - o.opened_at >= interval '1 day'
+                           AND c.now - o.opened_at < interval '3 days'))::int AS d1_3,
+       (count(*) FILTER (WHERE c.now - o.opened_at >= interval '3 days'
+                           AND c.now - o.opened_at < interval '7 days'))::int AS d3_7,
+       (count(*) FILTER (WHERE c.now - o.opened_at >= interval '7 days'))::int AS over_7d,
+       round(max(extract(epoch FROM c.now - o.opened_at) / 3600)::numeric, 1)::float8
+           AS oldest_h
+FROM work_orders o CROSS JOIN clock c
+WHERE o.status IN ('open', 'assigned', 'in_progress')
+GROUP BY o.kind ORDER BY open DESC, o.kind
+""", (("kind", "text"), ("open", "number"), ("under_1d", "number"), ("d1_3", "number"),
+      ("d3_7", "number"), ("over_7d", "number"), ("oldest_h", "number")))
+
+RESOLVE = Query("""
+SELECT $__timeGroupAlias(resolved_at, 1d), kind AS metric,
+       percentile_cont(0.5) WITHIN GROUP (
+           ORDER BY extract(epoch FROM resolved_at - opened_at) / 3600) AS median_hours
+FROM work_orders
+WHERE resolved_at IS NOT NULL AND $__timeFilter(resolved_at)
+GROUP BY 1, 2 ORDER BY 1
+""", (("time", "time"), ("metric", "text"), ("median_hours", "number")),
+    format="time_series")
+
+INGEST_RATE = Query("""
+SELECT $__timeGroupAlias(bucket, 1h), sum(uplinks)::float8 AS uplinks
+FROM rollup_hourly
+WHERE $__timeFilter(bucket)
+GROUP BY 1 ORDER BY 1
+""", (("time", "time"), ("uplinks", "number")), format="time_series")
+
+INGEST_LAG = Query("""
+SELECT $__timeGroupAlias(committed_at, 5m), sum(readings)::float8 AS readings,
+       max(extract(epoch FROM committed_at - max_time))::float8 AS lag_s
+FROM ingest_batches
+WHERE $__timeFilter(committed_at)
+GROUP BY 1 ORDER BY 1
+""", (("time", "time"), ("readings", "number"), ("lag_s", "number")), format="time_series")
+
+SILENT = Query("""
+WITH clock AS (SELECT max(last_seen) AS now FROM devices)
+SELECT d.dev_eui, coalesce(d.name, d.dev_eui) AS name, d.kind,
+       coalesce(d.asset_type || '/' || d.asset_id, '') AS asset, d.last_seen,
+       round((extract(epoch FROM c.now - d.last_seen) / 3600)::numeric, 1)::float8 AS silent_h
+FROM devices d CROSS JOIN clock c
+WHERE d.last_seen IS NULL
+   OR d.last_seen < c.now - 3 * make_interval(secs => coalesce(d.expected_interval_s, 3600))
+ORDER BY d.last_seen NULLS FIRST, d.dev_eui
+""", (("dev_eui", "text"), ("name", "text"), ("kind", "text"), ("asset", "text"),
+      ("last_seen", "time"), ("silent_h", "number")))
+
+HEALTH = Query("""
+SELECT dev_eui, coalesce(name, dev_eui) AS name, kind, last_battery_pct AS battery_pct,
+       last_battery_v AS battery_v, last_rssi::float8 AS rssi, last_snr AS snr, last_seen
+FROM devices
+WHERE last_seen IS NOT NULL
+ORDER BY last_battery_pct NULLS LAST, last_battery_v NULLS LAST, dev_eui
+LIMIT 25
+""", (("dev_eui", "text"), ("name", "text"), ("kind", "text"), ("battery_pct", "number"),
+      ("battery_v", "number"), ("rssi", "number"), ("snr", "number"), ("last_seen", "time")))
+
+SIGNAL = Query("""
+SELECT $__timeGroupAlias(bucket, 1d), avg(rssi_avg) AS rssi_dbm, avg(snr_avg) AS snr_db,
+       min(battery_v) AS lowest_battery_v
+FROM rollup_daily
+WHERE $__timeFilter(bucket)
+GROUP BY 1 ORDER BY 1
+""", (("time", "time"), ("rssi_dbm", "number"), ("snr_db", "number"),
+      ("lowest_battery_v", "number")), format="time_series")
+
+
+def dashboard() -> Dashboard:
+    """The Operations dashboard."""
+    return Dashboard(
+        uid="bauhof-operations", title="Operations",
+        description="Open orders by kind and age, time to resolve, ingest rate and lag, "
+                    "silent devices, battery and signal health.",
+        time_from="now-2d", refresh="1m",
+        panels=(
+            Panel("Open orders by kind and age", "table", OPEN_ORDERS, 0, 0, 12, 8),
+            Panel("Median time to resolve (hours)", "timeseries", RESOLVE, 12, 0, 12, 8,
+                  unit="h"),
+            Panel("Uplinks per hour", "timeseries", INGEST_RATE, 0, 8, 12, 8),
+            Panel("Ingest: readings and lag per 5 minutes", "timeseries", INGEST_LAG, 12, 8,
+                  12, 8),
+            Panel("Silent devices", "table", SILENT, 0, 16, 12, 9,
+                  description="Not heard for three expected intervals (or never)."),
+            Panel("Battery and signal: the weakest devices", "table", HEALTH, 12, 16, 12, 9),
+            Panel("Signal and battery per day", "timeseries", SIGNAL, 0, 25, 24, 8),
+        ))
