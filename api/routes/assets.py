@@ -132,8 +132,9 @@ ORDER BY a.id LIMIT %(n)s
 _BINS = """
 SELECT b.id, b.name, b.waste_type, b.latitude, b.longitude, b.volume_l,
        b.fill_threshold_pct, b.collection_weekday,
-       greatest(0, least(100, 100 * (b.empty_distance_mm - f.distance_mm)
-                              / (b.empty_distance_mm - b.full_distance_mm))), f.time,
+       CASE WHEN f.distance_mm IS NOT NULL THEN greatest(0, least(100, 100
+           * (b.empty_distance_mm - f.distance_mm) / (b.empty_distance_mm - b.full_distance_mm)))
+       END, f.time,
        st.state
 FROM bins b
 LEFT JOIN LATERAL (SELECT r.distance_mm, r.time FROM readings r

@@ -29,8 +29,10 @@ _BUCKET = re.compile(r"^(\d{1,6})(s|min|h|d|w)$")
 _UNIT_S = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _ASSET_TABLES = {"green_area": "green_areas", "bin": "bins", "vehicle": "vehicles"}
 # Bins also get their fill level, derived from the bin's geometry like the bin_fill view.
-_FILL = ("greatest(0, least(100, 100 * (b.empty_distance_mm - r.distance_mm) "
-         "/ (b.empty_distance_mm - b.full_distance_mm)))")
+# (greatest and least skip NULLs, so a reading without a distance must stay NULL explicitly.)
+_FILL = ("CASE WHEN r.distance_mm IS NOT NULL THEN greatest(0, least(100, 100 * "
+         "(b.empty_distance_mm - r.distance_mm) / (b.empty_distance_mm - b.full_distance_mm))) "
+         "END")
 
 
 class Stats(BaseModel):
