@@ -209,7 +209,7 @@ def _sync_device(client: ChirpStack, device: StoredDevice, app: str, profile_id:
                       f"{app}: move it in ChirpStack or correct the asset file")
     desired = api.Device()
     desired.CopyFrom(current)
-    desired.name = name
+    desired.name = device.name or current.name or name  # Bauhof without a name keeps ChirpStack's
     desired.description = _device_description(device)
     desired.device_profile_id = profile_id or "(new profile)"
     desired.tags.update(_bauhof_tags(device))

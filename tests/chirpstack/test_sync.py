@@ -424,3 +424,19 @@ def test_tls_with_a_private_ca(town: Path, conn: psycopg.Connection[Any],
         assert len(state.calls) == calls
     finally:
         server.stop(None).wait(5)
+
+
+def test_a_device_without_a_name_in_bauhof_keeps_chirpstacks_name(
+        town: Path, chirpstack: ChirpStackState, conn: psycopg.Connection[Any],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    conn.execute("DELETE FROM devices WHERE dev_eui <> '24e124000000000a'")
+    conn.execute("UPDATE devices SET name = NULL, application_id = %s", (APP,))
+    profile = chirpstack.add_profile("milesight-em310-udl")
+    chirpstack.add_device("24e124000000000a", APP, profile, "EM310 #4")
+    status, out, _ = sync(capsys, "--direction", "to-chirpstack")
+    assert status == 0
+    assert out.splitlines()[2] == (
+        'chirpstack  device          24e124000000000a     updated  description "" → "Bauhof bin '
+        'sensor on bin/bin-17 (model milesight-em310-udl)"; tags bauhof_asset=bin/bin-17, '
+        "bauhof_model=milesight-em310-udl, route=north")
+    assert chirpstack.devices["24e124000000000a"].name == "EM310 #4"
