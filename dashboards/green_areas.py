@@ -5,11 +5,20 @@ from __future__ import annotations
 
 from dashboards.model import Dashboard, Panel, Query
 
+# Up to a month from the hourly roll-up, beyond from the daily one (PostgreSQL drops the
+# other branch when planning, as its condition is constant).
 MOISTURE = Query("""
 SELECT $__timeGroupAlias(h.bucket, $__interval), a.name AS metric,
        avg(h.soil_moisture_avg) AS moisture_pct
-FROM rollup_asset_hourly h JOIN green_areas a ON a.id = h.asset_id
-WHERE h.asset_type = 'green_area' AND $__timeFilter(h.bucket)
+FROM (
+    SELECT bucket, asset_id, soil_moisture_avg FROM rollup_hourly
+    WHERE asset_type = 'green_area' AND $__timeFilter(bucket)
+      AND ($__timeTo())::timestamptz - ($__timeFrom())::timestamptz <= interval '31 days'
+    UNION ALL
+    SELECT bucket, asset_id, soil_moisture_avg FROM rollup_daily
+    WHERE asset_type = 'green_area' AND $__timeFilter(bucket)
+      AND ($__timeTo())::timestamptz - ($__timeFrom())::timestamptz > interval '31 days'
+) h JOIN green_areas a ON a.id = h.asset_id
 GROUP BY 1, 2 ORDER BY 1
 """, (("time", "time"), ("metric", "text"), ("moisture_pct", "number")),
     format="time_series")

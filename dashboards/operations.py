@@ -34,7 +34,7 @@ GROUP BY 1, 2 ORDER BY 1
 
 INGEST_RATE = Query("""
 SELECT $__timeGroupAlias(bucket, 1h), sum(uplinks)::float8 AS uplinks
-FROM rollup_hourly
+FROM rollup_town_hourly
 WHERE $__timeFilter(bucket)
 GROUP BY 1 ORDER BY 1
 """, (("time", "time"), ("uplinks", "number")), format="time_series")
@@ -71,12 +71,12 @@ LIMIT 25
 
 SIGNAL = Query("""
 SELECT $__timeGroupAlias(bucket, 1d), avg(rssi_avg) AS rssi_dbm, avg(snr_avg) AS snr_db,
-       min(battery_v) AS lowest_battery_v
-FROM rollup_daily
+       max(devices)::float8 AS devices_heard
+FROM rollup_town_hourly
 WHERE $__timeFilter(bucket)
 GROUP BY 1 ORDER BY 1
 """, (("time", "time"), ("rssi_dbm", "number"), ("snr_db", "number"),
-      ("lowest_battery_v", "number")), format="time_series")
+      ("devices_heard", "number")), format="time_series")
 
 
 def dashboard() -> Dashboard:
@@ -96,5 +96,5 @@ def dashboard() -> Dashboard:
             Panel("Silent devices", "table", SILENT, 0, 16, 12, 9,
                   description="Not heard for three expected intervals (or never)."),
             Panel("Battery and signal: the weakest devices", "table", HEALTH, 12, 16, 12, 9),
-            Panel("Signal and battery per day", "timeseries", SIGNAL, 0, 25, 24, 8),
+            Panel("Signal per day", "timeseries", SIGNAL, 0, 25, 24, 8),
         ))

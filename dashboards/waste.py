@@ -94,8 +94,8 @@ SELECT (SELECT round((distance_m / 1000)::numeric, 1)::float8 FROM p) AS preview
 
 COLLECTIONS = Query("""
 SELECT $__timeGroupAlias(bucket, 1d), sum(emptyings)::float8 AS collections,
-       (count(*) FILTER (WHERE fill_max >= 100))::float8 AS overflow_hours
-FROM rollup_hourly
+       sum(overflow_hours)::float8 AS overflow_hours
+FROM rollup_town_hourly
 WHERE asset_type = 'bin' AND $__timeFilter(bucket)
 GROUP BY 1 ORDER BY 1
 """, (("time", "time"), ("collections", "number"), ("overflow_hours", "number")),
