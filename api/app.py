@@ -31,6 +31,7 @@ from api.routes import (
     users,
     work_orders,
 )
+from api.routes import routes as route_plans
 from rules import ruleset
 
 DESCRIPTION = """Bauhof's HTTP API: devices, assets, readings, work orders, operations, and an
@@ -108,5 +109,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
     for module in (operations, devices, readings, assets, stream, work_orders, rule_settings,
                    users, open311, crew):
         app.include_router(module.router)
+    app.include_router(route_plans.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
