@@ -9,22 +9,18 @@ the run's seed and a name (`"<seed>:noise:<dev_eui>"`), so the same seed gives t
 from __future__ import annotations
 
 import heapq
-import random
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from bauhof import codecs
-from simulator import SimulatorError
+from simulator import devices
 from simulator import faults as fault_mod
-from simulator.bins import sensor_distance_mm
 from simulator.clock import DAY_US, HOUR_US, US, iso
 from simulator.crews import TICK_S, Crew, CrewBackend, Crews
+from simulator.devices import DeviceSim, EngineError
 from simulator.envelope import (
-    DeviceIdentity,
     Encoding,
-    Event,
     rx_info,
     serialize,
     status_event,
@@ -32,47 +28,18 @@ from simulator.envelope import (
     uplink_event,
 )
 from simulator.faults import FaultDice
-from simulator.radio import Links, spreading_factor
+from simulator.radio import spreading_factor
 from simulator.recording import Message
-from simulator.scenario import Device, Scenario
-from simulator.sensors import SIMULATED_MODELS, bin_readings, soil_readings, tracker_readings
+from simulator.scenario import Scenario
 from simulator.truth import Truth
 from simulator.world import World
+
+__all__ = ["Engine", "EngineError"]
 
 # Queue priorities at equal times: plan the day, then weather, then work, then radio traffic.
 DAY, HOUR, EMPTY, CREW, DELIVER, UPLINK = range(6)
 TRACKING_INTERVAL_S = 120
 JITTER_US = 2 * US
-
-
-class EngineError(SimulatorError):
-    """A scenario the engine cannot simulate; names the device and what to change."""
-
-
-@dataclass
-class DeviceSim:
-    """One sensor's radio and counters."""
-
-    config: Device
-    kind: str
-    asset_type: str
-    asset_id: str
-    application_id: str
-    device_info: Event
-    links: Links
-    interval_s: int
-    noise: random.Random
-    ids: random.Random
-    radio: random.Random
-    fault_rng: random.Random
-    dev_addr: str
-    place: tuple[float, float]
-    f_cnt: int = 0
-    last_us: int = 0
-    last_status_us: int = 0
-    silent_until_us: int = 0
-    dead: bool = False
-    generation: int = 0
 
 
 class Engine:
@@ -98,7 +65,10 @@ class Engine:
         self.truth = truth or Truth()
         self.dice = FaultDice(faults or {}, seed)
         self.world = World(scenario, seed, start_us, self.truth)
-        self.devices = [self._device(i, d) for i, d in enumerate(scenario.devices)]
+        self.devices = [
+            devices.build(i, d, scenario=scenario, world=self.world, seed=seed, dice=self.dice)
+            for i, d in enumerate(scenario.devices)
+        ]
         self.crews: Crews | None = None
         if crews is not None:
             vans = sorted(v.id for v in scenario.vehicles if v.kind == "van")
@@ -110,48 +80,6 @@ class Engine:
         self.now_us = start_us
         self._queue: list[tuple[int, int, int, Any]] = []
         self._seq = 0
-
-    def _device(self, index: int, dev: Device) -> DeviceSim:
-        where = f"devices[{index}] ({dev.dev_eui})"
-        if dev.model not in SIMULATED_MODELS:
-            raise EngineError(f"{where}: the simulator has no sensor model for {dev.model!r}")
-        ref = dev.asset_ref
-        if ref is None:
-            raise EngineError(f"{where}: the simulator needs every sensor mounted on an asset")
-        asset_type, asset_id = ref
-        sim = self.scenario.simulation
-        app = dev.application_id or sim.default_application
-        kind = codecs.get(dev.model).kind
-        place = self._asset_place(asset_type, asset_id)
-        seed = f"{self.seed}:{{}}:{dev.dev_eui}"
-        identity = DeviceIdentity(
-            tenant_id=sim.tenant_id, tenant_name=sim.tenant_name, application_id=app,
-            application_name=sim.applications[app], model=dev.model,
-            device_name=dev.name or dev.dev_eui, dev_eui=dev.dev_eui, tags=dev.tags,
-        )
-        ids = random.Random(seed.format("ids"))
-        links = Links(
-            self.scenario.gateways, kind, random.Random(seed.format("shadowing")),
-            tx_power_dbm=sim.tx_power_dbm, exponent=sim.path_loss_exponent,
-            shadowing_db=sim.shadowing_db, place=place, mobile=asset_type == "vehicle",
-        )
-        return DeviceSim(
-            config=dev, kind=kind, asset_type=asset_type, asset_id=asset_id, application_id=app,
-            device_info=identity.device_info(), links=links,
-            interval_s=dev.expected_interval_s or 1200,
-            noise=random.Random(seed.format("noise")), ids=ids,
-            radio=random.Random(seed.format("radio")), fault_rng=self.dice.device_rng(dev.dev_eui),
-            dev_addr=f"{ids.getrandbits(32):08x}", place=place,
-        )
-
-    def _asset_place(self, asset_type: str, asset_id: str) -> tuple[float, float]:
-        if asset_type == "green_area":
-            area = next(a for a in self.scenario.green_areas if a.id == asset_id)
-            return area.latitude, area.longitude
-        if asset_type == "bin":
-            b = self.world.bin_config[asset_id]
-            return b.latitude, b.longitude
-        return self.world.depot
 
     def _push(self, t_us: int, priority: int, item: Any) -> None:
         self._seq += 1
@@ -282,32 +210,6 @@ class Engine:
                              charge=round(battery.charge, 4),
                              per_day=round(battery.dying_per_day, 3))
 
-    def _measure(self, dev: DeviceSim, t_us: int) -> tuple[codecs.Readings, dict[str, Any]]:
-        world, model = self.world, dev.config.model
-        battery = world.batteries[dev.config.dev_eui]
-        air_c = world.weather.at(t_us).temperature_c
-        if dev.asset_type == "green_area":
-            soil = world.soil(dev.asset_id, t_us)
-            readings = soil_readings(
-                model, moisture_pct=soil.moisture_pct, soil_c=soil.temperature_c, air_c=air_c,
-                conductivity_per_pct=world.conductivity[dev.asset_id], battery=battery,
-                rng=dev.noise,
-            )
-            return readings, {"soil_moisture_pct": round(soil.moisture_pct, 3),
-                              "soil_temperature_c": round(soil.temperature_c, 2)}
-        if dev.asset_type == "bin":
-            fill = world.bin_fill(dev.asset_id, t_us)
-            b = world.bin_config[dev.asset_id]
-            distance = sensor_distance_mm(fill, b.empty_distance_mm, b.full_distance_mm, dev.noise)
-            return (bin_readings(model, distance, air_c, battery, dev.noise),
-                    {"fill_pct": round(fill * 100, 2)})
-        place, moving, _ = world.vehicle_at(dev.asset_id, t_us)
-        dev.place = place
-        readings = tracker_readings(model, place=place, moving=moving, air_c=air_c,
-                                    battery=battery, rng=dev.noise)
-        return readings, {"latitude": round(place[0], 6), "longitude": round(place[1], 6),
-                          "moving": moving}
-
     def _uplink(self, dev: DeviceSim, t_us: int) -> Iterator[Message]:
         self._next_uplink(dev, t_us)
         eui = dev.config.dev_eui
@@ -322,7 +224,7 @@ class Engine:
             dev.dead = True
             self.truth.write(t_us, "battery_dead", dev_eui=eui)
             return
-        readings, true = self._measure(dev, t_us)
+        readings, true = devices.measure(dev, self.world, t_us)
         applied: list[str] = []
         rng = dev.fault_rng
         if self.dice.uplink(rng, "absurd"):

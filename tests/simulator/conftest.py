@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -91,10 +91,16 @@ class Collector:
 
     def wait_for(self, count: int, timeout_s: float = 30.0) -> list[tuple[str, bytes]]:
         """Wait until `count` messages arrived (or the deadline passed); return them."""
+        return self.wait_until(lambda got: len(got) >= count, timeout_s)
+
+    def wait_until(
+        self, done: Callable[[list[tuple[str, bytes]]], bool], timeout_s: float = 30.0
+    ) -> list[tuple[str, bytes]]:
+        """Wait until `done(received)` holds (or the deadline passed); return what arrived."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             with self._lock:
-                if len(self.received) >= count:
+                if done(self.received):
                     break
             time.sleep(0.01)
         with self._lock:
