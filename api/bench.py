@@ -114,10 +114,8 @@ def drive(base: str, token: str, euis: list[str], rate: int, seconds: int) -> di
                 "Authorization": f"Bearer {token}"}) as client:
             t0 = time.perf_counter() + 0.2
 
-            async def one(i: int, path: str) -> None:
+            async def one(due: float, path: str) -> None:
                 nonlocal errors
-                due = t0 + i / rate
-                await asyncio.sleep(max(0.0, due - time.perf_counter()))
                 try:
                     response = await client.get(path)
                     if response.status_code != 200:
@@ -126,7 +124,15 @@ def drive(base: str, token: str, euis: list[str], rate: int, seconds: int) -> di
                     errors += 1
                 latencies.append((time.perf_counter() - due) * 1000)
 
-            await asyncio.gather(*(one(i, p) for i, p in enumerate(paths)))
+            # Launch each request when it is due (open loop), not all at once up front.
+            tasks = []
+            for i, path in enumerate(paths):
+                due = t0 + i / rate
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(one(due, path)))
+            await asyncio.gather(*tasks)
             elapsed = time.perf_counter() - t0
         return {"latencies": latencies, "errors": errors, "elapsed": elapsed}
 
