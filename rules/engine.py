@@ -44,6 +44,8 @@ log = logging.getLogger("bauhof.rules")
 READINGS_CHANNEL = "bauhof_readings"
 ACTOR = "rules"
 TOWN_REFRESH_S = 30.0
+# Silence and hand-over checks run at most once per this much event time within a step.
+TICK_S = 60
 # The reason ingest gives for readings outside physical limits (ingest/prepare.py).
 IMPLAUSIBLE = "implausible readings"
 _RETRY = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure,
@@ -85,6 +87,7 @@ class Engine:
         self.stats = Stats()
         self.known_xid: int | None = None
         self._town_at = 0.0
+        self._tick_mark: int | None = None
         self._params: dict[tuple[str, str], Any] = {}
         self.conn.execute("INSERT INTO rules_cursor (shard, shards) VALUES (%s, %s) "
                           "ON CONFLICT DO NOTHING", (shard, shards))
@@ -229,6 +232,12 @@ class Engine:
             if self._shard_of(self._device_key(r.dev_eui, r.asset_type, r.asset_id)) \
                     != self.shard:
                 continue
+            # Clock-driven checks run as event time passes, not once per step, so a device
+            # that fell silent and came back within one large batch is still noticed.
+            mark = int(r.ts // TICK_S)
+            if self._tick_mark is None or mark > self._tick_mark:
+                self._tick_mark = mark
+                actions += self._tick(r.time, [])
             actions += self._dispatch(r, sites)
         self.stats.readings += len(readings)
         now = self.clock.now(wall)
