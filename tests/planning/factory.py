@@ -28,7 +28,7 @@ def add_bin(conn: psycopg.Connection[Any], bin_id: str, lat: float, lon: float, 
         "full_distance_mm, fill_threshold_pct, collection_weekday) "
         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (bin_id, f"Bin {bin_id}", lat, lon, volume_l, EMPTY_MM, FULL_MM, threshold, weekday))
-    dev_eui = f"{int(bin_id.split('-')[-1]):016x}"
+    dev_eui = f"{int(bin_id.rsplit('-', maxsplit=1)[-1]):016x}"
     if sensor:
         conn.execute(
             "INSERT INTO devices (dev_eui, model, kind, asset_type, asset_id, "
@@ -52,7 +52,7 @@ def distance_for(fill_pct: float) -> float:
 def add_fills(conn: psycopg.Connection[Any], bin_id: str, points: Iterable[tuple[float, float]]
               ) -> None:
     """Fill readings of a bin: (hours after MONDAY, fill %)."""
-    dev_eui = f"{int(bin_id.split('-')[-1]):016x}"
+    dev_eui = f"{int(bin_id.rsplit('-', maxsplit=1)[-1]):016x}"
     rows = [(at(h), dev_eui, uuid.uuid4(), "bin", bin_id, distance_for(f)) for h, f in points]
     with conn.cursor() as cur:
         cur.executemany(
