@@ -16,6 +16,7 @@ PARTS = (
     "rules.cli",
     "simulator.cli",
     "api.cli",
+    "reliability.cli",
     "bauhof.chirpstack.cli",
     "planning.cli", "dashboards.cli",
 )

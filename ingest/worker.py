@@ -206,12 +206,16 @@ class IngestWorker:
             return
 
     def _write_singly(self, messages: list[Message]) -> None:
-        assert self._writer is not None
+        assert self._writer is not None and self._conn is not None
+        # Devices first seen in the refused batch were remembered but never inserted:
+        # reload, so that each message registers its device again (and after each refusal).
+        self._directory.refresh(self._conn, force=True)
         for message in messages:
             try:
                 result = self._writer.write(self._build([message]))
             except (pg_errors.DataError, pg_errors.IntegrityError,
                     pg_errors.ProgramLimitExceeded) as exc:
+                self._directory.refresh(self._conn, force=True)
                 batch = Batch()
                 self._preparer.dead(batch, message.topic, message.payload,
                                     f"database refused: {db.first_line(exc)}")

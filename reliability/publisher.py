@@ -84,6 +84,10 @@ class ReliablePublisher:
             raise TimeoutError("the publisher is still running")
         return self._report
 
+    def is_alive(self) -> bool:
+        """Whether the background run is still going."""
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self) -> None:
         """Give up: `run` returns what was acknowledged so far."""
         self._stop.set()
