@@ -35,7 +35,10 @@ def datasource_uids(folder: Path = PROVISIONING) -> set[str]:
 
 
 def _variables_used(text: str) -> set[str]:
-    return {m.group(1) or m.group(2) for m in VARIABLE.finditer(text)} - MACROS
+    # `$__name(` is a macro (checked on its own), not a variable.
+    return {m.group(1) or m.group(2) for m in VARIABLE.finditer(text)
+            if not (m.group(2) and m.group(2).startswith("__")
+                    and text[m.end():m.end() + 1] == "(")}
 
 
 def check_dashboard(name: str, model: dict[str, Any], uids: set[str]) -> list[str]:

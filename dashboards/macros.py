@@ -89,8 +89,9 @@ def expand(sql: str, start: datetime, end: datetime, variables: dict[str, str], 
 
     def variable(match: re.Match[str]) -> str:
         name = match.group(1) or match.group(2)
-        if name in MACROS:
-            return match.group(0)
+        followed = sql[match.end():match.end() + 1]
+        if name.startswith("__") and name not in values and followed == "(":
+            return match.group(0)  # a macro: expanded (or refused) below
         if name not in values:
             raise MacroError(f"variable ${name} is not defined")
         return values[name]
