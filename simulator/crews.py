@@ -7,8 +7,9 @@ backend can replace it once the API has the endpoints. Every `TICK_S` of simulat
 the shift (Mon-Fri 7:00-15:30 local) each idle crew takes the most urgent open order (lowest
 priority number, then oldest) that nobody has taken, starts it, drives there (straight line
 x 1.3 at 25 km/h), works (`WORK_MIN` by kind) and finishes: watering adds 20 mm to the area,
-emptying empties the bin, sensor maintenance fits a new battery. Orders assigned to someone
-else (a sponsor asked first) are left to them.
+emptying empties the bin, sensor maintenance fits a new battery. A watering order assigned to
+a sponsor (`sponsor:<id>`, asked first) is left to the sponsor, who waters (15 mm) within 1-6 h
+with probability 0.6 and never touches the order: the rules resolve it when the soil is wet.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ from simulator.world import World
 TICK_S = 600
 SPEED_KMH = 25.0
 WATERING_MM = 20.0
+SPONSOR = "sponsor:"
+SPONSOR_WATERS = 0.6
+SPONSOR_DELAY_H = (1.0, 6.0)
+SPONSOR_MM = 15.0
 WORK_MIN = {"watering": 20, "empty_bin": 5, "sensor_maintenance": 15, "bin_maintenance": 15}
 SHIFT_HOURS = (7.0, 15.5)
 
@@ -54,7 +59,7 @@ class CrewBackend(Protocol):
     """How crews see and change Bauhof's work orders."""
 
     def open_orders(self) -> list[CrewOrder]:
-        """Orders waiting for someone (status open), and those assigned to a crew."""
+        """Orders waiting for someone (status open), and those assigned to crews or sponsors."""
         ...
 
     def start(self, order_id: int, crew: str, at: datetime) -> bool:
@@ -81,7 +86,7 @@ class DatabaseCrews:
 
         found = orders.list_orders(self._conn, status="open")
         found += [o for o in orders.list_orders(self._conn, status="assigned")
-                  if (o.assignee or "").startswith("crew-")]
+                  if (o.assignee or "").startswith(("crew-", SPONSOR))]
         return [CrewOrder(o.id, o.kind, o.subject_type, o.subject_id, o.priority, o.opened_at,
                           o.assignee, o.latitude, o.longitude) for o in found]
 
@@ -106,6 +111,15 @@ class DatabaseCrews:
     def close(self) -> None:
         """Close the connection."""
         self._conn.close()
+
+
+@dataclass(frozen=True, slots=True)
+class SponsorVisit:
+    """A sponsor coming to water their area."""
+
+    sponsor: str
+    area_id: str
+    order_id: int
 
 
 @dataclass
@@ -143,20 +157,26 @@ class Crews:
             return order.latitude, order.longitude
         return self.world.place_of(order.subject_type, order.subject_id)
 
-    def tick(self, t_us: int) -> list[tuple[int, Crew]]:
-        """Give idle crews work; return (completion time, crew) of each job started."""
-        if not self.on_shift(t_us):
-            return []
-        idle = [c for c in self.crews if c.order is None]
-        if not idle:
-            return []
+    def tick(self, t_us: int) -> list[tuple[int, Crew | SponsorVisit]]:
+        """Give idle crews work and let sponsors answer requests; return (time, who) of each
+        job that will complete."""
+        idle = [c for c in self.crews if c.order is None] if self.on_shift(t_us) else []
+        found = self.backend.open_orders()
+        jobs: list[tuple[int, Crew | SponsorVisit]] = []
+        for order in found:
+            if order.id in self._taken or not (order.assignee or "").startswith(SPONSOR):
+                continue
+            self._taken.add(order.id)
+            if order.kind == "watering" and self._rng.random() < SPONSOR_WATERS:
+                delay_h = self._rng.uniform(*SPONSOR_DELAY_H)
+                visit = SponsorVisit(order.assignee or "", order.subject_id, order.id)
+                jobs.append((t_us + round(delay_h * 3600 * US), visit))
+        crew_names = {c.name for c in self.crews}
         waiting = sorted(
-            (o for o in self.backend.open_orders()
-             if o.id not in self._taken and o.kind in WORK_MIN
-             and (o.assignee is None or o.assignee in {c.name for c in self.crews})),
+            (o for o in found if o.id not in self._taken and o.kind in WORK_MIN
+             and (o.assignee is None or o.assignee in crew_names)),
             key=lambda o: (o.priority, o.opened_at, o.id),
         )
-        started = []
         for crew in idle:
             while waiting:
                 order = waiting.pop(0)
@@ -164,9 +184,9 @@ class Crews:
                 if target is None or not self.backend.start(order.id, crew.name, from_us(t_us)):
                     continue
                 self._taken.add(order.id)
-                started.append((self._dispatch(crew, order, target, t_us), crew))
+                jobs.append((self._dispatch(crew, order, target, t_us), crew))
                 break
-        return started
+        return jobs
 
     def _dispatch(self, crew: Crew, order: CrewOrder, target: Place, t_us: int) -> int:
         metres = distance_m(*crew.place, *target) * DETOUR
@@ -181,8 +201,12 @@ class Crews:
         crew.order, crew.place = order, target
         return done
 
-    def complete(self, t_us: int, crew: Crew) -> None:
-        """The crew finished its job: change the world and close the order."""
+    def complete(self, t_us: int, who: Crew | SponsorVisit) -> None:
+        """A job is done: change the world, and close the order when a crew did it."""
+        if isinstance(who, SponsorVisit):
+            self.world.water(who.area_id, SPONSOR_MM, t_us, by=who.sponsor)
+            return
+        crew = who
         order = crew.order
         if order is None:
             return

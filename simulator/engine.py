@@ -17,7 +17,7 @@ from bauhof import codecs
 from simulator import devices
 from simulator import faults as fault_mod
 from simulator.clock import DAY_US, HOUR_US, US, iso
-from simulator.crews import TICK_S, Crew, CrewBackend, Crews
+from simulator.crews import TICK_S, Crew, CrewBackend, Crews, SponsorVisit
 from simulator.devices import DeviceSim, EngineError
 from simulator.envelope import (
     Encoding,
@@ -122,15 +122,15 @@ class Engine:
                     yield from self._uplink(dev, t_us)
         self.truth.summary(self.end_us, self.published)
 
-    def _crew(self, t_us: int, crew: Crew | None) -> None:
+    def _crew(self, t_us: int, who: Crew | SponsorVisit | None) -> None:
         assert self.crews is not None
-        if crew is None:
+        if who is None:
             for done_us, busy in self.crews.tick(t_us):
                 self._push(done_us, CREW, busy)
             self._push(t_us + TICK_S * US, CREW, None)
             return
-        order = crew.order
-        self.crews.complete(t_us, crew)
+        order = who.order if isinstance(who, Crew) else None
+        self.crews.complete(t_us, who)
         if order is not None and order.kind == "sensor_maintenance":
             for dev in self.devices:
                 if dev.config.dev_eui == order.subject_id:
