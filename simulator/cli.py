@@ -85,6 +85,11 @@ def _fail(command: str, exc: SimulatorError) -> int:
     return 1
 
 
+def _file_fail(command: str, exc: OSError) -> int:
+    print(f"bauhof {command}: cannot use {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+    return 1
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Run the simulation."""
     from bauhof import settings
@@ -132,6 +137,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         )
     except SimulatorError as exc:
         return _fail("simulate", exc)
+    except OSError as exc:
+        return _file_fail("simulate", exc)
     finally:
         if crews is not None:
             crews.close()
@@ -190,6 +197,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
                         progress=progress)
     except SimulatorError as exc:
         return _fail("replay", exc)
+    except OSError as exc:
+        return _file_fail("replay", exc)
     span = timedelta(microseconds=(stats.last_us or 0) - (stats.first_us or 0))
     print(f"replayed {stats.published:,} messages spanning {span} in {stats.wall_s:.1f} s")
     return 130 if stats.stopped else 0

@@ -57,6 +57,12 @@ def test_an_unknown_scenario_is_named(capsys: pytest.CaptureFixture[str]) -> Non
     assert "scenario atlantis: no such file, and no packaged scenario" in capsys.readouterr().err
 
 
+def test_an_unwritable_recording_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--no-publish", "--record", "no/such/dir/rec.jsonl"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "bauhof simulate: cannot use no/such/dir/rec.jsonl: No such file or directory")
+
+
 def test_an_unreachable_broker_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", "--days", "0.01", "--quiet"]) == 1
     err = capsys.readouterr().err.strip()
