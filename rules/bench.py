@@ -53,8 +53,11 @@ def _paced(mqtt_url: str, messages: list[tuple[str, bytes]], rate: int, stop: An
     sock.recv(4)
 
     def drain() -> None:  # PUBACKs: read and drop, so the socket never fills up
-        while sock.recv(65536):
-            pass
+        try:
+            while sock.recv(65536):
+                pass
+        except OSError:
+            return  # closed at the end of the run
 
     threading.Thread(target=drain, daemon=True).start()
     per_slice = max(1, rate // 100)
