@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -85,6 +88,21 @@ def _fail(command: str, exc: SimulatorError) -> int:
     return 1
 
 
+@contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    """While running, SIGTERM (e.g. from `bauhof demo`) stops like Ctrl-C: files are closed,
+    the exit status is 130."""
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _file_fail(command: str, exc: OSError) -> int:
     print(f"bauhof {command}: cannot use {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
     return 1
@@ -131,10 +149,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         record=args.record, truth=args.truth, crews=crews,
     )
     try:
-        stats = run.execute(
-            None if args.no_publish else cfg.mqtt, ca_file=cfg.mqtt_ca_file, speed=speed,
-            progress=not args.quiet,
-        )
+        with _sigterm_stops():
+            stats = run.execute(
+                None if args.no_publish else cfg.mqtt, ca_file=cfg.mqtt_ca_file, speed=speed,
+                progress=not args.quiet,
+            )
     except SimulatorError as exc:
         return _fail("simulate", exc)
     except OSError as exc:
@@ -186,13 +205,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
         if args.save is not None:
             recorder = recording.Recorder(args.save)
             try:
-                stats = run(messages, clock=clock.VirtualClock(None, None), recorder=recorder,
-                            progress=progress)
+                with _sigterm_stops():
+                    stats = run(messages, clock=clock.VirtualClock(None, None),
+                                recorder=recorder, progress=progress)
             finally:
                 recorder.close()
             print(f"saved {stats.published:,} messages to {args.save}")
             return 0
-        with Publisher(cfg.mqtt, ca_file=cfg.mqtt_ca_file) as publisher:
+        with Publisher(cfg.mqtt, ca_file=cfg.mqtt_ca_file) as publisher, _sigterm_stops():
             stats = run(messages, clock=clock.VirtualClock(None, speed), publisher=publisher,
                         progress=progress)
     except SimulatorError as exc:

@@ -3,6 +3,11 @@ against a real broker."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -101,3 +106,22 @@ def test_crews_without_a_database_are_one_line(capsys: pytest.CaptureFixture[str
     assert main(["simulate", "--crews", "--no-publish", "--truth", "t", "--quiet"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("bauhof simulate: --crews: cannot connect to the database")
+
+
+def test_sigterm_stops_a_run_cleanly(broker: Mosquitto, tmp_path: Path) -> None:
+    env = {**os.environ, "BAUHOF_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bauhof.cli", "simulate", "--speed", "3600", "--days", "1",
+         "--record", "rec.jsonl", "--quiet"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while not ((tmp_path / "rec.jsonl").exists() and (tmp_path / "rec.jsonl").stat().st_size):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    recorded = list(read(tmp_path / "rec.jsonl"))
+    assert recorded
+    assert recorded[-1].time_us - recorded[0].time_us < 86400 * 10**6
