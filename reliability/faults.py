@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 
 from reliability import StepFailed
 from reliability.ingest_run import IngestRun
 from reliability.lab import Lab, connection, scalar
 from reliability.report import Row
+
+Condition = Callable[..., Row]
 
 
 def kill_ingest(lab: Lab, *, events: int, kills: int, seed: int = 1) -> Row:
@@ -168,8 +171,10 @@ def _condition(run: IngestRun, fault: str, seconds: float, execute: object,
         execute(sql)
     row = run.finish(fault, 1, report, stored_during_condition=during,
                      ingest_alive_during_condition=alive)
-    log = run.ingest.log_text()
-    row.details["errors_logged"] = sum(1 for line in log.splitlines() if " ERROR " in line)
-    row.details["first_error"] = next(
-        (line.split(": ", 1)[-1][:200] for line in log.splitlines() if " ERROR " in line), None)
+    lines = [line for line in run.ingest.log_text().splitlines()
+             if " ERROR " in line or " WARNING " in line]
+    said = [line.split(": ", 1)[-1] for line in lines]
+    row.details["errors_logged"] = len(lines)
+    # What an operator reads, each distinct message once.
+    row.details["log_says"] = " | ".join(dict.fromkeys(said))[:1000]
     return row

@@ -68,7 +68,7 @@ class IngestRun:
         with connection(self.database_url) as conn:
             return int(scalar(conn, "SELECT count(*) FROM raw_uplinks"))
 
-    def wait_stored(self, at_least: float, timeout: float = 120.0) -> None:
+    def wait_stored(self, at_least: float, timeout: float = 600.0) -> None:
         """Wait until ingest has stored `at_least` raw uplinks."""
         count = "SELECT count(*) FROM raw_uplinks"
         with connection(self.database_url) as conn:

@@ -167,8 +167,11 @@ def _uplink_ids(messages: list[tuple[str, bytes]]) -> dict[int, str]:
 
 def kill_rules(lab: Lab, *, days: float, kills: int, seed: int = 8) -> Row:
     """Kill `bauhof rules` `kills` times during a replay of `days` of the default town."""
+    started = time.monotonic()
     messages = recording(lab, days, seed=1)
+    recorded = time.monotonic()
     reference_url, _ = _replay(lab, "rulesref", messages, seed, kills=0)
+    referenced = time.monotonic()
     disturbed_url, row = _replay(lab, "ruleskill", messages, seed, kills=kills)
     expected, found = list_orders(reference_url), list_orders(disturbed_url)
     diff = compare(expected, found)
@@ -176,5 +179,8 @@ def kill_rules(lab: Lab, *, days: float, kills: int, seed: int = 8) -> Row:
     row.orders_missing, row.orders_duplicated = diff["missing"], diff["duplicated"]
     row.details.update({"simulated_days": days, "messages": len(messages),
                         "orders_unexpected": diff["unexpected"],
+                        "recording_s": round(recorded - started, 1),
+                        "reference_s": round(referenced - recorded, 1),
+                        "disturbed_s": round(time.monotonic() - referenced, 1),
                         "order_kinds": dict(Counter(o["kind"] for o in found))})
     return row

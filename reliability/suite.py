@@ -28,7 +28,7 @@ class Plan:
 
 
 QUICK = Plan(events=3000, kills=2, pg_outage_s=5.0, broker_restarts=1, cuts=2, refuse_s=2.0,
-             condition_s=5.0, rules_days=0.5, rules_kills=3)
+             condition_s=5.0, rules_days=0.25, rules_kills=3)
 LONG = Plan(events=100_000, kills=5, pg_outage_s=30.0, broker_restarts=2, cuts=5,
             refuse_s=10.0, condition_s=30.0, rules_days=2.0, rules_kills=5)
 
