@@ -97,7 +97,7 @@ def run_bench(days: float, *, seed: int = 1, as_json: bool = False) -> int:
         # No faults: every uplink a gateway heard is one `up` event, published once.
         expected = int(generated.summary["uplinks"])
         _note(f"{expected:,} uplinks; starting private services and bauhof ingest", quiet)
-        with PrivateStack(fsync=False) as stack:
+        with PrivateStack() as stack:
             assets.load_file(stack.database_url, scenario_file())
             proc = subprocess.Popen(
                 [sys.executable, "-m", "bauhof.cli", "ingest", "--client-id", "bench-replay"],
