@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
@@ -144,3 +145,40 @@ def test_days_of_the_default_town_give_the_orders_the_truth_calls_for(
     assert by_rule["watering.dry"] == dry and len(dry) >= 1
     # Batteries that were made to die, and no others, are reported (some not low enough yet).
     assert by_rule["health.battery"] <= faults["battery"]
+
+
+@pytest.mark.slow
+def test_with_crews_on_orders_are_worked_off_and_confirmed_by_the_readings(
+        database_url: str, broker: Mosquitto, ingest: None, tmp_path: Path) -> None:
+    from simulator.crews import DatabaseCrews
+
+    town = scenario.load("herrenberg")
+    crews = DatabaseCrews(database_url)
+    engine = Engine(database_url, ruleset.parse("bins: {forecast: false}"))
+    stop = threading.Event()
+    worker = threading.Thread(target=engine.run, args=(stop,), kwargs={"poll_s": 0.05})
+    worker.start()
+    try:
+        run = Simulation(town, seed=3, start=town.simulation.start, days=1.0, crews=crews,
+                         truth=tmp_path / "truth.jsonl")
+        run.execute(target(broker), speed=3600, progress=False)
+    finally:
+        stop.set()
+        worker.join(30)
+        engine.close()
+        crews.close()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        found = orders.list_orders(conn)
+        reopened = conn.execute(
+            "SELECT count(*) FROM work_orders a JOIN work_orders b ON a.rule = b.rule "
+            "AND a.subject_id = b.subject_id AND b.id > a.id WHERE a.status = 'done' "
+            "AND a.kind = 'empty_bin' AND b.opened_at < a.resolved_at + interval '1 hour'"
+        ).fetchone()
+    done = [o for o in found if o.status == "done"]
+    assert len(done) == run.summary["orders_done"] > 0
+    assert all((o.resolved_by or "").startswith("crew-") for o in done)
+    # The readings after a crew emptied a bin confirm it: no empty-bin order comes back.
+    assert reopened == (0,)
+    emptied = [e for e in truth.read(tmp_path / "truth.jsonl")
+               if e["kind"] == "emptied" and str(e.get("by", "")).startswith("crew-")]
+    assert len(emptied) == sum(1 for o in done if o.kind == "empty_bin")
