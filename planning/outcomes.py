@@ -1,27 +1,104 @@
-"""`bauhof bench outcomes`: 28 simulated days of the default town under three policies."""
+"""`bauhof bench outcomes`: the default town for 28 simulated days under three policies
+(see planning/policies.py), with the figures from the simulator's ground truth."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import time
 from typing import Any
+
+from planning.policies import POLICIES
 
 
 def register(bench: Any) -> None:
     """Add `bench outcomes`."""
     parser = bench.add_parser(
-        "outcomes", help="28 simulated days: fixed schedule vs Bauhof's plans vs no system",
-        description="Run the default town for --days simulated days under a fixed weekly "
-                    "schedule, under Bauhof's plans, and with no system, and print from the "
-                    "simulator's ground truth: km driven, bins emptied, average fill at "
-                    "emptying, overflow hours, dry hours and watering trips.")
-    parser.add_argument("--days", type=int, default=28)
+        "outcomes", help="simulated days: fixed schedule vs Bauhof's plans vs no system",
+        description="Run the default town for --days simulated days with a fixed weekly "
+                    "schedule, with Bauhof's plans, and with no system (each in private "
+                    "services), and print from the simulator's ground truth: truck km, bins "
+                    "emptied, average fill at emptying, overflow hours, dry hours in sponsored "
+                    "areas and watering trips.")
+    parser.add_argument("--days", type=_days, default=28.0, help="simulated days (default 28)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--policies", default=",".join(POLICIES),
+                        help=f"comma-separated subset of {','.join(POLICIES)}")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=cmd_outcomes)
 
 
+def _days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
+    if not 0 < value <= 366:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 366 days")
+    return value
+
+
+def run(policy: str, days: float, seed: int, database_url: str | None) -> dict[str, Any]:
+    """One policy's figures (a database URL for the policies with Bauhof's rules)."""
+    from planning import policies
+    from simulator import scenario
+    from simulator.clock import DAY_US, to_us
+    from simulator.engine import Engine
+    from simulator.soil import PLANTS
+
+    town = scenario.load("herrenberg")
+    start_us = to_us(town.simulation.start)
+    end_us = start_us + round(days * DAY_US)
+    recorder, tally = policies.Recorder(), policies.Tally()
+    trucks = sorted(v.id for v in town.vehicles if v.kind == "truck")
+    sponsored = [(a.id, PLANTS[a.plant_type].wilting_point_pct) for a in town.green_areas
+                 if a.sponsor]
+    if database_url is None:
+        engine = Engine(town, seed=seed, start_us=start_us, end_us=end_us, truth=recorder)
+        policies.hook_days(engine.world, tally, trucks, None, end_us)
+        count = policies.dry_hour_counter(engine.world, tally, sponsored)
+        for message in engine.messages():
+            if message.topic.startswith("bauhof/weather/"):
+                count(message.time_us)
+        return policies.outcome(recorder, tally, end_us)
+    from planning.loop import Loop
+
+    with Loop(database_url, town, seed=seed, start_us=start_us, end_us=end_us,
+              truth=recorder) as loop:
+        planner = loop.planner(tally) if policy == "bauhof" else None
+        policies.hook_days(loop.engine.world, tally, trucks, planner, end_us)
+        loop.run(policies.dry_hour_counter(loop.engine.world, tally, sponsored))
+    return policies.outcome(recorder, tally, end_us)
+
+
 def cmd_outcomes(args: argparse.Namespace) -> int:
     """Run the outcomes benchmark."""
-    print("bauhof bench outcomes: needs the simulator's crews (`bauhof simulate --crews`), "
-          "which are not available yet", file=sys.stderr)
-    return 1
+    from bauhof.services import PrivateStack
+
+    chosen = [p.strip() for p in args.policies.split(",") if p.strip()]
+    unknown = [p for p in chosen if p not in POLICIES]
+    if unknown or not chosen:
+        print(f"bauhof bench outcomes: error: unknown policy {', '.join(unknown) or '(none)'} "
+              f"(choose from {', '.join(POLICIES)})", file=sys.stderr)
+        return 2
+    figures: dict[str, Any] = {}
+    for policy in chosen:
+        started = time.perf_counter()
+        if not args.json:
+            print(f"{policy}: simulating {args.days:g} days ...", file=sys.stderr, flush=True)
+        if policy == "no_system":
+            figures[policy] = run(policy, args.days, args.seed, None)
+        else:
+            with PrivateStack(fsync=False) as stack:
+                figures[policy] = run(policy, args.days, args.seed, stack.database_url)
+        figures[policy]["wall_s"] = round(time.perf_counter() - started, 1)
+    if args.json:
+        print(json.dumps(figures))
+        return 0
+    keys = ("km", "bins_emptied", "avg_fill_at_emptying", "overflow_hours", "dry_hours",
+            "watering_trips", "wall_s")
+    print(f"{'':22}" + "".join(f"{p:>12}" for p in figures))
+    for key in keys:
+        print(f"{key:22}" + "".join(f"{figures[p][key]:>12}" for p in figures))
+    return 0
