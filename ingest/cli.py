@@ -18,7 +18,7 @@ def register(commands: Any, bench: Any) -> None:
     parser.add_argument("--share", metavar="GROUP",
                         help="join the MQTT 5 shared subscription $share/GROUP/…")
     parser.add_argument("--batch-size", type=_positive, default=2000)
-    parser.add_argument("--batch-ms", type=_positive, default=250,
+    parser.add_argument("--batch-ms", type=_positive, default=100,
                         help="longest wait before a partial batch is written")
     parser.set_defaults(handler=cmd_ingest)
 
