@@ -7,7 +7,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -55,6 +55,7 @@ class Preparer:
                 self._weather(batch, topic, payload)
                 return
             event = parse_event(topic, payload)
+            _readable_time(event.time)
             if isinstance(event, UplinkEvent):
                 self._uplink(batch, event)
             elif isinstance(event, StatusEvent):
@@ -154,11 +155,22 @@ class Preparer:
             raise EventError("weather message needs an ISO 8601 time") from exc
         if time.tzinfo is None:
             raise EventError("weather time has no UTC offset")
+        _readable_time(time)
         rain = _number(body, "rain_mm_h", required=True)
         forecast = _number(body, "forecast_rain_mm_24h")
         if (rain is not None and rain < 0) or (forecast is not None and forecast < 0):
             raise EventError("rain cannot be negative")
         batch.weather.append((time, station, rain, _number(body, "temperature_c"), forecast))
+
+
+def _readable_time(time: datetime) -> None:
+    """Refuse a time PostgreSQL would store but no reader could load back (Python's datetime
+    ends at the years 1 and 9999): such a row would break the rules engine, API and replay."""
+    try:
+        time.astimezone(UTC)
+    except OverflowError as exc:
+        raise EventError(
+            f"time {time.isoformat()} is not between the years 1 and 9999 in UTC") from exc
 
 
 def _number(body: dict[str, Any], key: str, required: bool = False) -> float | None:

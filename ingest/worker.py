@@ -44,7 +44,7 @@ class IngestConfig:
     share_group: str | None = None
     mqtt_ca_file: str | None = None
     batch_size: int = 2000
-    batch_seconds: float = 0.25
+    batch_seconds: float = 0.1
     # MQTT 5 Receive Maximum: un-acknowledged messages the broker may send us at once.
     receive_maximum: int = 20000
     session_expiry_s: int = 7 * 24 * 3600
@@ -184,8 +184,9 @@ class IngestWorker:
                 batch = self._build(messages)
                 result = self._writer.write(batch)
             except (pg_errors.DataError, pg_errors.IntegrityError,
-                    pg_errors.ProgramLimitExceeded) as exc:
-                # One message the database refuses must not hold back the others.
+                    pg_errors.ProgramLimitExceeded, OverflowError) as exc:
+                # One message the database refuses must not hold back the others (an
+                # OverflowError is psycopg refusing a number too big for its column type).
                 log.warning("batch refused (%s); writing its %d messages one by one",
                             db.first_line(exc), len(messages))
                 self._write_singly(messages)
@@ -214,7 +215,7 @@ class IngestWorker:
             try:
                 result = self._writer.write(self._build([message]))
             except (pg_errors.DataError, pg_errors.IntegrityError,
-                    pg_errors.ProgramLimitExceeded) as exc:
+                    pg_errors.ProgramLimitExceeded, OverflowError) as exc:
                 self._directory.refresh(self._conn, force=True)
                 batch = Batch()
                 self._preparer.dead(batch, message.topic, message.payload,

@@ -27,7 +27,7 @@ def test_manifest_lists_every_file_once() -> None:
     on_disk = sorted(p.name for p in CORPUS.iterdir()
                      if p.suffix in (".json", ".bin") and p.name != "manifest.json")
     assert files == on_disk
-    assert len(files) == 39
+    assert len(files) == 42
     assert all(("reason" in c) != ("reason_prefix" in c) for c in manifest["cases"])
 
 
