@@ -39,13 +39,16 @@ WHERE $__timeFilter(bucket)
 GROUP BY 1 ORDER BY 1
 """, (("time", "time"), ("uplinks", "number")), format="time_series")
 
-INGEST_LAG = Query("""
-SELECT $__timeGroupAlias(committed_at, 5m), sum(readings)::float8 AS readings,
-       max(extract(epoch FROM committed_at - max_time))::float8 AS lag_s
-FROM ingest_batches
-WHERE $__timeFilter(committed_at)
-GROUP BY 1 ORDER BY 1
-""", (("time", "time"), ("readings", "number"), ("lag_s", "number")), format="time_series")
+INGEST = Query("""
+SELECT worker, updated_at, received, stored, duplicates, dead_lettered,
+       round(lag_s::numeric, 1)::float8 AS lag_s,
+       round((stored / greatest(extract(epoch FROM updated_at - started_at), 1))::numeric,
+             1)::float8 AS stored_per_s
+FROM ingest_stats
+ORDER BY worker
+""", (("worker", "text"), ("updated_at", "time"), ("received", "number"), ("stored", "number"),
+      ("duplicates", "number"), ("dead_lettered", "number"), ("lag_s", "number"),
+      ("stored_per_s", "number")))
 
 SILENT = Query("""
 WITH clock AS (SELECT max(last_seen) AS now FROM devices)
@@ -91,8 +94,9 @@ def dashboard() -> Dashboard:
             Panel("Median time to resolve (hours)", "timeseries", RESOLVE, 12, 0, 12, 8,
                   unit="h"),
             Panel("Uplinks per hour", "timeseries", INGEST_RATE, 0, 8, 12, 8),
-            Panel("Ingest: readings and lag per 5 minutes", "timeseries", INGEST_LAG, 12, 8,
-                  12, 8),
+            Panel("Ingest workers: rate and lag", "table", INGEST, 12, 8, 12, 8,
+                  description="Counters each ingest worker writes; lag_s is how far behind "
+                              "the newest event it is."),
             Panel("Silent devices", "table", SILENT, 0, 16, 12, 9,
                   description="Not heard for three expected intervals (or never)."),
             Panel("Battery and signal: the weakest devices", "table", HEALTH, 12, 16, 12, 9),

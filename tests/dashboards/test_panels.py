@@ -70,6 +70,10 @@ def _orders_and_devices(conn: psycopg.Connection[Any], area: str, sponsor: str |
                       at=opened + timedelta(hours=5), resolved_by=f"sponsor:{sponsor}")
     conn.execute("INSERT INTO devices (dev_eui, model, kind, name) "
                  "VALUES ('00000000000000ff', 'dingtek-dc500', 'bin', 'never heard')")
+    # What a running ingest worker keeps up to date.
+    conn.execute("INSERT INTO ingest_stats (worker, started_at, updated_at, received, stored, "
+                 "duplicates, dead_lettered, lag_s) VALUES ('ingest-1', %s, %s, 3100, 3000, "
+                 "100, 0, 0.4)", (START, START + timedelta(days=1)))
 
 
 PANELS = [(d.title, p) for d in build.dashboards() for p in d.panels]
