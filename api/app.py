@@ -43,6 +43,12 @@ cursors; reads carry ETags; every timestamp is ISO 8601 with its offset."""
 def _lifespan(settings: ApiSettings) -> Any:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if getattr(app.state, "started", False):
+            # A second client attached to an app already serving (in-process tests) shares
+            # the running resources instead of replacing them.
+            yield
+            return
+        app.state.started = True
         settings.media_dir.mkdir(parents=True, exist_ok=True)
         app.state.ruleset = ruleset.load(settings.rules_file)
         app.state.pool = open_pool(settings)
@@ -53,6 +59,7 @@ def _lifespan(settings: ApiSettings) -> Any:
         finally:
             app.state.notifier.stop()
             app.state.pool.close()
+            app.state.started = False
     return lifespan
 
 
@@ -74,22 +81,23 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             if path.startswith("/open311/"):
                 responses.pop("422", None)
                 continue
-            codes = ["422"]
+            codes = ["422"] + [c for c in responses if c[0] in "45"]
             if operation.get("security") or path.startswith("/api/"):
-                codes += ["401", "403", "404"]
+                codes += ["401", "403", "404", "503"]
             if path in ("/health", "/ready"):
                 codes.append("429")
-            if "{order_id}/" in path and method == "post":
-                codes.append("409")
-            if path.startswith("/api/v1/ops/dead-letters/") and method == "post":
-                codes.append("409")
-            if path.startswith("/api/v1/users") and method in ("post", "delete"):
+            # A change can collide with the resource's state (a closed order, a settled
+            # dead letter, a taken name).
+            if path.startswith("/api/") and method in ("post", "put", "patch", "delete"):
                 codes.append("409")
             if path.endswith("/done"):
                 codes.append("413")
-            for code in codes:
-                responses[code] = {"description": problems.Problem(int(code), "").title,
-                                   "content": problem}
+            for code in dict.fromkeys(codes):
+                if code != "422" and responses.get(code, {}).get("content"):
+                    continue  # a route that documents its own error body keeps it
+                title = responses.get(code, {}).get("description") or problems.Problem(
+                    int(code), "").title
+                responses[code] = {"description": title, "content": problem}
     app.openapi_schema = schema
     return schema
 

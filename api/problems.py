@@ -10,8 +10,10 @@ from http import HTTPStatus
 from typing import Any
 
 import orjson
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from psycopg_pool import PoolTimeout
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -129,6 +131,22 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
     return _dispatch(request, validation_problem(exc))
 
 
+async def _on_data_error(request: Request, exc: Exception) -> Response:
+    # The database refused a value the client sent (a NUL character, a number out of
+    # range): the request is at fault, not the server.
+    from bauhof.db import first_line
+
+    return _dispatch(request, Problem(422, f"a value in the request cannot be stored: "
+                                           f"{first_line(exc)}", slug="invalid-input",
+                                      title="Invalid input"))
+
+
+async def _on_busy(request: Request, exc: Exception) -> Response:
+    log.warning("no database connection free for %s %s", request.method, request.url.path)
+    return _dispatch(request, Problem(503, "the database is busy; try again in a few seconds",
+                                      slug="busy", headers={"Retry-After": "5"}))
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _dispatch(request, Problem(500, "an unexpected error occurred; it has been logged "
@@ -139,7 +157,7 @@ def _dispatch(request: Request, problem: Problem) -> Response:
     if request.url.path.startswith("/open311/"):
         from api.open311_format import error_response
 
-        status = problem.status if problem.status in (403, 404, 429) else (
+        status = problem.status if problem.status in (403, 404, 429, 503) else (
             500 if problem.status >= 500 else 400)
         return error_response(request.url.path, status, problem.detail, problem.headers)
     return response(problem, request.url.path)
@@ -150,4 +168,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(psycopg.DataError, _on_data_error)
+    app.add_exception_handler(PoolTimeout, _on_busy)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -95,7 +95,7 @@ class Open311Error(BaseModel):
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": list[Open311Error], "description": text}
+    code: {"model": list[Open311Error], "description": text, "content": {"text/xml": {}}}
     for code, text in ((400, "invalid request"), (403, "missing or invalid api_key"),
                        (404, "not found"), (429, "too many requests"))}
 _XML: dict[str, Any] = {"text/xml": {}}

@@ -68,19 +68,19 @@ def test_changes_arrive_in_order_and_resume_after_the_last_id(
 def test_a_crew_sees_its_orders_and_is_told_when_one_leaves_its_view(
         live_server: Callable[..., str], tokens: Tokens, ids: dict[str, int]) -> None:
     base = live_server()
-    with httpx.Client(base_url=base, timeout=10.0) as http:
-        with http.stream("GET", "/api/v1/stream/work-orders", headers=tokens.other_crew) as s:
-            lines = s.iter_lines()
-            next(lines)
-            http.post(f"/api/v1/work-orders/{ids['b2']}/start", headers=tokens.crew)
-            http.post(f"/api/v1/work-orders/{ids['ga1']}/start", headers=tokens.planner,
-                      json={"note": "check"})
-            http.post(f"/api/v1/work-orders/{ids['b1']}/assign", headers=tokens.planner,
-                      json={"crew": "sued"})
-            events = _events(lines, 1)
-            http.post(f"/api/v1/work-orders/{ids['b1']}/assign", headers=tokens.planner,
-                      json={"crew": "nord"})
-            events += _events(lines, 1)
+    with (httpx.Client(base_url=base, timeout=10.0) as http,
+          http.stream("GET", "/api/v1/stream/work-orders", headers=tokens.other_crew) as s):
+        lines = s.iter_lines()
+        next(lines)
+        http.post(f"/api/v1/work-orders/{ids['b2']}/start", headers=tokens.crew)
+        http.post(f"/api/v1/work-orders/{ids['ga1']}/start", headers=tokens.planner,
+                  json={"note": "check"})
+        http.post(f"/api/v1/work-orders/{ids['b1']}/assign", headers=tokens.planner,
+                  json={"crew": "sued"})
+        events = _events(lines, 1)
+        http.post(f"/api/v1/work-orders/{ids['b1']}/assign", headers=tokens.planner,
+                  json={"crew": "nord"})
+        events += _events(lines, 1)
     assert [(e, d.get("event"), d.get("id") or d["order"]["id"]) for _, e, d in events] == [
         ("order", "assigned", ids["b1"]), ("removed", None, ids["b1"])]
 
