@@ -47,18 +47,18 @@ class Loop:
 
     def __init__(self, database_url: str, town: Scenario, *, seed: int, start_us: int,
                  end_us: int, truth: Truth) -> None:
-        from bauhof import assets, db
-        from bauhof.demo import scenario_file
+        from bauhof import db
         from ingest.devices import DeviceDirectory, object_keymap
         from ingest.prepare import Preparer
         from ingest.writer import Batch, Writer
         from planning import settings as planning_settings
+        from planning.town import load_assets
         from rules import ruleset
         from rules.engine import Engine as Rules
         from simulator.crews import DatabaseCrews
         from simulator.engine import Engine
 
-        assets.load_file(database_url, scenario_file("herrenberg"))
+        load_assets(database_url, town)
         self.conn: Any = db.connect(database_url, autocommit=True)
         planning_settings.save(self.conn, planning_settings.parse({
             "depot": {"latitude": town.town.depot.latitude,

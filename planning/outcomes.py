@@ -7,9 +7,12 @@ import argparse
 import json
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planning.policies import POLICIES
+
+if TYPE_CHECKING:
+    from simulator.scenario import Scenario
 
 
 def register(bench: Any) -> None:
@@ -39,15 +42,17 @@ def _days(text: str) -> float:
     return value
 
 
-def run(policy: str, days: float, seed: int, database_url: str | None) -> dict[str, Any]:
-    """One policy's figures (a database URL for the policies with Bauhof's rules)."""
+def run(policy: str, days: float, seed: int, database_url: str | None,
+        town: Scenario | None = None) -> dict[str, Any]:
+    """One policy's figures (a database URL for the policies with Bauhof's rules); the
+    default town unless another is given."""
     from planning import policies
     from simulator import scenario
     from simulator.clock import DAY_US, to_us
     from simulator.engine import Engine
     from simulator.soil import PLANTS
 
-    town = scenario.load("herrenberg")
+    town = town or scenario.load("herrenberg")
     start_us = to_us(town.simulation.start)
     end_us = start_us + round(days * DAY_US)
     recorder, tally = policies.Recorder(), policies.Tally()

@@ -58,18 +58,25 @@ def subset(town: Scenario, *, bins: int, green_areas: int = 0) -> Scenario:
         "devices": [d for d in town.devices if d.asset in kept]})
 
 
-def simulate(database_url: str, town: Scenario, start: datetime, days: float,
-             seed: int = 1) -> int:
-    """Load the town's assets, then store `days` simulated days from `start` through ingest."""
-    from bauhof import assets, db
-    from simulator.clock import DAY_US, to_us
-    from simulator.engine import Engine
+def load_assets(database_url: str, town: Scenario) -> None:
+    """Load a scenario's assets (its asset sections) into the database."""
+    from bauhof import assets
 
     with tempfile.TemporaryDirectory(prefix="bauhof-town-") as folder:
         path = Path(folder) / "town.yaml"
         path.write_text(yaml.safe_dump(town.model_dump(mode="json", exclude_none=True),
                                        allow_unicode=True), encoding="utf-8")
         assets.load_file(database_url, path)
+
+
+def simulate(database_url: str, town: Scenario, start: datetime, days: float,
+             seed: int = 1) -> int:
+    """Load the town's assets, then store `days` simulated days from `start` through ingest."""
+    from bauhof import db
+    from simulator.clock import DAY_US, to_us
+    from simulator.engine import Engine
+
+    load_assets(database_url, town)
     start_us = to_us(start)
     engine = Engine(town, seed=seed, start_us=start_us, end_us=start_us + round(days * DAY_US))
     with db.connect(database_url, autocommit=True) as conn:

@@ -1,0 +1,65 @@
+"""The outcomes benchmark's runs on a small part of the default town: the weekly rounds
+without a system, and Bauhof's plan driven by the trucks through ingest, rules and crews."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+import pytest
+
+from bauhof.cli import main
+from planning import outcomes, policies, town
+from simulator import scenario
+
+KEYS = ["avg_fill_at_emptying", "bins_emptied", "dry_hours", "km", "overflow_hours",
+        "watering_trips"]
+
+def small() -> Any:
+    """The first 12 bins and 2 green areas of the default town, with every vehicle."""
+    return town.subset(scenario.load("herrenberg"), bins=12, green_areas=2)
+
+def test_weekly_rounds_without_a_system() -> None:
+    figures = outcomes.run("no_system", 1.0, 1, None, small())
+    assert sorted(figures) == KEYS
+    # Monday's round: the bins whose weekday is Monday, emptied by the trucks.
+    monday = [b.id for b in small().bins if b.collection_weekday == 0]
+    assert figures["bins_emptied"] == len(monday)
+    assert figures["watering_trips"] == 0
+    assert figures["km"] > 0
+
+def test_trucks_drive_bauhofs_plan(database_url: str) -> None:
+    figures = outcomes.run("bauhof", 1.5, 1, database_url, small())
+    with psycopg.connect(database_url) as conn:
+        planned = conn.execute(
+            "SELECT count(*) FROM route_plan_stops s JOIN route_plans p ON p.id = s.plan_id "
+            "WHERE p.kind = 'plan' AND p.plan_date = '2026-06-02'").fetchone()
+        routes = conn.execute("SELECT count(*) FROM work_orders "
+                              "WHERE kind = 'collection_route'").fetchone()
+    assert planned is not None and routes is not None
+    # Tuesday's plan, made at local midnight from Monday's readings, is driven in the
+    # morning: every planned stop is emptied, and only those.
+    assert planned[0] > 0
+    assert figures["bins_emptied"] == planned[0]
+    assert routes[0] >= 1
+
+def test_overflow_hours_count_until_emptied() -> None:
+    recorder = policies.Recorder()
+    hour = 3600 * 10**6
+    recorder.write(1 * hour, "overflow", bin="b-1")
+    recorder.write(4 * hour, "emptied", bin="b-1", by="veh-1", fill_before_pct=104.0)
+    recorder.write(5 * hour, "overflow", bin="b-2")
+    recorder.write(6 * hour, "emptied", bin="b-3", by="veh-1", fill_before_pct=50.0)
+    figures = policies.outcome(recorder, policies.Tally(truck_m=12345.0, dry_hours=7),
+                               end_us=8 * hour)
+    assert figures == {"km": 12.3, "bins_emptied": 2, "avg_fill_at_emptying": 77.0,
+                       "overflow_hours": 6.0, "dry_hours": 7, "watering_trips": 0}
+
+def test_bench_outcomes_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "outcomes", "--policies", "sometimes", "--json"]) == 2
+    assert capsys.readouterr().err == (
+        "bauhof bench outcomes: error: unknown policy sometimes (choose from fixed, bauhof, "
+        "no_system)\n")
+    with pytest.raises(SystemExit) as caught:
+        main(["bench", "outcomes", "--days", "0"])
+    assert caught.value.code == 2
