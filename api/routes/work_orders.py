@@ -246,7 +246,7 @@ def done(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
     orders_view.load(conn, who, order_id)
     settings = request.app.state.settings
     stored = None
-    if photo is not None and photo.filename is not None:
+    if photo is not None and photo.filename:
         stored = photos.store(settings.media_dir, order_id, photo.file,
                               settings.max_photo_bytes)
     try:
