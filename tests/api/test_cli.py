@@ -57,3 +57,11 @@ def test_open311_key_create(database_url: str, conn: psycopg.Connection[Any]) ->
     assert key.startswith("o311_")
     assert open311_store.check_key(conn, key) is not None
     assert conn.execute("SELECT name FROM open311_keys").fetchone() == ("Mark-a-Spot",)
+
+
+def test_api_command_refuses_a_bad_port(database_url: str) -> None:
+    bad = _bauhof(database_url, "api", "--port", "70000")
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == ("bauhof api: error: argument --port: 70000 is not a TCP port "
+                                  "(see `bauhof api --help`)")
+    assert _bauhof(database_url, "api", "--help").returncode == 0
