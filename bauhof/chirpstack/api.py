@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import grpc  # type: ignore[import-untyped]  # grpcio ships no type hints
+import grpc  # grpcio ships no type hints (see the mypy overrides)
 from chirpstack_api import api
 
 from bauhof.settings import read_dotenv
