@@ -94,7 +94,8 @@ def vehicles(conn: psycopg.Connection[Any], settings: PlannerSettings) -> list[s
             capacity = v.capacity_l or (known.get(v.id, ("", None))[1])
             if capacity:
                 out.append(solver.Vehicle(v.id, float(capacity),
-                                          round((v.shift_h or settings.shift_h) * 3600)))
+                                          round((v.shift_h or settings.shift_h) * 3600),
+                                          v.capacity_bins))
     else:
         out = [solver.Vehicle(vid, float(cap), shift) for vid, (kind, cap) in known.items()
                if kind == "truck" and cap]

@@ -4,7 +4,8 @@ A plan (kind `plan`) is the day's routes; planning the same day again supersedes
 plan and cancels its orders that are still open. A preview (kind `preview`) is the same
 computation stored for the dashboards, without orders; only the latest preview per
 (day, threshold, horizon) is kept. Stops are marked done by the fill drop that follows
-(`mark_done`), and a route whose stops are all done closes its order.
+or by the route's vehicle reported at the bin (`mark_done`); a route whose stops are all
+done closes its order.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from rules.actions import Open
 RULE_PREFIX = "routes."
 ACTOR = "planner"
 EMPTIED_DROP_PCT = 40.0
+# A position of the route's vehicle this close to a bin marks the stop done too.
+ARRIVAL_RADIUS_M = 30.0
 
 
 def rule_for(plan: Plan) -> str:
@@ -124,23 +127,33 @@ def _open_order(conn: psycopg.Connection[Any], plan: Plan, plan_id: int, route: 
 
 
 def mark_done(conn: psycopg.Connection[Any], until: datetime, by: str = ACTOR) -> int:
-    """Mark stops done by the fill drop after their plan's start; close finished routes."""
+    """Mark stops done by the fill drop (or the route's vehicle at the bin) after their
+    plan's start; close the orders of routes whose stops are all done."""
     rows = conn.execute(
         "WITH emptied AS ("
         " SELECT s.plan_id, s.route_no, s.seq, d.time FROM route_plan_stops s"
-        " JOIN route_plans p ON p.id = s.plan_id CROSS JOIN LATERAL ("
-        "  SELECT f.time FROM (SELECT time, fill_pct,"
+        " JOIN route_plans p ON p.id = s.plan_id"
+        " JOIN route_plan_routes rr ON rr.plan_id = s.plan_id AND rr.route_no = s.route_no"
+        " CROSS JOIN LATERAL (SELECT min(x.time) AS time FROM ("
+        "  (SELECT f.time FROM (SELECT time, fill_pct,"
         "    lag(fill_pct) OVER (ORDER BY time) AS prev FROM bin_fill"
         "    WHERE bin_id = s.bin_id AND time >= p.starts_at - interval '1 hour'"
         "    AND time <= %(until)s) f"
-        "  WHERE f.time >= p.starts_at AND f.prev - f.fill_pct >= %(drop)s"
-        "  ORDER BY f.time LIMIT 1) d"
+        "   WHERE f.time >= p.starts_at AND f.prev - f.fill_pct >= %(drop)s"
+        "   ORDER BY f.time LIMIT 1)"
+        "  UNION ALL"
+        "  (SELECT r.time FROM readings r WHERE r.asset_type = 'vehicle'"
+        "    AND r.asset_id = rr.vehicle_id AND r.time >= p.starts_at"
+        "    AND r.time <= %(until)s AND r.latitude IS NOT NULL"
+        "    AND bauhof_distance_m(r.latitude, r.longitude, s.latitude, s.longitude)"
+        "        <= %(radius)s"
+        "   ORDER BY r.time LIMIT 1)) x) d"
         " WHERE p.kind = 'plan' AND p.status = 'active' AND s.done_at IS NULL"
-        " AND p.starts_at <= %(until)s) "
+        " AND p.starts_at <= %(until)s AND d.time IS NOT NULL) "
         "UPDATE route_plan_stops s SET done_at = e.time FROM emptied e "
         "WHERE s.plan_id = e.plan_id AND s.route_no = e.route_no AND s.seq = e.seq "
         "RETURNING s.plan_id, s.route_no",
-        {"until": until, "drop": EMPTIED_DROP_PCT}).fetchall()
+        {"until": until, "drop": EMPTIED_DROP_PCT, "radius": ARRIVAL_RADIUS_M}).fetchall()
     finished = conn.execute(
         "SELECT r.order_id, max(s.done_at) FROM route_plan_routes r "
         "JOIN route_plan_stops s USING (plan_id, route_no) "

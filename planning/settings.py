@@ -35,6 +35,7 @@ class VehicleSetting(_Model):
 
     id: Annotated[str, Field(min_length=1)]
     capacity_l: Annotated[float, Field(gt=0)] | None = None
+    capacity_bins: Annotated[int, Field(gt=0)] | None = None
     shift_h: Annotated[float, Field(gt=0, le=16)] | None = None
 
 

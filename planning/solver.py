@@ -41,6 +41,8 @@ class Vehicle:
     id: str
     capacity_l: float
     shift_s: int
+    # A limit on the number of bins (a truck that lifts only so many), when it has one.
+    max_bins: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +78,21 @@ def problem(matrix: Matrix, jobs: list[Job], vehicles: list[Vehicle],
         raise ValueError(f"matrix is {matrix.distances_m.shape}, expected {(n, n)}")
     locations = [pyvrp.Location(0, 0, name="depot")] + [
         pyvrp.Location(0, 0, name=j.id) for j in jobs]
-    clients = [pyvrp.Client(i + 1, pickup=[math.ceil(j.load_l)], service_duration=j.service_s,
+    # Load dimensions: litres, and the number of bins when a vehicle limits it.
+    by_bins = any(v.max_bins is not None for v in vehicles)
+
+    def pickup(job: Job) -> list[int]:
+        return [math.ceil(job.load_l), 1] if by_bins else [math.ceil(job.load_l)]
+
+    def capacity(v: Vehicle) -> list[int]:
+        litres = math.floor(v.capacity_l)
+        return [litres, v.max_bins if v.max_bins is not None else len(jobs)] if by_bins \
+            else [litres]
+
+    clients = [pyvrp.Client(i + 1, pickup=pickup(j), service_duration=j.service_s,
                             required=j.required, prize=0 if j.required else OPTIONAL_PRIZE_M,
                             name=j.id) for i, j in enumerate(jobs)]
-    types = [pyvrp.VehicleType(1, capacity=[math.floor(v.capacity_l)], start_depot=0,
+    types = [pyvrp.VehicleType(1, capacity=capacity(v), start_depot=0,
                                end_depot=0, fixed_cost=round(vehicle_cost_m),
                                shift_duration=v.shift_s, name=v.id) for v in vehicles]
     # PyVRP's stubs type matrices as ndarray[int]; the arrays are int64 as it needs.

@@ -89,3 +89,17 @@ def test_fill_drops_mark_stops_done_and_close_the_route(town: psycopg.Connection
     assert (done.status, done.resolved_by) == ("done", "planner")
     assert done.resolved_at == datetime(2026, 6, 2, 6, tzinfo=UTC)
     assert plans.mark_done(town, datetime(2026, 6, 2, 8, tzinfo=UTC)) == 0
+
+
+def test_the_routes_vehicle_at_a_bin_marks_the_stop(town: psycopg.Connection[Any]) -> None:
+    plan = previews.create(town, TUESDAY, by="planner:paula")
+    lat, lon = town.execute("SELECT latitude, longitude FROM bins WHERE id = 'bin-4'"
+                            ).fetchone() or (0.0, 0.0)
+    town.execute(
+        "INSERT INTO readings (time, dev_eui, deduplication_id, asset_type, asset_id, latitude,"
+        " longitude) VALUES (%s, 'b1b1b1b1b1b1b1b1', gen_random_uuid(), 'vehicle', 'veh-1',"
+        " %s, %s)", (datetime(2026, 6, 2, 5, 10, tzinfo=UTC), lat + 0.0001, lon))
+    assert plans.mark_done(town, datetime(2026, 6, 2, 6, tzinfo=UTC)) == 1
+    done = town.execute("SELECT bin_id, done_at FROM route_plan_stops WHERE plan_id = %s "
+                        "AND done_at IS NOT NULL", (plan.id,)).fetchall()
+    assert done == [("bin-4", datetime(2026, 6, 2, 5, 10, tzinfo=UTC))]

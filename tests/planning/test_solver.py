@@ -62,3 +62,14 @@ def test_one_vehicle_when_a_vehicle_costs_more_than_the_detour() -> None:
 def test_nothing_to_collect() -> None:
     result = solver.solve(line_matrix([0]), [], [solver.Vehicle("v1", 100, 3600)])
     assert (result.routes, result.distance_m, result.feasible) == ((), 0, True)
+
+
+def test_capacity_in_bins() -> None:
+    # Plenty of litres, but a truck that lifts two bins: the line splits at the depot.
+    matrix = line_matrix([0, 1000, 2000, -1000, -2000])
+    jobs = [solver.Job(f"b{i}", 10.0, 0) for i in range(4)]
+    fleet = [solver.Vehicle("v1", 10_000, 3600, max_bins=2),
+             solver.Vehicle("v2", 10_000, 3600, max_bins=2)]
+    result = solver.solve(matrix, jobs, fleet, time_limit_s=0.3)
+    assert (result.distance_m, result.feasible) == (8000, True)
+    assert sorted(len(r.jobs) for r in result.routes) == [2, 2]
