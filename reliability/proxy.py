@@ -18,9 +18,12 @@ _CHUNK = 65536
 
 
 def _reset(sock: socket.socket) -> None:
-    """Close with SO_LINGER 0: the peer gets a RST."""
+    """Abort with SO_LINGER 0 so that the peer gets a RST. The shutdown first wakes a pump
+    thread blocked in recv(): until it lets go, close() alone would not end the connection."""
     with contextlib.suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RD)  # sends nothing; wakes a blocked recv()
     with contextlib.suppress(OSError):
         sock.close()
 
@@ -120,6 +123,9 @@ class Proxy:
             _reset(client)
             _reset(upstream)
             return
+        with self._lock:
+            if (client, upstream) not in self._pairs:
+                return  # cut: both sockets are being reset
         # An orderly close: pass the FIN on; the other direction ends by itself.
         with contextlib.suppress(OSError):
             dst.shutdown(socket.SHUT_WR)
