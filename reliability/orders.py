@@ -178,6 +178,7 @@ def kill_rules(lab: Lab, *, days: float, kills: int, seed: int = 8) -> Row:
     row.orders_expected, row.orders_found = len(expected), len(found)
     row.orders_missing, row.orders_duplicated = diff["missing"], diff["duplicated"]
     row.details.update({"simulated_days": days, "messages": len(messages),
+                        "uplinks": sum(1 for t, _ in messages if t.endswith("/event/up")),
                         "orders_unexpected": diff["unexpected"],
                         "recording_s": round(recorded - started, 1),
                         "reference_s": round(referenced - recorded, 1),

@@ -87,7 +87,8 @@ def test_backlog_queued_while_ingest_is_down_drains_completely(lab: Lab) -> None
 def test_rules_engine_killed_during_a_replay_gives_the_same_orders(lab: Lab) -> None:
     row = orders.kill_rules(lab, days=QUICK.rules_days, kills=QUICK.rules_kills)
     assert (row.lost, row.duplicates) == (0, 0)
-    assert row.published == row.stored == 5452  # the uplinks of the town's first 6 hours
-    assert row.orders_expected == row.orders_found == 38
+    # Every uplink of the town's first six hours, and the undisturbed run's orders.
+    assert row.published == row.stored == row.details["uplinks"] > 5000
+    assert row.orders_found == row.orders_expected >= 20
     assert (row.orders_missing, row.orders_duplicated) == (0, 0)
     assert row.details["orders_unexpected"] == 0
