@@ -33,7 +33,7 @@ GROUP BY 1, 2 ORDER BY 1
     format="time_series")
 
 INGEST_RATE = Query("""
-SELECT $__timeGroupAlias(bucket, 1h), sum(uplinks)::float8 AS uplinks
+SELECT $__timeGroupAlias(bucket, $__interval), sum(uplinks)::float8 AS uplinks
 FROM rollup_town_hourly
 WHERE $__timeFilter(bucket)
 GROUP BY 1 ORDER BY 1
@@ -93,7 +93,7 @@ def dashboard() -> Dashboard:
             Panel("Open orders by kind and age", "table", OPEN_ORDERS, 0, 0, 12, 8),
             Panel("Median time to resolve (hours)", "timeseries", RESOLVE, 12, 0, 12, 8,
                   unit="h"),
-            Panel("Uplinks per hour", "timeseries", INGEST_RATE, 0, 8, 12, 8),
+            Panel("Uplinks (per $__interval)", "timeseries", INGEST_RATE, 0, 8, 12, 8),
             Panel("Ingest workers: rate and lag", "table", INGEST, 12, 8, 12, 8,
                   description="Counters each ingest worker writes; lag_s is how far behind "
                               "the newest event it is."),
