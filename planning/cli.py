@@ -53,8 +53,8 @@ def register(commands: Any, bench: Any) -> None:
                     "time limit and compare its distance with a long solver run.")
     scale.add_argument("--bins", type=int, default=2000)
     scale.add_argument("--vehicles", type=int, default=8)
-    scale.add_argument("--limit", type=_positive, default=25.0,
-                       help="solver seconds for the plan (default 25)")
+    scale.add_argument("--limit", type=_positive, default=20.0,
+                       help="solver seconds for the plan (default 20)")
     scale.add_argument("--long", type=_positive, default=300.0,
                        help="solver seconds for the reference run (default 300)")
     scale.add_argument("--json", action="store_true", help="print one JSON object")
