@@ -19,7 +19,7 @@ def register(commands: Any, bench: Any) -> None:
                     "network cut, database read-only, disk full, backlog, rules engine killed "
                     "during a replay) on private services and print: fault, times tried, events "
                     "published, events stored, duplicates, orders expected, orders found. "
-                    "Exits 1 on any loss or duplicate.")
+                    "Exits 1 on any loss or duplicate, or a fault that could not be run.")
     faults.add_argument("--quick", action="store_true",
                         help="the CI form: small streams and short outages (a few minutes)")
     faults.add_argument("--events", type=_positive, metavar="N",
@@ -92,12 +92,13 @@ def cmd_bench_faults(args: argparse.Namespace) -> int:
     else:
         print(report.table(rows))
         print(f"lost {result['lost']}, duplicated {result['duplicated']}, orders missing "
-              f"{result['orders_missing']}, orders duplicated {result['orders_duplicated']}")
+              f"{result['orders_missing']}, orders duplicated {result['orders_duplicated']}, "
+              f"faults that could not be run {result['errors']}")
         for row in rows:
             figures = ", ".join(f"{k} {v}" for k, v in row.details.items())
             print(f"  {row.fault}: {figures}")
     bad = (result["lost"] or result["duplicated"] or result["orders_missing"]
-           or result["orders_duplicated"])
+           or result["orders_duplicated"] or result["errors"])
     return 1 if bad else 0
 
 

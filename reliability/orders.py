@@ -114,8 +114,10 @@ def _replay(lab: Lab, label: str, messages: list[tuple[str, bytes]], seed: int,
         if engine is not None:
             with connection(url) as conn:
                 for _ in range(kills):
-                    # Kill while the engine works: after it committed a step of this start.
-                    _wait_progress(conn, engine, 60.0)
+                    # Kill while the engine works: after it committed a step of this start
+                    # (or, once it has caught up with the replay, while it waits).
+                    _wait_running(engine)
+                    _wait_progress(conn, engine, 10.0)
                     time.sleep(rng.uniform(0.0, 0.5))  # a random instant, not a sync
                     engine.kill9()
                     engine.start()
@@ -126,8 +128,7 @@ def _replay(lab: Lab, label: str, messages: list[tuple[str, bytes]], seed: int,
             counted = tally(conn, published, [ids[i] for i in uplinks])
         if engine is not None:
             # SIGTERM is handled once the engine runs (before, it just ends the process).
-            wait_until("bauhof rules starting", lambda: engine.log_text().count(
-                "rules engine shard") >= engine.starts, 60.0)
+            _wait_running(engine)
         if engine is not None and engine.stop() != 0:
             raise StepFailed("stopping bauhof rules", engine.log_text()[-500:])
         if ingester.stop() != 0:
@@ -148,16 +149,25 @@ def _cursor(conn: Any) -> str | None:
     return None if row is None else str(row[0])
 
 
-def _wait_progress(conn: Any, engine: Worker, timeout: float) -> None:
-    """Wait until the engine's cursor moves (it committed a step since this start)."""
+def _wait_running(engine: Worker) -> None:
+    """Wait until this start of the engine logged that it runs."""
+    wait_until("bauhof rules starting", lambda: engine.log_text().count(
+        "rules engine shard") >= engine.starts or not engine.alive(), 120.0)
+    if not engine.alive():
+        raise StepFailed("bauhof rules during the replay", engine.log_text()[-500:])
+
+
+def _wait_progress(conn: Any, engine: Worker, timeout: float) -> bool:
+    """Wait until the engine's cursor moves (a step committed); False if it stays idle."""
     before = _cursor(conn)
     deadline = time.monotonic() + timeout
     while _cursor(conn) == before:
         if not engine.alive():
             raise StepFailed("bauhof rules during the replay", engine.log_text()[-500:])
         if time.monotonic() > deadline:
-            raise StepFailed("bauhof rules during the replay", f"no step in {timeout:g} s")
+            return False
         time.sleep(0.02)
+    return True
 
 
 def _uplink_ids(messages: list[tuple[str, bytes]]) -> dict[int, str]:

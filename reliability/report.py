@@ -36,7 +36,7 @@ class Row:
     def ok(self) -> bool:
         """Nothing lost, nothing twice, every expected order exactly once."""
         return not (self.lost or self.duplicates or self.orders_missing
-                    or self.orders_duplicated)
+                    or self.orders_duplicated or "error" in self.details)
 
     def as_dict(self) -> dict[str, Any]:
         """The row as JSON-ready values."""
@@ -101,6 +101,7 @@ def summary(rows: Sequence[Row]) -> dict[str, Any]:
         "duplicated": sum(r.duplicates for r in rows),
         "orders_missing": sum(r.orders_missing for r in rows),
         "orders_duplicated": sum(r.orders_duplicated for r in rows),
+        "errors": sum(1 for r in rows if "error" in r.details),
     }
 
 

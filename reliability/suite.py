@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from reliability import faults, orders
+from reliability import ReliabilityError, faults, orders
 from reliability.lab import Lab
 from reliability.report import Row
 
@@ -63,11 +63,15 @@ def run(plan: Plan, names: list[str], progress: bool = True) -> list[Row]:
             if progress:
                 print(f"  {name} …", file=sys.stderr, flush=True)
             started = time.monotonic()
-            row = FAULTS[name](lab, plan)
+            try:
+                row = FAULTS[name](lab, plan)
+            except ReliabilityError as exc:
+                # One fault that could not be carried out must not hide the others' figures.
+                row = Row(name, 0, 0, 0, 0, 0, details={"error": str(exc)[:500]})
             row.details["wall_s"] = round(time.monotonic() - started, 1)
             rows.append(row)
             if progress:
-                verdict = "ok" if row.ok else "LOSS"
+                verdict = "ok" if row.ok else ("ERROR" if "error" in row.details else "LOSS")
                 print(f"  {name}: {verdict} ({row.details['wall_s']} s)", file=sys.stderr,
                       flush=True)
     return rows

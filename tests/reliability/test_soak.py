@@ -72,7 +72,7 @@ def test_the_fault_table_and_the_json_summary() -> None:
     ]
     summary = report.summary(rows)
     assert {k: v for k, v in summary.items() if k != "rows"} == {
-        "lost": 0, "duplicated": 0, "orders_missing": 1, "orders_duplicated": 0}
+        "lost": 0, "duplicated": 0, "orders_missing": 1, "orders_duplicated": 0, "errors": 0}
     assert [r["fault"] for r in summary["rows"]] == ["kill -9 ingest", "rules engine killed"]
     assert json.loads(json.dumps(summary)) == summary
 
