@@ -116,12 +116,14 @@ def dashboard() -> Dashboard:
                      hide=True)),
         links=(
             Link("Save these as planner settings", "${api}/docs#/routes/save_settings",
-                 "PUT /routes/settings with fill_threshold_pct and horizon_h (planner token)"),
-            Link("Preview these settings live", "${api}/routes/preview?threshold=${threshold}"
-                 "&horizon=${horizon}", "GET /routes/preview (planner token); stores the "
-                                        "preview this dashboard shows"),
+                 "PUT /api/v1/routes/settings with fill_threshold_pct and horizon_h "
+                 "(planner token)"),
+            Link("Preview these settings live",
+                 "${api}/api/v1/routes/preview?threshold=${threshold}&horizon=${horizon}",
+                 "GET /api/v1/routes/preview (planner token); stores the preview this "
+                 "dashboard shows"),
             Link("Plan the day", "${api}/docs#/routes/create_plan",
-                 "POST /routes/plans: plan and open the collection-route orders")),
+                 "POST /api/v1/routes/plans: plan and open the collection-route orders")),
         panels=(
             Panel("Bins: fill now (colour) and forecast", "geomap", BIN_MAP, 0, 0, 12, 12,
                   description="Colour is the fill now; the tooltip shows the fill expected "
