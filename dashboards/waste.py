@@ -3,7 +3,7 @@
 overflows.
 
 The preview is read with SQL from the previews Bauhof stores (`bauhof routes refresh` stores
-one for every choice of the two variables; `GET /routes/preview` stores the one it was asked
+one for every choice of the two variables; `GET /api/v1/routes/preview` stores the one asked
 for), not through the API with the Infinity plugin: one data source with a read-only role,
 no plugin to install, no API token kept in Grafana, and every query testable in SQL.
 """
