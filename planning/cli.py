@@ -66,7 +66,7 @@ def register(commands: Any, bench: Any) -> None:
 
 
 def _overrides(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--threshold", type=_pct, help="fill threshold % for every bin")
+    parser.add_argument("--threshold", type=_pct, help="fill threshold in %% for every bin")
     parser.add_argument("--horizon", type=_hours, help="forecast horizon in hours")
 
 
