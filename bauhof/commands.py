@@ -33,7 +33,8 @@ def register(commands: Any, bench: Any) -> None:
     demo = commands.add_parser(
         "demo", help="run everything with the simulated town (Ctrl-C stops)",
         description="Start the services, migrate, load the default town, and run ingest, "
-                    "rules, the API and the simulator together with a progress line.",
+                    "rules, the API, roll-ups, route forecasts and the simulator together "
+                    "with a progress line.",
     )
     demo.add_argument("--speed", default="3600",
                       help="simulated seconds per wall second, or max (default 3600)")

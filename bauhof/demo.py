@@ -90,9 +90,16 @@ def run(speed: str, crews: bool, days: float | None) -> int:
         _start("ingest", ["ingest"], log_dir, env),
         _start("rules", ["rules"], log_dir, env),
         _start("api", ["api", "--port", str(API_PORT)], log_dir, env),
+        # The dashboards' roll-ups and the planners' forecasts and previews, kept fresh.
+        _start("rollups", ["dashboards", "rollups", "--every", "60"], log_dir, env),
+        _start("routes", ["routes", "refresh", "--every", "600"], log_dir, env),
     ]
     time.sleep(2.0)  # let ingest subscribe before the first uplink
-    sim_args = ["simulate", "--scenario", "herrenberg", "--speed", speed, "--quiet"]
+    # From now on: a second demo continues the town's story instead of replaying its first
+    # day into a database that has seen it (it would be stored once, but the rules engine's
+    # clock would not go back).
+    sim_args = ["simulate", "--scenario", "herrenberg", "--speed", speed, "--start", "now",
+                "--quiet"]
     if crews:
         sim_args.append("--crews")
     if days is not None:
