@@ -73,6 +73,8 @@ def cmd_dashboards(args: argparse.Namespace) -> int:
 
 
 def _rollups(every: float | None) -> int:
+    import psycopg
+
     from bauhof import db
     from bauhof import settings as bauhof_settings
     from dashboards import rollups
@@ -80,10 +82,16 @@ def _rollups(every: float | None) -> int:
     url = bauhof_settings.load().database_url
     while True:
         started = time.monotonic()
-        with db.connect(url, autocommit=True) as conn:
-            hours = rollups.refresh(conn)
-        print(f"roll-ups: {hours} device-hours recomputed in "
-              f"{time.monotonic() - started:.1f} s", flush=True)
+        try:
+            with db.connect(url, autocommit=True) as conn:
+                hours = rollups.refresh(conn)
+            print(f"roll-ups: {hours} device-hours recomputed in "
+                  f"{time.monotonic() - started:.1f} s", flush=True)
+        except (db.DatabaseError, psycopg.Error) as exc:
+            if every is None:
+                raise
+            # A periodic job keeps going: the database may be back next time.
+            print(f"bauhof dashboards rollups: {exc}", file=sys.stderr, flush=True)
         if every is None:
             return 0
         time.sleep(max(0.0, every - (time.monotonic() - started)))

@@ -179,6 +179,9 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 def cmd_refresh(args: argparse.Namespace) -> int:
     """Refresh forecasts and previews, once or periodically."""
+    import psycopg
+
+    from bauhof.db import DatabaseError
     from planning import PlanningError, previews
 
     while True:
@@ -186,11 +189,14 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         try:
             with _connect() as conn:
                 done = previews.refresh(conn, grid=not args.no_previews)
-        except PlanningError as exc:
-            return _fail(exc)
-        print(f"forecasts {done.forecasts} (as of {done.as_of}), previews {done.previews} "
-              f"for {done.plan_date}, stops done {done.stops_done} "
-              f"in {time.monotonic() - started:.1f} s", flush=True)
+            print(f"forecasts {done.forecasts} (as of {done.as_of}), previews {done.previews} "
+                  f"for {done.plan_date}, stops done {done.stops_done} "
+                  f"in {time.monotonic() - started:.1f} s", flush=True)
+        except (PlanningError, DatabaseError, psycopg.Error) as exc:
+            if args.every is None:
+                return _fail(exc)
+            # A periodic job keeps going: the next round may find what was missing.
+            print(f"bauhof routes refresh: {exc}", file=sys.stderr, flush=True)
         if args.every is None:
             return 0
         time.sleep(max(0.0, args.every - (time.monotonic() - started)))

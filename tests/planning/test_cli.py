@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -80,3 +81,13 @@ def test_bench_routes_prints_one_json_object(capsys: pytest.CaptureFixture[str])
                            "plan_km", "plan_routes", "plan_s", "vehicles"]
     assert (doc["bins"], doc["vehicles"], doc["plan_feasible"]) == (30, 2, True)
     assert doc["gap_pct"] >= 0
+
+
+def test_refresh_once(town: psycopg.Connection[Any], env: None,
+                      capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["routes", "refresh", "--no-previews"]) == 0
+    line = capsys.readouterr().out
+    assert line.startswith("forecasts 5 (as of 2026-06-01 10:00:00+00:00), previews 0 for "
+                           "2026-06-02, stops done 0 in ")
+    assert town.execute("SELECT count(*), min(plan_date) FROM bin_forecasts").fetchone() == (
+        5, date(2026, 6, 2))
