@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from reliability import StepFailed
 from reliability.ingest_run import IngestRun
-from reliability.lab import Lab, connection, scalar
+from reliability.lab import Lab, connection, scalar, wait_until
 from reliability.report import Row
 
 Condition = Callable[..., Row]
@@ -58,7 +58,8 @@ def postgres_outage(lab: Lab, *, events: int, seconds: float, seed: int = 2) -> 
 def broker_restart(lab: Lab, *, events: int, restarts: int, seed: int = 3) -> Row:
     """Mosquitto stopped (it saves its persistence file) and started mid-stream."""
     with IngestRun(lab, "brokerrestart", events, seed) as run:
-        publisher = run.publisher(rate=max(events / 8, 200.0)).start()
+        # Slower than ingest, so that the restarts hit the publisher mid-stream as well.
+        publisher = run.publisher(rate=min(max(events / 8, 200.0), 2000.0)).start()
         for n in range(restarts):
             run.wait_stored(events * (n + 1) / (restarts + 2))
             run.broker.stop()
@@ -73,14 +74,20 @@ def network_cut(lab: Lab, *, events: int, cuts: int, refuse_s: float, seed: int 
     with IngestRun(lab, "netcut", events, seed, via_proxy=True) as run:
         assert run.proxy is not None
         publisher = run.publisher(rate=max(events / 8, 200.0)).start()
+        proxy = run.proxy
         reset = 0
         for n in range(cuts):
             run.wait_stored(events * (n + 1) / (cuts + 2))
+            # Cut a live connection: ingest may still be reconnecting after the last cut.
+            wait_until("network cut: ingest connected through the proxy",
+                       lambda: proxy.open_connections > 0, 60.0)
             if n == cuts - 1:
-                run.proxy.refuse(refuse_s)
-            reset += run.proxy.cut()
+                proxy.refuse(refuse_s)
+            reset += proxy.cut()
         row = run.finish("network to broker cut", cuts, publisher.join(300),
-                         connections_reset=reset, connections_refused=run.proxy.refused)
+                         connections_reset=reset)
+        # Read once everything is stored: the refused attempts come after the last cut.
+        row.details["connections_refused"] = proxy.refused
         return row
 
 
