@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
@@ -52,6 +53,7 @@ def _lifespan(settings: ApiSettings) -> Any:
         settings.media_dir.mkdir(parents=True, exist_ok=True)
         app.state.ruleset = ruleset.load(settings.rules_file)
         app.state.pool = open_pool(settings)
+        app.state.db_slots = anyio.Semaphore(settings.pool_max)
         app.state.notifier = ChangeNotifier(settings.database_url)
         app.state.notifier.start(asyncio.get_running_loop())
         try:

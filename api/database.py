@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
 import psycopg
@@ -29,7 +29,19 @@ def open_pool(settings: ApiSettings) -> ConnectionPool[Connection]:
     return pool
 
 
-def get_conn(request: Request) -> Iterator[Connection]:
+async def _slot(request: Request) -> AsyncIterator[None]:
+    """Wait (in the event loop, holding no thread) until a pool connection is free.
+
+    Sync endpoints run in a pool of worker threads. Were a thread to block waiting for a
+    connection, enough such threads could leave the requests that hold connections without a
+    thread to finish on: a deadlock until the pool's timeout. With at most pool_max requests
+    past this point, a connection is always free when one is asked for.
+    """
+    async with request.app.state.db_slots:
+        yield
+
+
+def get_conn(request: Request, _slot: Annotated[None, Depends(_slot)]) -> Iterator[Connection]:
     """A pooled connection for one request (autocommit; use conn.transaction() to group)."""
     pool: ConnectionPool[Connection] = request.app.state.pool
     with pool.connection() as conn:
