@@ -16,7 +16,7 @@ packages=(mosquitto mosquitto-clients "postgresql-$PG_MAJOR" "postgresql-client-
           "postgresql-server-dev-$PG_MAJOR" cmake build-essential dpkg-dev libssl-dev
           python3-venv python3-dev
           # The crew web app's browser test drives Debian's Chromium.
-          chromium chromium-driver)
+          chromium fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
