@@ -24,7 +24,8 @@ def kill_ingest(lab: Lab, *, events: int, kills: int, seed: int = 1) -> Row:
     """`kill -9` of ingest at `kills` random moments of the stream, restarted each time."""
     rng = random.Random(seed)
     with IngestRun(lab, "kill9", events, seed) as run:
-        publisher = run.publisher().start()
+        # Paced over about ten seconds (or as fast as ingest), so every kill is mid-stream.
+        publisher = run.publisher(rate=max(events / 10, 200.0)).start()
         # Random moments while ingest works through the stream.
         marks = sorted(rng.uniform(0.05, 0.9) * events for _ in range(kills))
         killed_at = []

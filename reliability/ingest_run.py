@@ -83,6 +83,9 @@ class IngestRun:
         published = [all_ids[i] for i in sorted(report.acked)]
         with connection(self.database_url) as conn:
             wait_stored(conn, len(published))
+            if self.ingest.alive():
+                # A worker restarted just now handles SIGTERM only once it runs.
+                self.ingest.wait_logged("connected to")
             status = self.ingest.stop()
             counted = tally(conn, published, all_ids)
             dead = int(scalar(conn, "SELECT count(*) FROM dead_letters"))

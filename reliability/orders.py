@@ -21,7 +21,7 @@ from typing import Any
 
 from bauhof import assets
 from reliability import StepFailed
-from reliability.lab import Lab, connection, probe_ingest, wait_until
+from reliability.lab import Lab, connection, probe_ingest
 from reliability.processes import Worker, ingest, rules
 from reliability.publisher import ReliablePublisher
 from reliability.report import Row, tally, wait_stored
@@ -151,10 +151,7 @@ def _cursor(conn: Any) -> str | None:
 
 def _wait_running(engine: Worker) -> None:
     """Wait until this start of the engine logged that it runs."""
-    wait_until("bauhof rules starting", lambda: engine.log_text().count(
-        "rules engine shard") >= engine.starts or not engine.alive(), 120.0)
-    if not engine.alive():
-        raise StepFailed("bauhof rules during the replay", engine.log_text()[-500:])
+    engine.wait_logged("rules engine shard")
 
 
 def _wait_progress(conn: Any, engine: Worker, timeout: float) -> bool:

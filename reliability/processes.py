@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import IO
 
@@ -69,6 +70,17 @@ class Worker:
                 self.proc.wait(10)
         self._close_log()
         return int(self.proc.returncode)
+
+    def wait_logged(self, text: str, timeout: float = 120.0) -> None:
+        """Wait until every start so far has logged `text` (e.g. that it runs: from then on
+        it handles SIGTERM); StepFailed if the process exits or the time is up."""
+        deadline = time.monotonic() + timeout
+        while self.log_text().count(text) < self.starts:
+            if not self.alive():
+                raise StepFailed(f"bauhof {self.args[0]}", f"exited: {self.log_text()[-500:]}")
+            if time.monotonic() > deadline:
+                raise StepFailed(f"bauhof {self.args[0]}", f"did not log {text!r}")
+            time.sleep(0.05)
 
     def log_text(self) -> str:
         """Everything the process logged so far, over all its starts."""
