@@ -199,7 +199,7 @@ def draw(samples: list[dict[str, Any]], path: Path) -> None:
     for name in samples[0]["rss_mb"] if samples else ():
         mem.plot(minutes, [s["rss_mb"].get(name) for s in samples], marker=".", label=name)
     mem.set_ylabel("RSS (MB)")
-    mem.legend(loc="upper left")
+    mem.legend(loc="lower right", ncol=4)
     mem.set_title("bauhof bench soak")
     lag.plot(minutes, [s["lag_s"] for s in samples], marker=".", color="tab:red")
     lag.set_ylabel("ingest lag (s)")
