@@ -229,6 +229,13 @@ def _uplink(body: dict[str, Any], device: DeviceInfo) -> UplinkEvent:
     f_cnt = _int(body, "fCnt")
     if f_cnt is None or not 0 <= f_cnt <= 0xFFFFFFFF:
         raise EventError(f"fCnt {f_cnt} outside 0..2^32-1")
+    dr = _int(body, "dr", None)
+    if dr is not None and not 0 <= dr <= 15:
+        raise EventError(f"dr {dr} outside 0..15")
+    if len(rx_info) > 1000:
+        raise EventError(f"rxInfo lists {len(rx_info)} gateways")
+    if best_rssi is not None and not -500 <= best_rssi <= 500:
+        raise EventError(f"rssi {best_rssi} outside -500..500")
     obj = _get(body, "object", dict)
     return UplinkEvent(
         deduplication_id=_dedup_id(body),
@@ -238,7 +245,7 @@ def _uplink(body: dict[str, Any], device: DeviceInfo) -> UplinkEvent:
         f_port=f_port,
         data=data,
         confirmed=bool(_get(body, "confirmed", bool, False)),
-        dr=_int(body, "dr", None),
+        dr=dr,
         frequency=_int(tx_info, "frequency", None),
         rssi=best_rssi,
         snr=best_snr,

@@ -125,6 +125,8 @@ GOOD = factories.uplink("a840410000000001", b"\x01")
          "payload is neither JSON nor a valid up Protobuf message"),
         (factories.topic("a840410000000001"), factories.encode({**GOOD, "rxInfo": "x"}),
          "field rxInfo has type str, expected list"),
+        (factories.topic("a840410000000001"), factories.encode({**GOOD, "dr": 70000}),
+         "dr 70000 outside 0..15"),
     ],
 )
 def test_bad_events_are_refused_with_the_reason(topic: str, payload: bytes, reason: str) -> None:
