@@ -7,6 +7,8 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from bauhof.cli import positive_int as _positive
+
 
 def register(commands: Any, bench: Any) -> None:
     """Add the API's commands."""
@@ -59,16 +61,6 @@ def register(commands: Any, bench: Any) -> None:
     b.add_argument("--seconds", type=_positive, default=30, help="how long to measure")
     b.add_argument("--json", action="store_true", help="print one JSON object")
     b.set_defaults(handler=cmd_bench_api)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from exc
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{value} must be positive")
-    return value
 
 
 def _port(text: str) -> int:

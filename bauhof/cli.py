@@ -33,6 +33,17 @@ class _Subparsers(Protocol):
 Handler = Callable[[argparse.Namespace], int]
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number above zero, else one clear error."""
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from exc
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} must be positive")
+    return value
+
+
 class Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one clear line and exit status 2."""
 

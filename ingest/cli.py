@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bauhof.cli import positive_int as _positive
+
 
 def register(commands: Any, bench: Any) -> None:
     """Add the ingest commands."""
@@ -30,16 +32,6 @@ def register(commands: Any, bench: Any) -> None:
                               help="ingest processes on one shared subscription")
     bench_parser.add_argument("--json", action="store_true", help="print one JSON object")
     bench_parser.set_defaults(handler=cmd_bench_ingest)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from exc
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{value} must be positive")
-    return value
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

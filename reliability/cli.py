@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bauhof.cli import positive_int as _positive
+
 
 def register(commands: Any, bench: Any) -> None:
     """Add the reliability benchmarks."""
@@ -46,16 +48,6 @@ def register(commands: Any, bench: Any) -> None:
                       help="where to write the PNG (default soak.png)")
     soak.add_argument("--json", action="store_true", help="print one JSON object")
     soak.set_defaults(handler=cmd_bench_soak)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from exc
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{value} must be positive")
-    return value
 
 
 def _positive_float(text: str) -> float:

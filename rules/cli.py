@@ -13,6 +13,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from bauhof.cli import positive_int as _positive
+
 log = logging.getLogger("bauhof.rules")
 
 
@@ -60,16 +62,6 @@ def register(commands: Any, bench: Any) -> None:
                               help="threshold-crossing uplinks to time (default 100)")
     bench_parser.add_argument("--json", action="store_true", help="print one JSON object")
     bench_parser.set_defaults(handler=cmd_bench_rules)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from exc
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{value} must be positive")
-    return value
 
 
 def _shard(text: str) -> tuple[int, int]:
