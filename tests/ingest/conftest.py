@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
-import paho.mqtt.client as paho
 import psycopg
 import pytest
 
-from bauhof.mqtt import make_client
 from bauhof.services import Mosquitto
 from bauhof.settings import parse_mqtt_url
 from ingest.worker import IngestConfig, IngestWorker
@@ -52,23 +50,6 @@ def ingest_worker(database_url: str, broker: Mosquitto) -> Iterator[RunningWorke
     finally:
         if running.thread.is_alive():
             running.stop()
-
-
-@pytest.fixture
-def publish(broker: Mosquitto) -> Iterator[Callable[[str, bytes], None]]:
-    """Publish at QoS 1 and wait for the broker's PUBACK."""
-    client = make_client(parse_mqtt_url(f"mqtt://127.0.0.1:{broker.port}"), "test-publisher")
-    client.connect("127.0.0.1", broker.port)
-    client.loop_start()
-
-    def send(topic: str, payload: bytes) -> None:
-        info = client.publish(topic, payload, qos=1)
-        info.wait_for_publish(10)
-        assert info.rc == paho.MQTT_ERR_SUCCESS
-
-    yield send
-    client.disconnect()
-    client.loop_stop()
 
 
 def wait_for(conn: psycopg.Connection[tuple[object, ...]], sql: str, expected: object,

@@ -6,11 +6,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-import paho.mqtt.client as paho
 import psycopg
 import pytest
 
-from bauhof.mqtt import make_client
 from bauhof.services import Mosquitto
 from bauhof.settings import parse_mqtt_url
 from ingest.worker import IngestConfig, IngestWorker
@@ -50,23 +48,6 @@ class ThreadWorker:
         self.worker.stop()
         self.thread.join(30)
         assert not self.thread.is_alive()
-
-
-@pytest.fixture
-def publish(broker: Mosquitto) -> Iterator[Publish]:
-    """Publish at QoS 1 and wait for the broker's PUBACK."""
-    client = make_client(parse_mqtt_url(f"mqtt://127.0.0.1:{broker.port}"), "reliability-pub")
-    client.connect("127.0.0.1", broker.port)
-    client.loop_start()
-
-    def send(topic: str, payload: bytes) -> None:
-        info = client.publish(topic, payload, qos=1)
-        info.wait_for_publish(10)
-        assert info.rc == paho.MQTT_ERR_SUCCESS
-
-    yield send
-    client.disconnect()
-    client.loop_stop()
 
 
 @pytest.fixture
