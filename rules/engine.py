@@ -142,7 +142,7 @@ class Engine:
 
     def _step(self) -> tuple[int, int]:
         row = self.conn.execute(
-            "SELECT next_xid::text, clock, live, dead_letter_id FROM rules_cursor WHERE shard = %s "
+            "SELECT next_xid::text, clock, live FROM rules_cursor WHERE shard = %s "
             "AND shards = %s FOR UPDATE", (self.shard, self.shards)).fetchone()
         assert row is not None
         cur = int(row[0])
@@ -166,7 +166,7 @@ class Engine:
             batches = batches[:self.batch_limit]
         readings = self._read(batches, cur, upper)
         actions = self.evaluate(readings, wall)
-        actions += self._dead_letters(int(row[3]), wall)
+        actions += self._dead_letters(cur, upper, wall)
         self.apply(actions)
         changed = self.states.save(self.conn)
         if upper != cur or changed or actions or before != (self.clock.stream_max,
@@ -177,15 +177,18 @@ class Engine:
                 (upper, self.clock.stream_max, self.clock.live, self.shard, self.shards))
         return len(readings), upper
 
-    def _dead_letters(self, after: int, wall: datetime) -> list[Action]:
-        """Uplinks ingest refused as implausible since the last step (by dead-letter id)."""
-        rows = self.conn.execute(
-            "SELECT id, dev_eui, received_at, reason FROM dead_letters WHERE id > %s "
-            "ORDER BY id LIMIT 1000", (after,)).fetchall()
-        if not rows:
+    def _dead_letters(self, cur: int, upper: int, wall: datetime) -> list[Action]:
+        """Uplinks ingest refused as implausible in the transactions the step reads.
+
+        Read by writing transaction like the readings, not by id: a dead letter whose id is
+        below one already read may still be uncommitted, but none below the snapshot's xmin.
+        """
+        if upper == cur:
             return []
-        self.conn.execute("UPDATE rules_cursor SET dead_letter_id = %s WHERE shard = %s "
-                          "AND shards = %s", (rows[-1][0], self.shard, self.shards))
+        rows = self.conn.execute(
+            "SELECT id, dev_eui, received_at, reason FROM dead_letters "
+            "WHERE ingest_xid >= %s::text::xid8 AND ingest_xid < %s::text::xid8 ORDER BY id",
+            (cur, upper)).fetchall()
         actions: list[Action] = []
         for _id, dev_eui, received_at, reason in rows:
             if not dev_eui or not str(reason).startswith(IMPLAUSIBLE) or not self.owns(

@@ -223,3 +223,37 @@ def test_an_uplink_ingest_refused_as_implausible_is_a_defect(
     assert orders.get(conn, order.id).status == "resolved"
     engine.step()
     assert len(orders.list_orders(conn)) == 1
+
+
+def _dead_letter(conn: psycopg.Connection[Any], dev: int, digest: bytes) -> int:
+    """A dead letter for an implausible uplink, written as ingest writes it (not committed)."""
+    row = conn.execute(
+        "INSERT INTO dead_letters (topic, payload, reason, dev_eui, digest) VALUES "
+        "(%s, '', 'implausible readings: soil_moisture_pct 300 above 100', %s, %s) "
+        "RETURNING id", (f"application/x/device/{f.eui(dev)}/event/up", f.eui(dev), digest)
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_a_dead_letter_committed_after_a_later_one_is_not_skipped(
+        conn: psycopg.Connection[Any], database_url: str, make_engine: MakeEngine) -> None:
+    f.area(conn, "ga1", dev=1)
+    f.area(conn, "ga2", dev=4, lat=52.01)
+    engine = make_engine()
+    f.ingest(conn, [f.soil(1, 0, 25.0), f.soil(4, 0, 25.0)])
+    engine.step()
+    with psycopg.connect(database_url) as slow, psycopg.connect(database_url) as fast:
+        # Two ingest transactions: the first takes the lower id but commits last.
+        first = _dead_letter(slow, 1, b"slow")
+        second = _dead_letter(fast, 4, b"fast")
+        fast.commit()
+        engine.step()
+        # The engine waits for the older transaction instead of passing its id.
+        assert (first < second, orders.list_orders(conn)) == (True, [])
+        slow.commit()
+    engine.step()
+    found = [(o.rule, o.subject_id) for o in orders.list_orders(conn)]
+    assert sorted(found) == [("health.impossible", f.eui(1)), ("health.impossible", f.eui(4))]
+    engine.step()
+    assert len(orders.list_orders(conn)) == 2
