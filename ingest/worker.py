@@ -108,9 +108,8 @@ class IngestWorker:
         if not self._stop.is_set():
             log.warning("disconnected from the broker (%s); reconnecting", reason)
 
-    def _on_message(self, _c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
-        self._queue.put(Message(msg.topic, bytes(msg.payload), msg.mid, msg.qos, time.monotonic(),
-                                self._generation))
+    def _on_publish(self, topic: str, payload: bytes, mid: int, qos: int) -> None:
+        self._queue.put(Message(topic, payload, mid, qos, time.monotonic(), self._generation))
 
     def _start_mqtt(self) -> BufferedClient:
         cfg = self.config
@@ -119,7 +118,7 @@ class IngestWorker:
         assert isinstance(client, BufferedClient)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
-        client.on_message = self._on_message
+        client.on_publish_raw = self._on_publish
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.max_inflight_messages_set(100)
         props = connect_properties(cfg.session_expiry_s, cfg.receive_maximum)
