@@ -24,6 +24,7 @@ from api.ratelimit import TokenBucket
 from api.routes import (
     assets,
     devices,
+    metrics,
     open311,
     operations,
     readings,
@@ -116,8 +117,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
                            allow_headers=["Authorization", "Content-Type", "If-None-Match",
                                           "Last-Event-ID"], expose_headers=["ETag"])
     problems.install(app)
-    for module in (operations, devices, readings, assets, stream, work_orders, rule_settings,
-                   users, open311, crew):
+    for module in (operations, metrics, devices, readings, assets, stream, work_orders,
+                   rule_settings, users, open311, crew):
         app.include_router(module.router)
     app.include_router(route_plans.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
