@@ -33,6 +33,9 @@ class ApiSettings:
     # SSE: keep-alive comment interval and the fallback poll when no NOTIFY arrives.
     stream_keepalive_s: float = 15.0
     stream_poll_s: float = 2.0
+    # Accept a client's `at` on order transitions (simulations and replays on a virtual
+    # clock); off, the server's clock stamps every transition.
+    client_time: bool = False
 
 
 def _float(env: dict[str, str], name: str, default: float) -> float:
@@ -69,4 +72,5 @@ def from_settings(base: Settings, environ: dict[str, str] | None = None) -> ApiS
         agency=env.get("BAUHOF_OPEN311_AGENCY", "Bauhof"),
         match_radius_m=_float(env, "BAUHOF_OPEN311_MATCH_RADIUS_M", 75.0),
         rules_file=Path(rules_file) if rules_file else None,
+        client_time=env.get("BAUHOF_API_CLIENT_TIME", "") in ("1", "true", "yes"),
     )

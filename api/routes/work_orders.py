@@ -2,6 +2,8 @@
 
 Every transition goes through rules/orders.py, which enforces the life cycle, writes the
 history and publishes the change; an illegal one is answered 409 with the allowed steps.
+The server's clock stamps transitions; an API started with BAUHOF_API_CLIENT_TIME=1 takes a
+client's `at` instead (simulations and replays on a virtual clock), otherwise `at` is 422.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from rules.errors import IllegalTransition, OrderNotFound
 
 router = APIRouter(prefix="/api/v1/work-orders", tags=["work orders"])
 OrderId = Annotated[int, Path(ge=1, le=2**62)]
+AT_DESCRIPTION = ("when it happened; only accepted by an API running with "
+                  "BAUHOF_API_CLIENT_TIME=1 (simulations, replays), otherwise 422")
 
 
 class OrderSummary(BaseModel):
@@ -115,6 +119,7 @@ class AssignBody(BaseModel):
 
     crew: str | None = Field(default=None, min_length=1, max_length=64)
     note: str | None = Field(default=None, max_length=2000)
+    at: AwareDatetime | None = Field(default=None, description=AT_DESCRIPTION)
 
 
 class NoteBody(BaseModel):
@@ -123,6 +128,7 @@ class NoteBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     note: str | None = Field(default=None, max_length=2000)
+    at: AwareDatetime | None = Field(default=None, description=AT_DESCRIPTION)
 
 
 class CancelBody(BaseModel):
@@ -131,6 +137,7 @@ class CancelBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=3, max_length=2000)
+    at: AwareDatetime | None = Field(default=None, description=AT_DESCRIPTION)
 
 
 @router.get("", response_model=OrderPage, summary="List and filter work orders")
@@ -184,12 +191,25 @@ def _crew_of(conn: Connection, name: str) -> str:
     return f"crew:{name}"
 
 
+def event_time(request: Request, at: datetime | None, location: str = "body") -> (
+    datetime | None
+):
+    """The client's `at` when the API accepts client times; 422 when it does not."""
+    if at is not None and not request.app.state.settings.client_time:
+        raise invalid("at", "this API stamps transitions with its own clock; a client's time "
+                            "is accepted only with BAUHOF_API_CLIENT_TIME=1 (simulations and "
+                            "replays)", location)
+    return at
+
+
 def _move(request: Request, conn: Connection, who: Principal, order_id: int, *, to: str,
-          note: str | None, assignee: str | None = None) -> Response:
+          note: str | None, assignee: str | None = None, at: datetime | None = None) -> (
+    Response
+):
     """Run one transition (the order must be visible to the caller); 409 if illegal."""
     orders_view.load(conn, who, order_id)
     try:
-        orders.transition(conn, order_id, to, who.actor, note, assignee=assignee)
+        orders.transition(conn, order_id, to, who.actor, note, assignee=assignee, at=at)
     except OrderNotFound as exc:
         raise not_found(f"work order {order_id}") from exc
     except IllegalTransition as exc:
@@ -208,11 +228,12 @@ def conflict(exc: IllegalTransition) -> Problem:
 def assign(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
            body: AssignBody) -> Response:
     """Planners assign any crew (reassigning goes back to open first); a crew takes one."""
+    at = event_time(request, body.at)
     if who.crew is not None:
         if body.crew not in (None, who.name):
             raise Problem(403, "a crew may only assign orders to itself", slug="forbidden")
         return _move(request, conn, who, order_id, to="assigned", note=body.note,
-                     assignee=who.crew)
+                     assignee=who.crew, at=at)
     if body.crew is None:
         raise invalid("crew", "name the crew to assign")
     target = _crew_of(conn, body.crew)
@@ -220,20 +241,20 @@ def assign(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
         current = orders_view.load(conn, who, order_id)
         if current["status"] == "assigned" and current["assignee"] != target:
             try:
-                orders.transition(conn, order_id, "open", who.actor, "reassigned")
+                orders.transition(conn, order_id, "open", who.actor, "reassigned", at=at)
             except IllegalTransition as exc:
                 raise conflict(exc) from exc
         return _move(request, conn, who, order_id, to="assigned", note=body.note,
-                     assignee=target)
+                     assignee=target, at=at)
 
 
 @router.post("/{order_id}/start", response_model=OrderDetail, summary="Start work")
 def start(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
           body: NoteBody | None = None) -> Response:
     """Mark the order in progress (a crew starting an untaken order takes it)."""
-    note = body.note if body else None
-    return _move(request, conn, who, order_id, to="in_progress", note=note,
-                     assignee=who.crew)
+    at = event_time(request, body.at if body else None)
+    return _move(request, conn, who, order_id, to="in_progress",
+                 note=body.note if body else None, assignee=who.crew, at=at)
 
 
 @router.post("/{order_id}/done", response_model=OrderDetail,
@@ -241,8 +262,10 @@ def start(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
 def done(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
          note: Annotated[str | None, Form(max_length=2000)] = None,
          photo: Annotated[UploadFile | None, File(description="JPEG, PNG or WebP")] = None,
+         at: Annotated[AwareDatetime | None, Form(description=AT_DESCRIPTION)] = None,
          ) -> Response:
     """Close the order as done; a photo is stored and listed with the order."""
+    when = event_time(request, at, "form")
     orders_view.load(conn, who, order_id)
     settings = request.app.state.settings
     stored = None
@@ -252,7 +275,7 @@ def done(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
     try:
         with conn.transaction():
             response = _move(request, conn, who, order_id, to="done", note=note,
-                     assignee=who.crew)
+                             assignee=who.crew, at=when)
             if stored is not None:
                 conn.execute(
                     "INSERT INTO order_photos (order_id, file_name, content_type, size_bytes, "
@@ -272,7 +295,8 @@ def done(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
 def cancel(*, request: Request, conn: Conn, who: Staff, order_id: OrderId,
            body: CancelBody) -> Response:
     """Cancel the order; the reason is kept in its history."""
-    return _move(request, conn, who, order_id, to="cancelled", note=body.reason)
+    return _move(request, conn, who, order_id, to="cancelled", note=body.reason,
+                 at=event_time(request, body.at))
 
 
 @router.get("/{order_id}/photos/{photo_id}", response_class=FileResponse,
