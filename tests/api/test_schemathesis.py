@@ -60,7 +60,7 @@ def test_no_server_error_and_no_schema_violation(api_schema: Any, client: TestCl
     # Route planning (api/routes/routes.py) is its own part with its own tests.
     operations = [op for op in operations if "/stream/" not in op.path
                   and not op.path.startswith("/api/v1/routes")]
-    assert len(operations) == 39
+    assert len(operations) == 40
     for operation in operations:
 
         @given(case=operation.as_strategy())
