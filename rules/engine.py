@@ -75,7 +75,10 @@ class Engine:
 
     def __init__(self, url: str, ruleset: Ruleset, *, shard: int = 0, shards: int = 1,
                  wall: Callable[[], datetime] = _utcnow, batch_limit: int = 500) -> None:
-        self.ruleset = ruleset
+        # The rules file's parameters; self.ruleset adds the overrides of table rule_overrides.
+        self.file_ruleset = self.ruleset = ruleset
+        self.overrides_version: int | None = None
+        self._refused: set[str] = set()
         self.shard, self.shards = shard, shards
         self.wall = wall
         self.batch_limit = batch_limit
@@ -142,10 +145,13 @@ class Engine:
 
     def _step(self) -> tuple[int, int]:
         row = self.conn.execute(
-            "SELECT next_xid::text, clock, live FROM rules_cursor WHERE shard = %s "
-            "AND shards = %s FOR UPDATE", (self.shard, self.shards)).fetchone()
+            "SELECT next_xid::text, clock, live, (SELECT version FROM rule_overrides_version) "
+            "FROM rules_cursor WHERE shard = %s AND shards = %s FOR UPDATE",
+            (self.shard, self.shards)).fetchone()
         assert row is not None
         cur = int(row[0])
+        if row[3] != self.overrides_version:
+            self._load_overrides(int(row[3]))
         wall = self.wall()
         if cur != self.known_xid or wall.timestamp() - self._town_at > TOWN_REFRESH_S:
             self._refresh_town(wall)
@@ -200,6 +206,22 @@ class Engine:
                                                  self._health_params(dev_eui))
         return actions
 
+    def _load_overrides(self, version: int) -> None:
+        """Put the per-asset overrides of table rule_overrides over the rules file's."""
+        rows = self.conn.execute(
+            "SELECT asset_id, section, params FROM rule_overrides ORDER BY asset_id, section"
+        ).fetchall()
+        self.ruleset, refused = self.file_ruleset.with_overrides(rows)
+        for reason in refused:
+            if reason not in self._refused:
+                log.warning("%s; the rules file's parameters apply (fix or delete the row)",
+                            reason)
+        self._refused = set(refused)
+        self._params.clear()
+        self.overrides_version = version
+        log.info("rule overrides loaded: %d rows, %d refused (version %d)", len(rows),
+                 len(refused), version)
+
     def _refresh_town(self, wall: datetime) -> None:
         self.town = load_town(self.conn)
         self._town_at = wall.timestamp()
@@ -248,28 +270,39 @@ class Engine:
             actions += self._tick(now, open_orders)
         return actions
 
-    def _p(self, section: str, subject: str, make: Callable[[], Any]) -> Any:
+    def _p(self, section: str, subject: str, make: Callable[[Ruleset], Any]) -> Any:
         key = (section, subject)
         if key not in self._params:
-            self._params[key] = make()
+            try:
+                self._params[key] = make(self.ruleset)
+            except ValueError as exc:
+                # Valid on its own but not with the asset's own columns (an area's thresholds):
+                # the table's override is ignored, never the engine stopped.
+                if self.ruleset is self.file_ruleset:
+                    raise
+                reason = (f"rule_overrides ignored for {section} {subject}, the rules file's "
+                          f"parameters apply: {exc}")
+                if reason not in self._refused:
+                    self._refused.add(reason)
+                    log.warning("%s", reason)
+                self._params[key] = make(self.file_ruleset)
         return self._params[key]
 
     def _health_params(self, dev_eui: str) -> HealthParams:
         device = self.town.devices.get(dev_eui)
         asset_id = device.asset_id if device else None
         return cast(HealthParams, self._p(
-            "health", dev_eui, lambda: self.ruleset.health_for(dev_eui, asset_id)))
+            "health", dev_eui, lambda rs: rs.health_for(dev_eui, asset_id)))
 
     def _watering_params(self, area: Area) -> WateringParams:
-        return cast(WateringParams, self._p("watering", area.id, lambda: (
-            self.ruleset.watering_for(area.id, area.plant_type, area.moisture_low_pct,
-                                      area.moisture_clear_pct))))
+        return cast(WateringParams, self._p("watering", area.id, lambda rs: (
+            rs.watering_for(area.id, area.plant_type, area.moisture_low_pct,
+                            area.moisture_clear_pct))))
 
     def _dispatch(self, r: Reading, sites: list[vehicles.Site]) -> list[Action]:
         device = self.town.devices.get(r.dev_eui)
         asset_type = r.asset_type or (device.asset_type if device else None)
         asset_id = r.asset_id or (device.asset_id if device else None)
-        rs = self.ruleset
         health = self._health_params(r.dev_eui)
         out = sensor_health.on_reading(self.states.get(("health", "device", r.dev_eui)), r,
                                        device, health)
@@ -282,10 +315,10 @@ class Engine:
                                        r, area, p, self._weather(p.weather_max_age_h))
         elif asset_type == "bin" and asset_id in self.town.bins:
             b = self.town.bins[asset_id]
-            p_bin = self._p("bins", asset_id, lambda: rs.bins_for(b.id, b.fill_threshold_pct))
+            p_bin = self._p("bins", asset_id, lambda rs: rs.bins_for(b.id, b.fill_threshold_pct))
             out += bins.on_reading(self.states.get(("bins", "bin", asset_id)), r, b, p_bin)
         elif asset_type == "vehicle":
-            p_veh = self._p("vehicles", asset_id, lambda: rs.vehicles_for(asset_id))
+            p_veh = self._p("vehicles", asset_id, lambda rs: rs.vehicles_for(asset_id))
             out += vehicles.on_reading(self.states.get(("vehicles", "vehicle", asset_id)), r,
                                        asset_id, p_veh, health=health, sites=sites)
         return out

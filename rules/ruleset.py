@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, Self, TypeVar
@@ -150,18 +151,44 @@ class Ruleset(_Params):
         # Validate every override now, so a typo fails at load time and not at 3 a.m.
         for plant, values in self.watering.plant_types.items():
             _merge(WateringParams, self.watering, values, f"watering.plant_types.{plant}")
-        sections: dict[str, type[_Params]] = {"watering": WateringParams, "bins": BinParams,
-                    "sensor_health": HealthParams, "vehicles": VehicleParams}
         for asset, parts in self.overrides.items():
             for section, values in parts.items():
-                if section not in sections:
+                if section not in SECTIONS:
                     raise ValueError(
                         f"overrides.{asset}: unknown section {section!r} "
-                        f"(one of {', '.join(sections)})"
+                        f"(one of {', '.join(SECTIONS)})"
                     )
-                _merge(sections[section], getattr(self, section), values,
+                _merge(SECTIONS[section], getattr(self, section), values,
                        f"overrides.{asset}.{section}")
         return self
+
+    def with_overrides(self, rows: Iterable[tuple[str, str, Any]]) -> tuple[Ruleset, list[str]]:
+        """These rules with (asset, section, params) overrides over the file's own.
+
+        A row's parameters win over the file's for that asset and section, parameter by
+        parameter (as the API shows them). Each row is validated as the file's overrides are;
+        one that is refused is left out and described in the returned list.
+        """
+        merged = {asset: {section: dict(values) for section, values in parts.items()}
+                  for asset, parts in self.overrides.items()}
+        refused: list[str] = []
+        for asset, section, params in rows:
+            where = f"rule_overrides {asset!r} {section}"
+            if section not in SECTIONS:
+                refused.append(f"{where}: unknown section (one of {', '.join(SECTIONS)})")
+                continue
+            if not isinstance(params, dict):
+                refused.append(f"{where}: params must be an object of parameters, "
+                               f"not {type(params).__name__}")
+                continue
+            values = {**merged.get(asset, {}).get(section, {}), **params}
+            try:
+                _merge(SECTIONS[section], getattr(self, section), values, where)
+            except ValueError as exc:
+                refused.append(str(exc))
+                continue
+            merged.setdefault(asset, {})[section] = values
+        return self.model_copy(update={"overrides": merged}), refused
 
     def watering_for(self, area_id: str, plant_type: str | None,
                      low_pct: float | None = None, clear_pct: float | None = None) -> (
@@ -196,6 +223,11 @@ class Ruleset(_Params):
         """Parameters for one vehicle."""
         values = self.overrides.get(vehicle_id, {}).get("vehicles", {})
         return _merge(VehicleParams, self.vehicles, values, f"vehicle {vehicle_id}")
+
+
+# The sections an asset's overrides may set (rules file `overrides:` and table rule_overrides).
+SECTIONS: dict[str, type[_Params]] = {"watering": WateringParams, "bins": BinParams,
+                                      "sensor_health": HealthParams, "vehicles": VehicleParams}
 
 
 def _merge(cls: type[_P], base: _Params, values: dict[str, Any], where: str) -> _P:

@@ -46,3 +46,25 @@ def test_bad_files_name_the_field(text: str, message: str) -> None:
     with pytest.raises(RulesFileError) as caught:
         ruleset.parse(text, "r.yaml")
     assert str(caught.value) == message
+
+
+def test_table_overrides_win_over_the_files_per_parameter_and_bad_rows_are_left_out() -> None:
+    rules = ruleset.parse("overrides: {b2: {bins: {fill_threshold_pct: 75, confirm_readings: 3}}}")
+    merged, refused = rules.with_overrides([
+        ("b1", "bins", {"fill_threshold_pct": 70}),
+        ("b2", "bins", {"confirm_readings": 2}),
+        ("b3", "bins", {"fill_threshold_pct": 150}),
+        ("b4", "bins", [70]),
+        ("b5", "lights", {"on": True}),
+    ])
+    assert [(merged.bins_for(b, 80).fill_threshold_pct, merged.bins_for(b).confirm_readings)
+            for b in ("b1", "b2", "b3")] == [(70, 1), (75, 2), (80, 1)]
+    assert merged.overrides == {"b1": {"bins": {"fill_threshold_pct": 70}},
+                                "b2": {"bins": {"fill_threshold_pct": 75, "confirm_readings": 2}}}
+    assert refused == [
+        "rule_overrides 'b3' bins: fill_threshold_pct: Input should be less than or equal to 100",
+        "rule_overrides 'b4' bins: params must be an object of parameters, not list",
+        "rule_overrides 'b5' lights: unknown section "
+        "(one of watering, bins, sensor_health, vehicles)",
+    ]
+    assert rules.overrides == {"b2": {"bins": {"fill_threshold_pct": 75, "confirm_readings": 3}}}
