@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from bauhof.cli import positive_int as _positive
+from bauhof.metrics import add_port_argument
 
 
 def register(commands: Any, bench: Any) -> None:
@@ -22,6 +23,7 @@ def register(commands: Any, bench: Any) -> None:
     parser.add_argument("--batch-size", type=_positive, default=2000)
     parser.add_argument("--batch-ms", type=_positive, default=100,
                         help="longest wait before a partial batch is written")
+    add_port_argument(parser)
     parser.set_defaults(handler=cmd_ingest)
 
     bench_parser = bench.add_parser(
@@ -36,17 +38,27 @@ def register(commands: Any, bench: Any) -> None:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Run the worker until SIGTERM."""
-    from bauhof import settings
+    from bauhof import metrics, settings
+    from ingest.metrics import MeteredIngestWorker
     from ingest.worker import IngestConfig, IngestWorker
 
     cfg = settings.load()
-    worker = IngestWorker(IngestConfig(
+    config = IngestConfig(
         database_url=cfg.database_url, mqtt=cfg.mqtt, client_id=args.client_id,
         share_group=args.share, mqtt_ca_file=cfg.mqtt_ca_file, batch_size=args.batch_size,
         batch_seconds=args.batch_ms / 1000,
-    ))
+    )
+    stop_metrics = metrics.serve(None, None)
+    if args.metrics_port is None:
+        worker = IngestWorker(config)
+    else:
+        worker = metered = MeteredIngestWorker(config)
+        stop_metrics = metrics.serve(metered.registry, args.metrics_port)
     worker.install_signal_handlers()
-    worker.run()
+    try:
+        worker.run()
+    finally:
+        stop_metrics()
     return 0
 
 

@@ -14,6 +14,7 @@ from types import FrameType
 from typing import Any
 
 from bauhof.cli import positive_int as _positive
+from bauhof.metrics import add_port_argument
 
 log = logging.getLogger("bauhof.rules")
 
@@ -37,6 +38,7 @@ def register(commands: Any, bench: Any) -> None:
                              "no mail is sent without it)")
     parser.add_argument("--once", action="store_true",
                         help="process what is there, deliver the outbox once and exit")
+    add_port_argument(parser)
     parser.set_defaults(handler=cmd_rules)
 
     orders = commands.add_parser("orders", help="work orders",
@@ -96,11 +98,12 @@ def cmd_rules(args: argparse.Namespace) -> int:
         print(f"{args.file}: ok (version {rules.version}, {len(rules.overrides)} overrides, "
               f"{len(rules.watering.plant_types)} plant types)")
         return 0
-    from bauhof import settings
+    from bauhof import metrics, settings
     from bauhof.cli import CommandError
     from rules import mail
     from rules.engine import Engine
     from rules.errors import RulesError
+    from rules.metrics import MeteredEngine
     from rules.notify import Publisher
 
     rules = _load_rules(args.rules)
@@ -110,7 +113,12 @@ def cmd_rules(args: argparse.Namespace) -> int:
     except RulesError as exc:
         raise CommandError(str(exc)) from exc
     shard, shards = args.shard
-    engine = Engine(cfg.database_url, rules, shard=shard, shards=shards)
+    stop_metrics = metrics.serve(None, None)
+    if args.metrics_port is None:
+        engine = Engine(cfg.database_url, rules, shard=shard, shards=shards)
+    else:
+        engine = metered = MeteredEngine(cfg.database_url, rules, shard=shard, shards=shards)
+        stop_metrics = metrics.serve(metered.registry, args.metrics_port)
     publisher = Publisher(cfg.database_url, cfg.mqtt, smtp, ca_file=cfg.mqtt_ca_file)
     stop = threading.Event()
 
@@ -130,6 +138,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
         else:
             engine.run(stop, on_commit=publisher.wake)
     finally:
+        stop_metrics()
         publisher.stop()
         engine.close()
     s = engine.stats

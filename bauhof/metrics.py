@@ -1,0 +1,69 @@
+"""Prometheus metrics of the long-running workers: the `--metrics-port` option and its server.
+
+Each worker keeps its own registry (with the process collector: CPU, memory, open files), so
+two workers in one process, as in tests, never mix their numbers. The API serves its
+database-derived gauges on its own `GET /metrics` (api/routes/metrics.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # prometheus_client is imported by the workers only, not by every command
+    from prometheus_client import CollectorRegistry
+
+log = logging.getLogger("bauhof.metrics")
+PORT_ENV = "BAUHOF_METRICS_PORT"
+# Powers of two from 1 ms to 32 s: both a quiet town (milliseconds) and a backlog being
+# caught up (tens of seconds) land in a bucket of their own.
+LATENCY_BUCKETS: Sequence[float] = tuple(0.001 * 2**i for i in range(16))
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port 1..65535."""
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from exc
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (1..65535)")
+    return value
+
+
+def add_port_argument(parser: argparse.ArgumentParser) -> None:
+    """Add `--metrics-port` (default: $BAUHOF_METRICS_PORT; no server without either)."""
+    parser.add_argument("--metrics-port", type=port_number, default=os.environ.get(PORT_ENV),
+                        metavar="PORT",
+                        help=f"serve Prometheus metrics on http://0.0.0.0:PORT/metrics "
+                             f"(default: ${PORT_ENV}; none without it)")
+
+
+def new_registry() -> CollectorRegistry:
+    """A registry for one worker, with the process's CPU, memory and file descriptors."""
+    from prometheus_client import CollectorRegistry, ProcessCollector
+
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)
+    return registry
+
+
+def serve(registry: CollectorRegistry | None, port: int | None,
+          addr: str = "0.0.0.0") -> Callable[[], None]:  # noqa: S104 (scraped from other containers)
+    """Serve the registry on addr:port in a thread; return the function that stops it."""
+    if registry is None or port is None:
+        return lambda: None
+    from prometheus_client import start_http_server
+
+    server, thread = start_http_server(port, addr, registry=registry)
+    log.info("metrics on http://%s:%d/metrics", addr, port)
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+    return stop

@@ -1,0 +1,34 @@
+"""The `--metrics-port` option shared by `bauhof ingest` and `bauhof rules`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bauhof.cli import build_parser
+
+
+def test_port_from_the_option_or_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BAUHOF_METRICS_PORT", raising=False)
+    assert build_parser().parse_args(["ingest"]).metrics_port is None
+    assert build_parser().parse_args(["rules", "--metrics-port", "9101"]).metrics_port == 9101
+    monkeypatch.setenv("BAUHOF_METRICS_PORT", "9102")
+    assert build_parser().parse_args(["ingest"]).metrics_port == 9102
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("0", "0 is not a port number (1..65535)"),
+    ("70000", "70000 is not a port number (1..65535)"),
+    ("metrics", "'metrics' is not a port number"),
+])
+def test_a_bad_port_is_refused_before_anything_starts(value: str, message: str) -> None:
+    env = {**os.environ, "BAUHOF_METRICS_PORT": value}
+    result = subprocess.run([sys.executable, "-m", "bauhof.cli", "ingest"], check=False,
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"bauhof ingest: error: argument --metrics-port: {message} "
+        "(see `bauhof ingest --help`)")
