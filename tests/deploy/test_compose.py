@@ -203,6 +203,17 @@ def test_commands_parse_with_bauhof_cli(resolved: dict[str, Any]) -> None:
         "simulate", "1", "now", False)
 
 
+def test_workers_serve_metrics_inside_the_compose_network(
+    resolved: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("bauhof-ingest", "bauhof-rules"):
+        service = resolved["services"][name]
+        monkeypatch.setenv("BAUHOF_METRICS_PORT", service["environment"]["BAUHOF_METRICS_PORT"])
+        assert build_parser().parse_args(service["command"]).metrics_port == 9100
+        assert "ports" not in service
+    assert "BAUHOF_METRICS_PORT" not in resolved["services"]["bauhof-api"]["environment"]
+
+
 def test_bauhof_settings_load_in_every_bauhof_container(
     resolved: dict[str, Any], tmp_path: Path,
 ) -> None:
