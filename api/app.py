@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
-from api import crew, problems
+from api import crew, planner, problems
 from api.changes import ChangeNotifier
 from api.config import ApiSettings
 from api.database import open_pool
@@ -118,7 +118,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
                                           "Last-Event-ID"], expose_headers=["ETag"])
     problems.install(app)
     for module in (operations, metrics, devices, readings, assets, stream, work_orders,
-                   rule_settings, users, open311, crew):
+                   rule_settings, users, open311, crew, planner):
         app.include_router(module.router)
     app.include_router(route_plans.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -13,6 +13,9 @@ from __future__ import annotations
 from dashboards.model import Dashboard, Link, Panel, Query, Variable, markers
 from planning.previews import HORIZONS, THRESHOLDS
 
+# The API's planner page (api/planner.py), prefilled with the dashboard's variables; Grafana
+# replaces the ${…} in a dashboard link's URL with the variables' current values.
+SAVE_PAGE = "${api}/planner/?threshold=${threshold}&horizon=${horizon}"
 FILL = ((None, "green"), (60.0, "yellow"), (80.0, "orange"), (100.0, "red"))
 # The hours from a forecast's as_of to the next shift, the shift after it, and $horizon on.
 _HOURS = "extract(epoch FROM f.{} - f.as_of) / 3600"
@@ -115,9 +118,10 @@ def dashboard() -> Dashboard:
             Variable("api", "Bauhof API", ("http://localhost:8000",), "http://localhost:8000",
                      hide=True)),
         links=(
-            Link("Save these as planner settings", "${api}/docs#/routes/save_settings",
-                 "PUT /api/v1/routes/settings with fill_threshold_pct and horizon_h "
-                 "(planner token)"),
+            Link("Save these as planner settings", SAVE_PAGE,
+                 "Opens Bauhof's planner page with $threshold and $horizon: the settings in "
+                 "force beside these, and a button that saves them as a new version "
+                 "(PUT /api/v1/routes/settings, planner token)"),
             Link("Preview these settings live",
                  "${api}/api/v1/routes/preview?threshold=${threshold}&horizon=${horizon}",
                  "GET /api/v1/routes/preview (planner token); stores the preview this "
