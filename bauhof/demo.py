@@ -1,7 +1,10 @@
 """`bauhof demo`: the whole chain on one machine, with a progress line and a clean Ctrl-C.
 
 Services up, schema migrated, the default town's assets loaded; then ingest, the rules
-engine, the API and the simulator (an hour per second, crews on) as child processes.
+engine, the API and the simulator (an hour per second, crews on) as child processes. The
+simulated crews work through the API with a token of the `simulator` administrator, issued
+for the run and revoked at its end; the demo's API takes their simulated times
+(BAUHOF_API_CLIENT_TIME=1), so order times follow the simulated readings.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from bauhof import assets, db
 from bauhof import settings as settings_mod
 
 API_PORT = 8080
+SIMULATOR_USER = "simulator"
 
 
 @dataclass
@@ -67,6 +71,24 @@ def _progress(conn: psycopg.Connection[Any], started: float, last: list[int]) ->
             f"{time.monotonic() - started:6.0f} s")
 
 
+def simulator_token(database_url: str) -> tuple[str, int]:
+    """A token (and its id) of the `simulator` administrator, created on first use."""
+    from datetime import timedelta
+
+    from api import users
+
+    with db.connect(database_url, autocommit=True) as conn:
+        row = conn.execute("SELECT id, role FROM api_users WHERE name = %s",
+                           (SIMULATOR_USER,)).fetchone()
+        if row is not None and row[1] != "admin":
+            raise users.UserError(f"user {SIMULATOR_USER!r} exists with role {row[1]}; the "
+                                  "demo's crews need it to be an administrator")
+        uid = users.user_id(conn, SIMULATOR_USER) if row is not None else (
+            users.create_user(conn, SIMULATOR_USER, "admin"))
+        issued = users.issue_token(conn, uid, timedelta(days=30))
+    return issued.token, issued.token_id
+
+
 def run(speed: str, crews: bool, days: float | None) -> int:
     """Run the demo until Ctrl-C (or until the simulated days are over)."""
     cfg = settings_mod.load()
@@ -86,10 +108,18 @@ def run(speed: str, crews: bool, days: float | None) -> int:
     log_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "BAUHOF_DATABASE_URL": cfg.database_url,
            "BAUHOF_MQTT_URL": os.environ.get("BAUHOF_MQTT_URL", f"mqtt://127.0.0.1:{mq.port}")}
+    from api.users import UserError
+
+    try:
+        token, token_id = simulator_token(cfg.database_url) if crews else ("", 0)
+    except UserError as exc:
+        print(f"bauhof demo: {exc}", file=sys.stderr)
+        return 1
     children = [
         _start("ingest", ["ingest"], log_dir, env),
         _start("rules", ["rules"], log_dir, env),
-        _start("api", ["api", "--port", str(API_PORT)], log_dir, env),
+        _start("api", ["api", "--port", str(API_PORT)], log_dir,
+               {**env, "BAUHOF_API_CLIENT_TIME": "1"}),
         # The dashboards' roll-ups and the planners' forecasts and previews, kept fresh.
         _start("rollups", ["dashboards", "rollups", "--every", "60"], log_dir, env),
         _start("routes", ["routes", "refresh", "--every", "600"], log_dir, env),
@@ -101,10 +131,10 @@ def run(speed: str, crews: bool, days: float | None) -> int:
     sim_args = ["simulate", "--scenario", "herrenberg", "--speed", speed, "--start", "now",
                 "--quiet"]
     if crews:
-        sim_args.append("--crews")
+        sim_args += ["--crews", "--api", f"http://127.0.0.1:{API_PORT}"]
     if days is not None:
         sim_args += ["--days", str(days)]
-    simulator = _start("simulate", sim_args, log_dir, env)
+    simulator = _start("simulate", sim_args, log_dir, {**env, "BAUHOF_API_TOKEN": token})
     children.append(simulator)
     print(f"""
 Bauhof is running (Ctrl-C stops everything):
@@ -151,5 +181,10 @@ Bauhof is running (Ctrl-C stops everything):
                 child.process.wait(30)
             except subprocess.TimeoutExpired:
                 child.process.kill()
+        if token_id:
+            from api import users
+
+            with db.connect(cfg.database_url, autocommit=True) as conn:
+                users.revoke_token(conn, token_id)
     print("stopped; the services keep running (`bauhof services down` stops them)")
     return exit_code

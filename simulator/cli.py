@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator import SimulatorError
+
+if TYPE_CHECKING:
+    from simulator.crew_api import HttpCrews
+    from simulator.crews import DatabaseCrews
 
 
 def register(commands: Any, bench: Any) -> None:
@@ -40,7 +45,11 @@ def register(commands: Any, bench: Any) -> None:
     sim.add_argument("--no-publish", action="store_true",
                      help="do not connect to a broker; only write --record/--truth")
     sim.add_argument("--crews", action="store_true",
-                     help="act as the crews on Bauhof's open work orders")
+                     help="act as the crews on Bauhof's open work orders: through the API "
+                          "with --api, else on the database (BAUHOF_DATABASE_URL)")
+    sim.add_argument("--api", metavar="URL",
+                     help="with --crews: Bauhof's API (e.g. http://127.0.0.1:8080), reached "
+                          "with an administrator's token from BAUHOF_API_TOKEN")
     sim.add_argument("--quiet", action="store_true", help="no progress line")
     sim.set_defaults(handler=cmd_simulate)
 
@@ -129,20 +138,20 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.no_publish and args.record is None and args.truth is None:
         print("bauhof simulate: error: --no-publish needs --record or --truth", file=sys.stderr)
         return 2
+    if args.api is not None and not args.crews:
+        print("bauhof simulate: error: --api is for --crews", file=sys.stderr)
+        return 2
     cfg = settings.load()
-    crews = None
+    crews: DatabaseCrews | HttpCrews | None = None
     if args.crews:
-        from bauhof.db import DatabaseError
-        from simulator.crews import DatabaseCrews
-
         if speed is None:
             print("bauhof simulate: note: with --speed max the town runs ahead of ingest and "
                   "rules, so crews find few orders; try --speed 3600", file=sys.stderr)
         try:
-            crews = DatabaseCrews(cfg.database_url)
-        except DatabaseError as exc:
+            crews = _crews(args.api, cfg.database_url)
+        except SimulatorError as exc:
             print(f"bauhof simulate: --crews: {exc}", file=sys.stderr)
-            return 1
+            return 2 if isinstance(exc, MissingToken) else 1
     run = Simulation(
         town, seed=town.simulation.seed if args.seed is None else args.seed, start=start,
         days=args.days or town.simulation.days, encoding=args.encoding, faults=rates,
@@ -172,6 +181,31 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         if path is not None:
             print(f"{label}: {path}")
     return 130 if stats.stopped else 0
+
+
+class MissingToken(SimulatorError):
+    """--api without BAUHOF_API_TOKEN."""
+
+
+def _crews(api: str | None, database_url: str) -> DatabaseCrews | HttpCrews:
+    """The crews' backend: the API at `api` (token from the environment or .env), else the
+    database; SimulatorError when it cannot be used."""
+    from bauhof.db import DatabaseError
+    from bauhof.settings import read_dotenv
+    from simulator.crew_api import HttpCrews
+    from simulator.crews import CrewError, DatabaseCrews
+
+    if api is None:
+        try:
+            return DatabaseCrews(database_url)
+        except DatabaseError as exc:
+            raise CrewError(str(exc)) from exc
+    env = {**read_dotenv(Path(".env")), **os.environ}
+    token = env.get("BAUHOF_API_TOKEN", "").strip()
+    if not token:
+        raise MissingToken("--api needs an administrator's token in BAUHOF_API_TOKEN "
+                           "(`bauhof users create --role admin --name simulator`)")
+    return HttpCrews(api, token)
 
 
 def cmd_replay(args: argparse.Namespace) -> int:

@@ -1,9 +1,11 @@
 """Simulated crews closing the loop: they take Bauhof's open work orders, drive there in a van,
 do the work in the simulated world after a plausible time, and close the order.
 
-Bauhof is reached through a `CrewBackend` (list open orders, start one, finish it); the one
-here works on the database through `rules.orders.transition`, as the API does, and an HTTP
-backend can replace it once the API has the endpoints. Every `TICK_S` of simulated time during
+Bauhof is reached through a `CrewBackend` (list open orders, start one, finish it):
+`simulator.crew_api.HttpCrews` goes through Bauhof's HTTP API as the real crews do
+(`simulate --crews --api URL`, `bauhof demo`); `DatabaseCrews` here works on the database
+through `rules.orders.transition` for runs without an API (the planning loop, tests of the
+rules loop, `simulate --crews` alone). Every `TICK_S` of simulated time during
 the shift (Mon-Fri 7:00-15:30 local) each idle crew takes the most urgent open order (lowest
 priority number, then oldest) that nobody has taken, starts it, drives there (straight line
 x 1.3 at 25 km/h), works (`WORK_MIN` by kind) and finishes: watering adds 20 mm to the area,
