@@ -13,8 +13,13 @@ import psycopg
 
 
 def refresh(conn: psycopg.Connection[Any]) -> int:
-    """Recompute the hours (and their days) touched since the last refresh; how many hours."""
-    row = conn.execute("SELECT bauhof_refresh_rollups()").fetchone()
+    """Recompute the hours (and their days) touched since the last refresh; how many hours.
+
+    The API's daily partial aggregates of readings (readings_daily, migration 0033) are
+    brought up to date in the same transaction.
+    """
+    row = conn.execute("SELECT bauhof_refresh_rollups(), bauhof_refresh_readings_daily()"
+                       ).fetchone()
     if not conn.autocommit:
         conn.commit()
     return int(row[0]) if row else 0

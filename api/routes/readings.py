@@ -3,6 +3,12 @@
 Without `bucket`, the bucket is the smallest step of a fixed ladder that gives at most
 `points` buckets over the range, so a year of hourly data comes back as a few hundred
 points computed by TimescaleDB rather than 8,760 rows sent over the wire.
+
+A device's buckets of whole days (1d, 1w, ...) add up the daily partial aggregates of
+readings_daily (migration 0033) for the whole days of the range, plus, from the readings
+themselves, the partial days at either end and every reading written since the last
+refresh: the same figures as bucketing the raw readings, from ~365 rows a year instead
+of 8,760.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ MAX_SPAN = timedelta(days=5 * 366)
 _BUCKET = re.compile(r"^(\d{1,6})(s|min|h|d|w)$")
 _UNIT_S = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _ASSET_TABLES = {"green_area": "green_areas", "bin": "bins", "vehicle": "vehicles"}
+DAY_S = 86400
 # Bins also get their fill level, derived from the bin's geometry like the bin_fill view.
 # (greatest and least skip NULLs, so a reading without a distance must stay NULL explicitly.)
 _FILL = ("CASE WHEN r.distance_mm IS NOT NULL THEN greatest(0, least(100, 100 * "
@@ -112,18 +119,68 @@ def _names(names: str | None, extra: tuple[str, ...] = ()) -> list[str]:
     return list(dict.fromkeys(chosen))
 
 
+def _whole_days(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The first midnight at or after start and the last at or before end (both UTC)."""
+    first = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    if first < start:
+        first += timedelta(days=1)
+    return first, end.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _daily_query(names: list[str], *, start: datetime, end: datetime, first: datetime,
+                 past: datetime, watermark: int) -> str:
+    """Buckets of whole days from readings_daily plus the readings it does not hold.
+
+    Every part yields per name a count, a sum, a minimum and a maximum, so the buckets
+    come out as avg = sum / count like avg() over the raw readings. The raw parts are the
+    partial days before `first` and from `past` on (left out when the range starts or ends
+    at midnight) and the readings at or above the watermark in between. The watermark is
+    read in the same statement (one snapshot with readings_daily); the literal copy is an
+    older or equal value that lets the planner use the ingest_xid index.
+    """
+    daily = ", ".join(f"d.{n}_n, d.{n}_sum, d.{n}_min, d.{n}_max" for n in names)
+    raw = ", ".join(f"(r.{n} IS NOT NULL)::integer, r.{n}, r.{n}, r.{n}" for n in names)
+    parts = [f"SELECT d.day, d.rows, {daily} FROM readings_daily d "  # noqa: S608
+             "WHERE d.dev_eui = %(dev)s AND d.day >= %(first)s AND d.day < %(past)s",
+             f"SELECT r.time, 1, {raw} FROM readings r WHERE r.dev_eui = %(dev)s "  # noqa: S608
+             "AND r.time >= %(first)s AND r.time < %(past)s "
+             f"AND r.ingest_xid >= '{int(watermark)}'::xid8 AND r.ingest_xid >= "
+             "(SELECT next_xid FROM rollup_state WHERE name = 'readings_daily')"]
+    if start < first:
+        parts.append(f"SELECT r.time, 1, {raw} FROM readings r "  # noqa: S608
+                     "WHERE r.dev_eui = %(dev)s AND r.time >= %(start)s AND r.time < %(first)s")
+    if past < end:
+        parts.append(f"SELECT r.time, 1, {raw} FROM readings r "  # noqa: S608
+                     "WHERE r.dev_eui = %(dev)s AND r.time >= %(past)s AND r.time < %(end)s")
+    columns = ", ".join(f"n{i}, s{i}, lo{i}, hi{i}" for i in range(len(names)))
+    aggregates = ", ".join(f"sum(p.s{i}) / nullif(sum(p.n{i}), 0), min(p.lo{i}), max(p.hi{i})"
+                           for i in range(len(names)))
+    return (f"SELECT time_bucket(make_interval(secs => %(step)s), p.t) AS t, "  # noqa: S608
+            f"sum(p.n)::bigint, {aggregates} FROM ({' UNION ALL '.join(parts)}) "
+            f"AS p (t, n, {columns}) GROUP BY 1 ORDER BY 1")
+
+
 def series(conn: Connection, where: str, params: dict[str, Any], *, names: list[str],
            start: datetime, end: datetime, step: int, subject: str,
-           join_bin: bool = False) -> dict[str, Any]:
-    """Run the bucketed query; names that are empty over the whole range are left out."""
-    exprs = [(_FILL if n == "fill_pct" else f"r.{n}") for n in names]
-    aggregates = ", ".join(f"avg({e}), min({e}), max({e})" for e in exprs)
-    join = "JOIN bins b ON b.id = r.asset_id " if join_bin else ""
-    rows = conn.execute(
-        f"SELECT time_bucket(make_interval(secs => %(step)s), r.time) AS t, count(*), "  # noqa: S608
-        f"{aggregates} FROM readings r {join}WHERE {where} AND r.time >= %(start)s "
-        "AND r.time < %(end)s GROUP BY t ORDER BY t",
-        {**params, "step": step, "start": start, "end": end}).fetchall()
+           join_bin: bool = False, daily_watermark: int | None = None) -> dict[str, Any]:
+    """Run the bucketed query; names that are empty over the whole range are left out.
+
+    With `daily_watermark` (a device's readings, where `params` has `dev`), buckets of
+    whole days are summed from readings_daily where the range has whole days.
+    """
+    first, past = _whole_days(start, end)
+    args = {**params, "step": step, "start": start, "end": end, "first": first, "past": past}
+    if daily_watermark is not None and step % DAY_S == 0 and first < past:
+        sql = _daily_query(names, start=start, end=end, first=first, past=past,
+                           watermark=daily_watermark)
+    else:
+        exprs = [(_FILL if n == "fill_pct" else f"r.{n}") for n in names]
+        aggregates = ", ".join(f"avg({e}), min({e}), max({e})" for e in exprs)
+        join = "JOIN bins b ON b.id = r.asset_id " if join_bin else ""
+        sql = (f"SELECT time_bucket(make_interval(secs => %(step)s), r.time) AS t, "  # noqa: S608
+               f"count(*), {aggregates} FROM readings r {join}WHERE {where} "
+               "AND r.time >= %(start)s AND r.time < %(end)s GROUP BY t ORDER BY t")
+    rows = conn.execute(sql, args).fetchall()
     present = [i for i, _ in enumerate(names)
                if any(row[2 + 3 * i] is not None for row in rows)]
     points = []
@@ -149,13 +206,16 @@ def device_readings(*, request: Request, conn: Conn, _who: Staff,
                     start: Start = None, end: End = None, bucket: Bucket = None,
                     points: Points = 500, names: Names = None) -> Response:
     """Average, minimum and maximum per bucket of each reading name."""
-    if conn.execute("SELECT 1 FROM devices WHERE dev_eui = %s", (dev_eui,)).fetchone() is None:
+    found = conn.execute(
+        "SELECT (SELECT next_xid FROM rollup_state WHERE name = 'readings_daily')::text "
+        "FROM devices WHERE dev_eui = %s", (dev_eui,)).fetchone()
+    if found is None:
         raise not_found(f"device {dev_eui}")
     begin, finish = _range(start, end)
     step = bucket_seconds(finish - begin, bucket, points)
     return json_response(request, series(
         conn, "r.dev_eui = %(dev)s", {"dev": dev_eui}, names=_names(names), start=begin,
-        end=finish, step=step, subject=f"device:{dev_eui}"))
+        end=finish, step=step, subject=f"device:{dev_eui}", daily_watermark=int(found[0])))
 
 
 @router.get("/assets/{asset_type}/{asset_id}/readings", response_model=Series,

@@ -60,5 +60,13 @@ def apply(conn: psycopg.Connection[Any], keep_days: dict[str, int]) -> list[Drop
             "SELECT drop_chunks(%s::regclass, older_than => %s * INTERVAL '1 day')",
             (table, days),
         ).fetchall()
+        if table == "readings" and rows:
+            # The daily partial aggregates (migration 0033) of dropped days go too, so the
+            # API's readings answer the same as the readings left. Chunk boundaries of whole
+            # days (the 7-day default) fall on midnight UTC, so no remaining day is cut.
+            conn.execute(
+                "DELETE FROM readings_daily WHERE day < (SELECT coalesce(min(range_start), "
+                "'infinity') FROM timescaledb_information.chunks "
+                "WHERE hypertable_name = 'readings')")
         dropped.append(Dropped(table, days, len(rows)))
     return dropped
