@@ -49,7 +49,8 @@ class HttpCrews:
         self._tokens: dict[str, tuple[str, int]] = {}
         self._issued: list[tuple[str, int]] = []
         try:
-            listed = self._call("GET", "/api/v1/users", token, "check the token").json()
+            listed = _ok(self._call("GET", "/api/v1/users", token, "check the token"),
+                         "check the token")
         except BaseException:
             self._http.close()
             raise
@@ -224,7 +225,10 @@ def _ok(response: httpx.Response, doing: str) -> dict[str, Any]:
     if not response.is_success:
         raise CrewError(f"Bauhof's API refused to {doing}: {response.status_code} "
                         f"{_detail(response)}")
-    body: dict[str, Any] = response.json()
+    body = _problem(response)
+    if not body:
+        raise CrewError(f"the answer to {doing} is not a JSON object: is {response.url} "
+                        "Bauhof's API?")
     return body
 
 

@@ -320,6 +320,14 @@ def test_a_planners_token_is_not_enough(serve_api: ServeApi,
         "simulator manages its crews' users")
 
 
+def test_a_url_that_is_not_the_api_is_a_clear_error(serve_api: ServeApi) -> None:
+    url = serve_api() + "/elsewhere"
+    with pytest.raises(CrewError) as caught:
+        HttpCrews(url, "bh_x", retry_wait_s=WAIT)
+    assert str(caught.value) == ("Bauhof's API refused to check the token: 404 no resource at "
+                                 "/elsewhere/api/v1/users")
+
+
 def test_a_crew_name_taken_by_a_planner_is_a_clear_error(
         serve_api: ServeApi, town: dict[str, Any], conn: psycopg.Connection[Any]) -> None:
     order_id = _open(conn)
