@@ -38,6 +38,10 @@ def split_readings(readings: Mapping[str, ReadingValue]) -> tuple[list[Any], str
 
 
 def _column_value(name: str, value: ReadingValue) -> Any:
+    if type(value) is float and name not in BOOLEAN_COLUMNS and name not in TEXT_COLUMNS:
+        if not math.isfinite(value):  # the common case first
+            raise ReadingError(f"{name} is {value!r}, expected a finite number")
+        return value
     if name in BOOLEAN_COLUMNS:
         if isinstance(value, bool):
             return value

@@ -131,6 +131,8 @@ def _get(body: dict[str, Any], key: str, kind: type | tuple[type, ...], default:
     value = body.get(key, default)
     if value is None:
         return default
+    if type(value) is kind:  # the common case, first: thousands of events a second
+        return value
     # bool is an int in Python: refuse it where a number is expected.
     if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
         raise EventError(f"field {key} has type bool, expected {_names(kind)}")
@@ -145,6 +147,9 @@ def _names(kind: type | tuple[type, ...]) -> str:
 
 
 def _int(body: dict[str, Any], key: str, default: int | None = 0) -> int | None:
+    value = body.get(key)
+    if type(value) is int:
+        return value
     # The Protobuf JSON mapping writes 64-bit integers as strings.
     value = _get(body, key, (int, float, str), default)
     if value is None:
@@ -188,7 +193,7 @@ def _device(body: dict[str, Any], topic: EventTopic) -> DeviceInfo:
         device_profile_id=_get(info, "deviceProfileId", str, ""),
         device_profile_name=_get(info, "deviceProfileName", str, ""),
         device_name=_get(info, "deviceName", str, ""),
-        tags=tuple(sorted((str(k), str(v)) for k, v in tags.items())),
+        tags=tuple(sorted((str(k), str(v)) for k, v in tags.items())) if tags else (),
     )
 
 
@@ -326,13 +331,15 @@ def parse_event(topic: str, payload: bytes) -> Event:
             raise EventError(f"invalid JSON: {exc}") from exc
         if not isinstance(body, dict):
             raise EventError("JSON event is not an object")
-        raw = payload.decode("utf-8")  # orjson accepted it, so it is valid UTF-8
+        protobuf = False
     else:
         body = _protobuf_to_dict(parsed_topic.event_type, payload)
-        raw = json.dumps(body, separators=(",", ":"))
+        protobuf = True
     device = _device(body, parsed_topic)
     if parsed_topic.event_type == "up":
         return _uplink(body, device)
     if parsed_topic.event_type == "status":
         return _status(body, device)
+    # Kept whole: as received (orjson accepted it, so it is valid UTF-8), or as JSON.
+    raw = json.dumps(body, separators=(",", ":")) if protobuf else payload.decode("utf-8")
     return _other(body, device, parsed_topic.event_type, raw)

@@ -5,7 +5,7 @@ Ingest dead-letters a frame whose readings give any reason here.
 
 from __future__ import annotations
 
-import math
+import functools
 import re
 from collections.abc import Mapping
 
@@ -44,14 +44,17 @@ def _limit_text(value: float) -> str:
 
 
 def _reason(name: str, value: object, limits: tuple[float, float]) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
+    if type(value) not in (int, float) and (  # the common case first
+            isinstance(value, bool) or not isinstance(value, int | float)):
+        return None  # a flag or a word has no physical range
     low, high = limits
-    if math.isnan(value) or not low <= value <= high:
+    if not low <= value <= high:  # type: ignore[operator]  # an int or a float, checked above
+        # NaN compares false with everything, so it lands here as well.
         return f"{name} {value!r} outside {_limit_text(low)}..{_limit_text(high)}"
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def _base(name: str) -> str:
     if name in LIMITS or name in COMPOUND_LIMITS:
         return name
