@@ -29,9 +29,11 @@ from bauhof.mqttsocket import BufferedClient
 from bauhof.settings import MqttTarget
 from ingest.devices import DeviceDirectory, object_keymap
 from ingest.prepare import WEATHER_PREFIX, Message, Preparer
-from ingest.writer import Batch, Writer
+from ingest.writer import Batch, DeviceSeen, Writer
 
 log = logging.getLogger("bauhof.ingest")
+# The devices' health columns (last seen, battery, signal) are written at most this often.
+DEVICES_EVERY_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,7 @@ class IngestWorker:
         self._client: BufferedClient | None = None
         self._conn: psycopg.Connection[Any] | None = None
         self._writer: Writer | None = None
+        self._pending_seen: dict[str, DeviceSeen] = {}
         self._directory = DeviceDirectory()
         self._preparer = Preparer(self._directory, object_keymap())
         self.worker_name = f"{config.client_id}@{socket.gethostname()}"
@@ -152,7 +155,7 @@ class IngestWorker:
             try:
                 conn = db.connect(self.config.database_url, application_name="bauhof-ingest")
                 conn.autocommit = True
-                writer = Writer(conn, self.worker_name)
+                writer = Writer(conn, self.worker_name, DEVICES_EVERY_S, self._pending_seen)
                 writer.setup()
                 self._directory.refresh(conn, force=True)
                 self._conn = conn
@@ -238,7 +241,20 @@ class IngestWorker:
         if messages:
             c.lag_s = time.monotonic() - min(m.received for m in messages)
 
+    def _flush_devices(self, force: bool = False) -> None:
+        """Write the devices' pending health columns when due; an outage only delays them."""
+        if self._writer is None:
+            return
+        try:
+            self._writer.flush_devices(force)
+        except (psycopg.OperationalError, psycopg.InterfaceError, pg_errors.ReadOnlySqlTransaction,
+                pg_errors.DiskFull, pg_errors.AdminShutdown) as exc:
+            log.warning("cannot update the devices' health columns: %s", db.first_line(exc))
+            self._close_db()
+
     def _close_db(self) -> None:
+        if self._writer is not None:
+            self._pending_seen = self._writer.pending_seen
         if self._conn is not None:
             try:
                 self._conn.close()
@@ -312,6 +328,8 @@ class IngestWorker:
                 messages = self._next_batch()
                 if messages:
                     self._write(messages)
+                else:
+                    self._flush_devices()
                 if time.monotonic() >= next_stats:
                     self._save_stats()
                     next_stats = time.monotonic() + self.config.stats_interval_s
@@ -321,6 +339,7 @@ class IngestWorker:
                 if not messages:
                     break
                 self._write(messages)
+            self._flush_devices(force=True)
         finally:
             self._save_stats()
             if self._client is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -106,6 +107,14 @@ class DeviceSeen:
             self.rssi = rssi if rssi is not None else self.rssi
             self.snr = snr if snr is not None else self.snr
 
+    def merged(self, later: DeviceSeen) -> DeviceSeen:
+        """A new value: this one with a later batch's folded in (neither is changed)."""
+        out = DeviceSeen(self.first_seen, self.last_seen, self.battery_v, self.battery_pct,
+                         self.rssi, self.snr)
+        out.first_seen = min(self.first_seen, later.first_seen)
+        out.update(later.last_seen, later.battery_v, later.battery_pct, later.rssi, later.snr)
+        return out
+
 
 @dataclass(slots=True)
 class Batch:
@@ -147,11 +156,22 @@ class WriteResult:
 
 
 class Writer:
-    """Writes batches over one connection; call `setup` after (re)connecting."""
+    """Writes batches over one connection; call `setup` after (re)connecting.
 
-    def __init__(self, conn: psycopg.Connection[Any], worker: str) -> None:
+    The devices table's health columns (last seen, battery, signal) are updated with every
+    batch, or — with `devices_every_s` — at most that often: at thousands of events a second
+    the same few hundred device rows would otherwise be rewritten ten times a second. What is
+    not yet written is kept (`pending_seen`, handed to the next writer after a reconnect) and
+    goes out with a later batch or `flush_devices`; the events themselves are never held back.
+    """
+
+    def __init__(self, conn: psycopg.Connection[Any], worker: str, devices_every_s: float = 0.0,
+                 pending_seen: dict[str, DeviceSeen] | None = None) -> None:
         self.conn = conn
         self.worker = worker
+        self.devices_every_s = devices_every_s
+        self.pending_seen: dict[str, DeviceSeen] = pending_seen or {}
+        self._devices_due = 0.0
 
     def setup(self) -> None:
         """Create the per-connection staging tables."""
@@ -162,6 +182,9 @@ class Writer:
         """Store the batch in one transaction; the caller acknowledges after this returns."""
         conn = self.conn
         stored = duplicates = readings_count = 0
+        now = time.monotonic()
+        seen = _merge(self.pending_seen, batch.seen)
+        update_devices = bool(seen) and now >= self._devices_due
         with conn.transaction(), conn.cursor() as cur:
             if batch.new_devices:
                 cur.executemany(
@@ -212,14 +235,8 @@ class Writer:
                     inserted = _insert_counting(cur, sql, rows)
                     stored += inserted
                     duplicates += len(rows) - inserted
-            if batch.seen:
-                seen = sorted(batch.seen.items())
-                cur.execute(_UPDATE_DEVICES, (
-                    [d for d, _ in seen], [s.first_seen for _, s in seen],
-                    [s.last_seen for _, s in seen], [s.battery_v for _, s in seen],
-                    [s.battery_pct for _, s in seen], [s.rssi for _, s in seen],
-                    [s.snr for _, s in seen],
-                ))
+            if update_devices:
+                _update_devices(cur, seen)
             dead = 0
             if batch.dead:
                 dead = _insert_counting(
@@ -228,7 +245,45 @@ class Writer:
                     " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (digest) DO NOTHING",
                     batch.dead,
                 )
+        # Committed: what went out is done, the rest waits for a later batch.
+        if update_devices:
+            self.pending_seen = {}
+            self._devices_due = now + self.devices_every_s
+        else:
+            self.pending_seen = seen
         return WriteResult(stored, duplicates, readings_count, dead)
+
+    def flush_devices(self, force: bool = False) -> None:
+        """Write the health columns still pending, when due (or `force`)."""
+        now = time.monotonic()
+        if not self.pending_seen or (now < self._devices_due and not force):
+            return
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            _update_devices(cur, self.pending_seen)
+        self.pending_seen = {}
+        self._devices_due = now + self.devices_every_s
+
+
+def _merge(pending: dict[str, DeviceSeen], batch: dict[str, DeviceSeen]) -> (
+    dict[str, DeviceSeen]
+):
+    """Pending health updates with a new batch's (a new dict; neither input is changed)."""
+    if not pending:
+        return batch
+    merged = dict(pending)
+    for dev_eui, seen in batch.items():
+        earlier = merged.get(dev_eui)
+        merged[dev_eui] = seen if earlier is None else earlier.merged(seen)
+    return merged
+
+
+def _update_devices(cur: psycopg.Cursor[Any], seen: dict[str, DeviceSeen]) -> None:
+    rows = sorted(seen.items())  # one lock order for concurrent workers
+    cur.execute(_UPDATE_DEVICES, (
+        [d for d, _ in rows], [s.first_seen for _, s in rows], [s.last_seen for _, s in rows],
+        [s.battery_v for _, s in rows], [s.battery_pct for _, s in rows],
+        [s.rssi for _, s in rows], [s.snr for _, s in rows],
+    ))
 
 
 def _insert_counting(cur: psycopg.Cursor[Any], sql: str, rows: list[tuple[Any, ...]]) -> int:
