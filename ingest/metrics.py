@@ -28,16 +28,17 @@ from ingest.worker import Counters, IngestConfig, IngestWorker
 
 
 class BatchLatency:
-    """A histogram of per-message latencies, filled a batch at a time."""
+    """A histogram of per-message latencies, filled a batch at a time; counts the batches."""
 
     def __init__(self, bounds: Sequence[float] = LATENCY_BUCKETS) -> None:
         self.bounds = tuple(bounds)
+        self.batches = 0
         self._counts = [0] * (len(self.bounds) + 1)
         self._sum = 0.0
         self._lock = threading.Lock()
 
     def add(self, latencies: Iterable[float]) -> None:
-        """Count each latency (seconds) in its bucket."""
+        """Count one batch, and each of its latencies (seconds) in its bucket."""
         counts = [0] * len(self._counts)
         total = 0.0
         for value in latencies:
@@ -47,6 +48,7 @@ class BatchLatency:
             for i, n in enumerate(counts):
                 self._counts[i] += n
             self._sum += total
+            self.batches += 1
 
     def family(self, name: str, documentation: str) -> HistogramMetricFamily:
         """The histogram as Prometheus exposes it (cumulative buckets)."""
@@ -63,10 +65,9 @@ class BatchLatency:
 class IngestCollector(Collector):
     """Reads one worker's counters when Prometheus scrapes."""
 
-    def __init__(self, counters: Counters, latency: BatchLatency, batches: list[int]) -> None:
+    def __init__(self, counters: Counters, latency: BatchLatency) -> None:
         self.counters = counters
         self.latency = latency
-        self.batches = batches
 
     def collect(self) -> Iterable[Metric]:
         """The metric families of this worker."""
@@ -80,7 +81,7 @@ class IngestCollector(Collector):
             yield CounterMetricFamily(f"bauhof_ingest_events_{name}", f"Events: {text}.",
                                       value=value)
         yield CounterMetricFamily("bauhof_ingest_batches", "Batches committed.",
-                                  value=self.batches[0])
+                                  value=self.latency.batches)
         yield GaugeMetricFamily(
             "bauhof_ingest_lag_seconds",
             "Age of the oldest message of the last batch when it was committed.", value=c.lag_s)
@@ -96,13 +97,12 @@ class MeteredIngestWorker(IngestWorker):
         super().__init__(config)
         self.registry: CollectorRegistry = new_registry()
         self.latency = BatchLatency()
-        self._batches = [0]
-        self.registry.register(IngestCollector(self.counters, self.latency, self._batches))
+        self.registry.register(IngestCollector(self.counters, self.latency))
 
     def _account(self, messages: list[Message], stored: int, duplicates: int,
                  dead: int) -> None:
-        # Called once per committed batch (or message, when a batch is written singly).
-        super()._account(messages, stored, duplicates, dead)
+        # Called once per committed batch (or message, when a batch is written singly); the
+        # histogram first, so that a scrape never counts a message it has no latency for.
         now = time.monotonic()
         self.latency.add(now - m.received for m in messages)
-        self._batches[0] += 1
+        super()._account(messages, stored, duplicates, dead)

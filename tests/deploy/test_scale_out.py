@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -160,26 +160,22 @@ def test_three_ingest_two_rules_workers(stack: Stack, broker: Mosquitto,
         ("empty_bin", "resolved" if n in EMPTIED else "open", f"b{n}", "bins.full")
         for n in FULL)
 
-    ingest = _wait_metrics(stack, unique + REPEATS + BROKEN)
-    total = {name: sum(value(s, f"bauhof_ingest_events_{name}_total") for s in ingest)
-             for name in ("received", "stored", "duplicates", "dead_lettered")}
-    assert total == {"received": unique + REPEATS + BROKEN, "stored": unique,
-                     "duplicates": REPEATS, "dead_lettered": BROKEN}
+    expected = {"received": unique + REPEATS + BROKEN, "stored": unique,
+                "duplicates": REPEATS, "dead_lettered": BROKEN}
+    ingest = _eventually(stack.ingest_metrics, _totals, expected)
+    assert _totals(ingest) == expected
     # The shared subscription gave every worker a part of the stream.
     assert all(value(s, "bauhof_ingest_events_received_total") > 0 for s in ingest)
     assert [value(s, "bauhof_ingest_commit_latency_seconds_count") for s in ingest] == [
         value(s, "bauhof_ingest_events_received_total") for s in ingest]
 
-    rules = stack.rules_metrics()
-    expected_opened = [sum(1 for n in FULL if _shard(n) == k) for k in range(RULES)]
-    expected_resolved = [sum(1 for n in EMPTIED if _shard(n) == k) for k in range(RULES)]
-    assert [value(s, "bauhof_rules_orders_opened_total") for s in rules] == expected_opened
-    assert [value(s, "bauhof_rules_orders_resolved_total") for s in rules] == expected_resolved
-    assert [value(s, "bauhof_rules_order_latency_seconds_count") for s in rules] == (
-        expected_opened)
-    # Every reading was read by the shard that owns its bin, and by the other one: both
-    # read all batches, each evaluates its own subjects.
-    assert [value(s, "bauhof_rules_readings_total") for s in rules] == [unique] * RULES
+    # Per shard: orders opened, resolved, latencies observed, readings read. Every shard
+    # reads every batch and evaluates only its own subjects.
+    opened = [sum(1 for n in FULL if _shard(n) == k) for k in range(RULES)]
+    resolved = [sum(1 for n in EMPTIED if _shard(n) == k) for k in range(RULES)]
+    want = [(o, r, o, unique) for o, r in zip(opened, resolved, strict=True)]
+    rules = _eventually(stack.rules_metrics, _rules_figures, want)
+    assert _rules_figures(rules) == want
 
     assert stack.stop() == [0] * (INGEST + RULES)
     # Two workers took turns on no bin: every order's history has one "opened".
@@ -187,12 +183,24 @@ def test_three_ingest_two_rules_workers(stack: Stack, broker: Mosquitto,
                         ).fetchone() == (len(FULL),)
 
 
-def _wait_metrics(stack: Stack, received: int) -> list[Samples]:
-    """The ingest workers' metrics once they count `received` messages (counted at commit)."""
+def _totals(samples: list[Samples]) -> dict[str, float]:
+    return {name: sum(value(s, f"bauhof_ingest_events_{name}_total") for s in samples)
+            for name in ("received", "stored", "duplicates", "dead_lettered")}
+
+
+def _rules_figures(samples: list[Samples]) -> list[tuple[float, ...]]:
+    return [tuple(value(s, name) for name in (
+        "bauhof_rules_orders_opened_total", "bauhof_rules_orders_resolved_total",
+        "bauhof_rules_order_latency_seconds_count", "bauhof_rules_readings_total"))
+        for s in samples]
+
+
+def _eventually(scrape_all: Callable[[], list[Samples]],
+                figures: Callable[[list[Samples]], Any], expected: Any) -> list[Samples]:
+    """Scrape until the figures are as expected (workers count just after they commit)."""
     deadline = time.monotonic() + 20
     while True:
-        samples = stack.ingest_metrics()
-        got = sum(value(s, "bauhof_ingest_events_received_total") for s in samples)
-        if got == received or time.monotonic() > deadline:
+        samples = scrape_all()
+        if figures(samples) == expected or time.monotonic() > deadline:
             return samples
         time.sleep(0.1)
