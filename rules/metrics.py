@@ -3,7 +3,10 @@
 Counted only for committed steps: a step retried after a deadlock counts once, with the
 figures of the attempt that committed. The latency of an order opened by new readings is
 the time from the commit of the oldest ingest batch the step read to the commit of the step
-(where the order commits), both on the database's clock.
+(where the order commits), both on the database's clock (`ingest_batches.committed_at` is set
+as the ingest transaction starts; those transactions last milliseconds). Orders resolved are
+those open before a step's Resolve actions and resolved after them, in the same transaction:
+a Resolve finds nothing when a person closed the order first.
 """
 
 from __future__ import annotations
@@ -59,8 +62,6 @@ class MeteredEngine(Engine):
     def apply(self, actions: list[Action]) -> None:
         """Apply, noting what this attempt opened and resolved."""
         opened = self.stats.opened
-        # A Resolve finds no open order when a person closed it first: count the orders
-        # that were open before and are resolved after (a few rows, in this transaction).
         keys = {(a.rule, a.subject_type, a.subject_id) for a in actions
                 if isinstance(a, Resolve)}
         ids = [int(r[0]) for r in self.conn.execute(_OPEN, _columns(keys)).fetchall()] if (
