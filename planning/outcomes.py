@@ -1,5 +1,15 @@
 """`bauhof bench outcomes`: the default town for 28 simulated days under three policies
-(see planning/policies.py), with the figures from the simulator's ground truth."""
+(see planning/policies.py), with the figures from the simulator's ground truth.
+
+The default town's own climate (June rain every other day or so) keeps its green areas well
+above the wilting point even when nobody waters, which would make the dry-hours comparison
+empty. The bench therefore runs, by default, four weeks of a summer heat wave in the default
+town: daily means `HEAT_WAVE_WARMER_C` above the town's climate (about 24 °C in late July,
+afternoons near 30 °C) and showers starting a fifth as often (`HEAT_WAVE_RAIN_START` per dry
+hour instead of 0.025, about one short shower a week), from Monday 6 July 2026. Bins do not
+depend on the weather, so the collection figures are the same as in the scenario's climate;
+`--weather scenario --start 2026-06-01` runs the scenario as it is.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +17,18 @@ import argparse
 import json
 import sys
 import time
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from planning.policies import POLICIES
 
 if TYPE_CHECKING:
     from simulator.scenario import Scenario
+
+WEATHERS = ("heat-wave", "scenario")
+HEAT_WAVE_START = date(2026, 7, 6)
+HEAT_WAVE_WARMER_C = 6.0
+HEAT_WAVE_RAIN_START = 0.005
 
 
 def register(bench: Any) -> None:
@@ -26,6 +42,11 @@ def register(bench: Any) -> None:
                     "areas and watering trips.")
     parser.add_argument("--days", type=_days, default=28.0, help="simulated days (default 28)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--start", type=_start, default=HEAT_WAVE_START,
+                        help=f"first simulated day, UTC (default {HEAT_WAVE_START})")
+    parser.add_argument("--weather", choices=WEATHERS, default="heat-wave",
+                        help="heat-wave: the default town in a hot, nearly rainless summer "
+                             "(default); scenario: the town's own climate")
     parser.add_argument("--policies", default=",".join(POLICIES),
                         help=f"comma-separated subset of {','.join(POLICIES)}")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -42,17 +63,37 @@ def _days(text: str) -> float:
     return value
 
 
+def _start(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def bench_town(weather: str = "heat-wave", start: date = HEAT_WAVE_START) -> Scenario:
+    """The default town from midnight UTC of `start`, in a heat wave or its own climate."""
+    from simulator import scenario
+
+    town = scenario.load("herrenberg")
+    update: dict[str, Any] = {"simulation": town.simulation.model_copy(update={
+        "start": datetime(start.year, start.month, start.day, tzinfo=UTC)})}
+    if weather == "heat-wave":
+        update["weather"] = town.weather.model_copy(update={
+            "mean_temperature_c": town.weather.mean_temperature_c + HEAT_WAVE_WARMER_C,
+            "rain_start_probability": HEAT_WAVE_RAIN_START})
+    return town.model_copy(update=update)
+
+
 def run(policy: str, days: float, seed: int, database_url: str | None,
         town: Scenario | None = None) -> dict[str, Any]:
     """One policy's figures (a database URL for the policies with Bauhof's rules); the
-    default town unless another is given."""
+    bench's heat-wave town unless another is given."""
     from planning import policies
-    from simulator import scenario
     from simulator.clock import DAY_US, to_us
     from simulator.engine import Engine
     from simulator.soil import PLANTS
 
-    town = town or scenario.load("herrenberg")
+    town = town or bench_town()
     start_us = to_us(town.simulation.start)
     end_us = start_us + round(days * DAY_US)
     recorder, tally = policies.Recorder(), policies.Tally()
@@ -87,14 +128,15 @@ def cmd_outcomes(args: argparse.Namespace) -> int:
         print(f"bauhof bench outcomes: error: unknown policy {', '.join(unknown) or '(none)'} "
               f"(choose from {', '.join(POLICIES)})", file=sys.stderr)
         return 2
+    town = bench_town(args.weather, args.start)
     figures: dict[str, Any] = {}
     for policy in chosen:
         started = time.perf_counter()
         if policy == "no_system":
-            figures[policy] = run(policy, args.days, args.seed, None)
+            figures[policy] = run(policy, args.days, args.seed, None, town)
         else:
             with PrivateStack(fsync=False) as stack:
-                figures[policy] = run(policy, args.days, args.seed, stack.database_url)
+                figures[policy] = run(policy, args.days, args.seed, stack.database_url, town)
         print(f"{policy}: {args.days:g} simulated days in "
               f"{time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     if args.json:

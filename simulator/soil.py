@@ -5,11 +5,18 @@ Per hour, with air temperature T (°C), relative sunshine s (0..1) and rain R (m
 
     PET   = 0.35 · (0.1 + 0.9·s) · max(T, 0) / 25                 potential evaporation, mm/h
     f(θ)  = clamp((θ - θ_wp) / (θ_fc - θ_wp), 0, 1)               drought stress (less when dry)
-    ET    = k_c · PET · f(θ)                                      k_c: the plant's crop coefficient
+    g(θ)  = clamp((θ - θ_ad) / (θ_wp - θ_ad), 0, 1)               θ_ad = θ_wp/2: air-dry soil
+    ET    = PET · max(k_c · f(θ), e · g(θ))                        k_c: the plant's crop coefficient
     Dr    = max(θ - θ_fc, 0) · D/100 / τ                          drainage above field capacity
     dS/dt = i·R - ET - Dr                                          i: share of rain reaching soil
 
-θ stays between 2 % and saturation θ_sat; watering W mm adds W·100/D percentage points at once.
+Transpiration (k_c·f) stops at the wilting point, but the bare soil between the plants keeps
+evaporating at a share e (0.1) of the potential rate until it is air-dry, taken as half the
+wilting point as for the evaporating layer of FAO-56 (Allen et al. 1998, eq. 73). The floor
+only takes over when k_c·f(θ) < e, i.e. in the last tenth or so of the available water, so a
+long hot and rainless spell dries an unwatered area below its wilting point (which
+transpiration alone only approaches). θ stays between 2 % and saturation θ_sat; watering W mm
+adds W·100/D percentage points at once.
 At 25 °C under full sun a lawn (D = 100 mm) loses 0.35 mm/h, about 3 mm (3 %) on a clear day;
 nights lose a tenth of that. The soil temperature follows the air with a lag of τ_T = 18 h.
 The state advances on a fixed 10-minute grid (explicit Euler), so results do not depend on
@@ -42,6 +49,8 @@ class SoilParams:
     saturation_pct: float = 45.0
     drainage_time_h: float = 12.0
     rain_reaching_soil: float = 0.9
+    # Share of the potential rate the bare soil still evaporates once plants stop drawing.
+    soil_evaporation: float = 0.1
 
 
 PLANTS: dict[str, SoilParams] = {
@@ -66,6 +75,15 @@ def stress(moisture_pct: float, params: SoilParams) -> float:
     return min(1.0, max(0.0, (moisture_pct - params.wilting_point_pct) / span))
 
 
+def evaporation_factor(moisture_pct: float, params: SoilParams) -> float:
+    """The share of potential evaporation the soil loses at this moisture: the plants'
+    k_c·f(θ), but never less than the bare soil's e·g(θ) until the soil is air-dry."""
+    air_dry = params.wilting_point_pct / 2
+    bare = min(1.0, max(0.0, (moisture_pct - air_dry) / (params.wilting_point_pct - air_dry)))
+    return max(params.crop_coefficient * stress(moisture_pct, params),
+               params.soil_evaporation * bare)
+
+
 def step(
     moisture_pct: float,
     params: SoilParams,
@@ -76,9 +94,7 @@ def step(
     sun: float,
 ) -> float:
     """Moisture after `hours` of the given weather (one explicit Euler step of the balance)."""
-    et = params.crop_coefficient * potential_et_mm_h(temperature_c, sun) * stress(
-        moisture_pct, params
-    )
+    et = potential_et_mm_h(temperature_c, sun) * evaporation_factor(moisture_pct, params)
     excess = max(moisture_pct - params.field_capacity_pct, 0.0)
     drainage = excess * params.root_depth_mm / 100 / params.drainage_time_h
     change_mm = (params.rain_reaching_soil * rain_mm_h - et - drainage) * hours

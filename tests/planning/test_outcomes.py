@@ -3,6 +3,7 @@ without a system, and Bauhof's plan driven by the trucks through ingest, rules a
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 import psycopg
@@ -63,3 +64,20 @@ def test_bench_outcomes_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["bench", "outcomes", "--days", "0"])
     assert caught.value.code == 2
+    with pytest.raises(SystemExit) as caught:
+        main(["bench", "outcomes", "--start", "2026-13-01"])
+    assert caught.value.code == 2
+    assert "'2026-13-01' is not a date (YYYY-MM-DD)" in capsys.readouterr().err
+
+
+def test_the_bench_town_is_the_default_town_in_a_heat_wave() -> None:
+    town, hot = scenario.load("herrenberg"), outcomes.bench_town()
+    assert hot.simulation.start == datetime(2026, 7, 6, tzinfo=UTC)
+    assert hot.weather.mean_temperature_c == pytest.approx(15.3)
+    assert hot.weather.rain_start_probability == 0.005
+    assert hot.weather.model_copy(update={"mean_temperature_c": 9.3,
+                                          "rain_start_probability": 0.025}) == town.weather
+    assert (hot.bins, hot.green_areas, hot.devices) == (town.bins, town.green_areas,
+                                                        town.devices)
+    june = outcomes.bench_town("scenario", date(2026, 6, 1))
+    assert (june.weather, june.simulation) == (town.weather, town.simulation)

@@ -8,11 +8,12 @@ import pytest
 
 from simulator.clock import HOUR_US, to_us
 from simulator.scenario import RainEvent, WeatherConfig
-from simulator.soil import PLANTS, Soil, potential_et_mm_h, step, stress
+from simulator.soil import PLANTS, Soil, evaporation_factor, potential_et_mm_h, step, stress
 from simulator.weather import Weather
 
 LAWN = PLANTS["lawn"]
 START = to_us(datetime(2026, 7, 1, tzinfo=UTC))
+BELOW_FROM_DAY = 19
 
 
 def test_potential_evaporation_at_stated_inputs() -> None:
@@ -31,6 +32,20 @@ def test_one_sunny_hour_dries_a_lawn_by_the_formula() -> None:
     # ET = 1.0 · 0.35 · (30 - 10)/(32 - 10) mm; a 100 mm root zone loses ET percentage points.
     after = step(30.0, LAWN, hours=1, rain_mm_h=0, temperature_c=25, sun=1)
     assert after == pytest.approx(30 - 0.35 * 20 / 22)
+
+
+def test_bare_soil_keeps_evaporating_below_the_wilting_point_until_air_dry() -> None:
+    # Near the wilting point the plants draw little (1.0 · 0.5/22), the bare soil 0.1 of PET;
+    # below it only the soil, falling linearly to nothing at air-dry (5 %).
+    assert evaporation_factor(30.0, LAWN) == pytest.approx(20 / 22)
+    assert evaporation_factor(10.5, LAWN) == pytest.approx(0.1)
+    assert evaporation_factor(9.0, LAWN) == pytest.approx(0.08)
+    assert evaporation_factor(5.0, LAWN) == 0.0
+    assert step(10.5, LAWN, hours=1, rain_mm_h=0, temperature_c=25, sun=1) == pytest.approx(
+        10.5 - 0.035)
+    assert step(9.0, LAWN, hours=1, rain_mm_h=0, temperature_c=25, sun=1) == pytest.approx(
+        9.0 - 0.028)
+    assert step(5.0, LAWN, hours=1, rain_mm_h=0, temperature_c=25, sun=1) == 5.0
 
 
 def test_rain_wets_the_soil_by_the_share_that_reaches_it() -> None:
@@ -65,6 +80,19 @@ def test_moisture_falls_day_after_day_without_water() -> None:
         daily.append(soil.moisture_pct)
     assert all(later < earlier for earlier, later in zip([30.0, *daily], daily, strict=False))
     assert 15.0 < daily[-1] < 27.0
+
+
+def test_weeks_of_heat_without_rain_dry_a_lawn_below_its_wilting_point() -> None:
+    weather = _weather(rain_start_probability=0.0, mean_temperature_c=15.0)
+    soil = Soil(LAWN, 25.0, 20.0, START)
+    below = []
+    for day in range(1, 29):
+        soil.advance(START + day * 24 * HOUR_US, weather)
+        below.append(soil.moisture_pct < LAWN.wilting_point_pct)
+    # Transpiration alone would only approach 10 %; the bare soil takes it below in week 3.
+    assert below.index(True) == BELOW_FROM_DAY - 1
+    assert all(below[BELOW_FROM_DAY - 1:])
+    assert 5.0 < soil.moisture_pct < 10.0
 
 
 def test_moisture_rises_when_it_rains() -> None:
