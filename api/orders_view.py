@@ -26,6 +26,7 @@ SUMMARY = ("id", "kind", "status", "subject_type", "subject_id", "rule", "priori
            "latitude", "longitude", "updated_at")
 DETAIL = ("params", "evidence", "condition_since", "last_seen_at", "reminders")
 _SELECT = f"SELECT {', '.join(SUMMARY + DETAIL)} FROM work_orders o"  # noqa: S608
+_SELECT_SUMMARY = f"SELECT {', '.join(SUMMARY)} FROM work_orders o"  # noqa: S608
 # What a crew may see, as SQL over `o`, with the crew's assignee value as %(crew)s.
 CREW_VISIBLE = ("(o.assignee = %(crew)s OR (o.status = 'open' AND o.assignee IS NULL))")
 
@@ -128,7 +129,7 @@ def list_orders(conn: Connection, who: Principal, f: OrderFilter, *, sort: str,
         if cursor:
             params["ci"] = pagination.decode(cursor, sort, (int,))[0]
             where.append("o.id < %(ci)s")
-    rows = conn.execute(f"{_SELECT} WHERE {' AND '.join(where)} "
+    rows = conn.execute(f"{_SELECT_SUMMARY} WHERE {' AND '.join(where)} "
                         f"ORDER BY {order} LIMIT %(n)s", params).fetchall()
     items = [summary(r, f.near) for r in rows]
 
