@@ -1,8 +1,9 @@
 """The ingest loop: receive from MQTT, write batches, acknowledge only what is committed.
 
 Threads: paho's network thread only appends incoming messages to a queue; the main thread
-builds batches (by count or by time), writes each in one transaction and then sends the
-PUBACKs (paho-mqtt 2 `manual_ack`). A crash before the commit leaves the messages
+builds batches (by count or by time) and parses them into rows; the writer thread writes each
+batch in one transaction and then sends the PUBACKs (paho-mqtt 2 `manual_ack`), while the
+main thread already parses the next batch. A crash before the commit leaves the messages
 un-acknowledged in the persistent session, so the broker delivers them again; the unique
 (deduplication id, time) keys make that second delivery a no-op.
 """
@@ -79,6 +80,13 @@ class IngestWorker:
         self._conn: psycopg.Connection[Any] | None = None
         self._writer: Writer | None = None
         self._pending_seen: dict[str, DeviceSeen] = {}
+        # Batches are prepared on the main thread while the previous one is being written by
+        # the writer thread (Python parses while PostgreSQL stores). The lock keeps the two
+        # from using the device directory at once; the epoch counts forced reloads of it.
+        self._prepare_lock = threading.Lock()
+        self._epoch = 0
+        self._handoff: queue.Queue[tuple[list[Message], Batch, int] | None] = queue.Queue(1)
+        self._writer_failed: BaseException | None = None
         self._directory = DeviceDirectory()
         self._preparer = Preparer(self._directory, object_keymap())
         self.worker_name = f"{config.client_id}@{socket.gethostname()}"
@@ -174,16 +182,21 @@ class IngestWorker:
                 self._stop.wait(delay)
                 delay = min(delay * 2, 30.0)
 
-    def _write(self, messages: list[Message]) -> None:
-        """Write one batch, retrying through outages; never acknowledges before a commit."""
+    def _write(self, messages: list[Message], batch: Batch, epoch: int) -> None:
+        """Write one batch, retrying through outages; never acknowledges before a commit.
+
+        `epoch` is the device directory's at the time the batch was built: a batch built
+        before a refused batch's devices were forgotten again is built anew."""
         delay = 1.0
         while True:
             if self._writer is None:
                 self._writer = self._connect_db()
             assert self._conn is not None
             try:
-                self._directory.refresh(self._conn)
-                batch = self._build(messages)
+                with self._prepare_lock:
+                    self._directory.refresh(self._conn)
+                    if epoch != self._epoch:
+                        batch, epoch = self._build(messages), self._epoch
                 result = self._writer.write(batch)
             except (pg_errors.DataError, pg_errors.IntegrityError,
                     pg_errors.ProgramLimitExceeded, OverflowError) as exc:
@@ -208,17 +221,25 @@ class IngestWorker:
             self._ack(messages)
             return
 
+    def _forget_unwritten_devices(self) -> None:
+        """Devices first seen in a refused batch were remembered but never inserted: reload,
+        so that the next batches register them again (also those built meanwhile)."""
+        assert self._conn is not None
+        with self._prepare_lock:
+            self._directory.refresh(self._conn, force=True)
+            self._epoch += 1
+
     def _write_singly(self, messages: list[Message]) -> None:
         assert self._writer is not None and self._conn is not None
-        # Devices first seen in the refused batch were remembered but never inserted:
-        # reload, so that each message registers its device again (and after each refusal).
-        self._directory.refresh(self._conn, force=True)
+        self._forget_unwritten_devices()
         for message in messages:
             try:
-                result = self._writer.write(self._build([message]))
+                with self._prepare_lock:
+                    single = self._build([message])
+                result = self._writer.write(single)
             except (pg_errors.DataError, pg_errors.IntegrityError,
                     pg_errors.ProgramLimitExceeded, OverflowError) as exc:
-                self._directory.refresh(self._conn, force=True)
+                self._forget_unwritten_devices()
                 batch = Batch()
                 self._preparer.dead(batch, message.topic, message.payload,
                                     f"database refused: {db.first_line(exc)}")
@@ -318,29 +339,64 @@ class IngestWorker:
                     continue
         return messages
 
+    def _prepare(self, messages: list[Message]) -> None:
+        """Build the batch and hand it to the writer thread (waiting while it is busy)."""
+        with self._prepare_lock:
+            batch, epoch = self._build(messages), self._epoch
+        item = (messages, batch, epoch)
+        while True:
+            if self._writer_failed is not None:
+                raise RuntimeError("the ingest writer thread failed") from self._writer_failed
+            try:
+                self._handoff.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def _write_loop(self) -> None:
+        """The writer thread: write and acknowledge each batch; when idle, the devices' health
+        columns and the counters."""
+        next_stats = time.monotonic() + self.config.stats_interval_s
+        try:
+            while True:
+                try:
+                    item = self._handoff.get(timeout=0.2)
+                except queue.Empty:
+                    self._flush_devices()
+                else:
+                    if item is None:
+                        break
+                    self._write(*item)
+                if time.monotonic() >= next_stats:
+                    self._save_stats()
+                    next_stats = time.monotonic() + self.config.stats_interval_s
+            self._flush_devices(force=True)
+        except BaseException as exc:
+            self._writer_failed = exc
+            raise
+
     def run(self) -> None:
         """Consume until stopped; on stop, write and acknowledge what was received."""
         self._writer = self._connect_db()
         self._client = self._start_mqtt()
-        next_stats = time.monotonic() + self.config.stats_interval_s
+        writer = threading.Thread(target=self._write_loop, name="bauhof-ingest-writer",
+                                  daemon=True)
+        writer.start()
         try:
             while not self._stop.is_set():
                 messages = self._next_batch()
                 if messages:
-                    self._write(messages)
-                else:
-                    self._flush_devices()
-                if time.monotonic() >= next_stats:
-                    self._save_stats()
-                    next_stats = time.monotonic() + self.config.stats_interval_s
+                    self._prepare(messages)
             # Flush what was already received; the rest stays queued at the broker.
             while True:
                 messages = self._next_batch()
                 if not messages:
                     break
-                self._write(messages)
-            self._flush_devices(force=True)
+                self._prepare(messages)
         finally:
+            if writer.is_alive():
+                self._handoff.put(None)
+                writer.join()
             self._save_stats()
             if self._client is not None:
                 self._client.disconnect()

@@ -55,3 +55,33 @@ def test_without_an_interval_every_batch_updates_the_devices(conn: Conn) -> None
     writer.write(_seen(T0 + timedelta(hours=1), 3.5, -90))
     assert _health(conn) == (T0, T0 + timedelta(hours=1), 3.5, -90)
     assert writer.pending_seen == {}
+
+
+def test_a_batch_prepared_while_the_one_before_is_refused_registers_its_device(
+        conn: Conn, database_url: str) -> None:
+    from bauhof.settings import parse_mqtt_url
+    from ingest import load
+    from ingest.prepare import Message
+    from ingest.worker import IngestConfig, IngestWorker
+
+    # An unknown device's first uplink carries a NUL in its name: the database refuses that
+    # whole batch. The device's second uplink was already prepared (the pipeline parses the
+    # next batch while one is written) when the device was still remembered as registered.
+    (dev_eui, _), = load.devices(1, seed=41)
+    (t1, p1), (t2, p2) = load.uplinks(2, [(dev_eui, "dragino-lse01")], seed=42)
+    p1 = p1.replace(b'"deviceName":"', b'"deviceName":"\\u0000')
+    worker = IngestWorker(IngestConfig(database_url=database_url,
+                                       mqtt=parse_mqtt_url("mqtt://127.0.0.1:1")))
+    worker._writer = worker._connect_db()
+    first = [Message(t1, p1, 1, 0, 0.0, 0)]
+    second = [Message(t2, p2, 2, 0, 0.0, 0)]
+    batch1, batch2 = worker._build(first), worker._build(second)
+    assert (len(batch1.new_devices), len(batch2.new_devices)) == (1, 0)
+    worker._write(first, batch1, 0)
+    worker._write(second, batch2, 0)
+    worker._close_db()
+    assert conn.execute("SELECT reason FROM dead_letters").fetchall() == [
+        ("database refused: PostgreSQL text fields cannot contain NUL (0x00) bytes",)]
+    assert conn.execute("SELECT dev_eui, model, registered_by FROM devices").fetchall() == [
+        (dev_eui, "dragino-lse01", "ingest")]
+    assert conn.execute("SELECT count(*) FROM raw_uplinks").fetchone() == (1,)
