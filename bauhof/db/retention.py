@@ -23,6 +23,9 @@ DEFAULT_DAYS = {
     "readings": 3 * 365,
     "device_status": 180,
     "device_events": 180,
+    # Not a hypertable: the rules engine's index of ingest commits (one row per batch, up to
+    # ten a second per worker). Only rows behind every rules cursor go.
+    "ingest_batches": 7,
 }
 
 
@@ -32,7 +35,7 @@ class Dropped:
 
     table: str
     days: int
-    chunks: int
+    chunks: int  # rows, for ingest_batches
 
 
 def horizons(environ: dict[str, str]) -> dict[str, int]:
@@ -56,6 +59,9 @@ def apply(conn: psycopg.Connection[Any], keep_days: dict[str, int]) -> list[Drop
     for table, days in keep_days.items():
         if days <= 0:
             continue
+        if table == "ingest_batches":
+            dropped.append(Dropped(table, days, _prune_batches(conn, days)))
+            continue
         rows = conn.execute(
             "SELECT drop_chunks(%s::regclass, older_than => %s * INTERVAL '1 day')",
             (table, days),
@@ -70,3 +76,13 @@ def apply(conn: psycopg.Connection[Any], keep_days: dict[str, int]) -> list[Drop
                 "WHERE hypertable_name = 'readings')")
         dropped.append(Dropped(table, days, len(rows)))
     return dropped
+
+
+def _prune_batches(conn: psycopg.Connection[Any], days: int) -> int:
+    """Delete ingest commits older than `days` that every rules worker has read (all of them
+    older than `days` when no rules worker has run yet)."""
+    cur = conn.execute(
+        "DELETE FROM ingest_batches WHERE committed_at < now() - %s * INTERVAL '1 day' "
+        "AND xid < coalesce((SELECT min(next_xid) FROM rules_cursor), pg_current_xact_id())",
+        (days,))
+    return cur.rowcount
