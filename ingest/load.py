@@ -58,15 +58,22 @@ def _jitter(rng: random.Random, readings: dict[str, Any]) -> dict[str, Any]:
 
 
 def uplinks(count: int, fleet: list[tuple[str, str]], seed: int = 1,
-            start: datetime | None = None) -> Iterator[tuple[str, bytes]]:
-    """`count` (topic, JSON payload) pairs, in time order, as ChirpStack v4 publishes them."""
+            start: datetime | None = None, rate: int | None = None) -> (
+    Iterator[tuple[str, bytes]]
+):
+    """`count` (topic, JSON payload) pairs, in time order, as ChirpStack v4 publishes them.
+
+    Event times are 5 to 40 ms apart at random, or exactly 1/`rate` s apart when a rate is given
+    (a live stream published at that rate, whose event time keeps pace with the wall clock).
+    """
     rng = random.Random(seed)
     when = start or datetime(2026, 6, 1, tzinfo=UTC)
+    spacing = timedelta(seconds=1 / rate) if rate else None
     f_cnt: dict[str, int] = {}
     for _ in range(count):
         dev_eui, model = fleet[rng.randrange(len(fleet))]
         fport, payload = codecs.encode(model, _jitter(rng, _SAMPLES[model]))
-        when += timedelta(milliseconds=rng.randint(5, 40))
+        when += spacing or timedelta(milliseconds=rng.randint(5, 40))
         f_cnt[dev_eui] = f_cnt.get(dev_eui, 0) + 1
         stamp = when.isoformat()
         event = {

@@ -2,10 +2,12 @@
 
 On a private PostgreSQL+TimescaleDB and Mosquitto (free ports, temporary directories),
 `bauhof ingest` and `bauhof rules` run as processes. A paced publisher process sends
-background uplinks of 500 devices at `rate` per second; meanwhile `probes` bin uplinks, each
-crossing its bin's fill threshold, are published one at a time. A connection LISTENing on
-the outbox channel notes when each probe's empty-bin order commits (NOTIFY is delivered at
-commit); latency is that moment minus the moment of publishing.
+background uplinks of 500 devices at `rate` per second, stamped like a live stream (event time
+keeps pace with the wall clock; a back-dated stream would make the engine judge the whole
+fleet silent at once and time that storm instead of the steady state); after a warm-up,
+`probes` bin uplinks, each crossing its bin's fill threshold, are published one at a time.
+A connection LISTENing on the outbox channel notes when each probe's empty-bin order commits
+(NOTIFY is delivered at commit); latency is that moment minus the moment of publishing.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ import sys
 import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
+from typing import IO, Any
 
 import numpy as np
 import psycopg
@@ -114,12 +116,14 @@ def _probe_eui(i: int) -> str:
     return f"b0b0b0b0{i:08x}"
 
 
-def _wait_for(conn: psycopg.Connection[Any], app: str, proc: subprocess.Popen[bytes]) -> None:
+def _wait_for(conn: psycopg.Connection[Any], app: str, proc: subprocess.Popen[bytes],
+              log: IO[bytes]) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     query = "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s"
     while conn.execute(query, (app,)).fetchone() != (1,):
         if proc.poll() is not None or time.monotonic() > deadline:
-            err = proc.stderr.read().decode()[-500:] if proc.stderr else ""
+            log.seek(0)
+            err = log.read().decode(errors="replace")[-500:]
             raise RulesError(f"{app} did not start: {err}")
         time.sleep(0.05)
 
@@ -128,27 +132,34 @@ def run_bench(rate: int = 1000, seconds: int = 20, probes: int = 100) -> dict[st
     """Run the benchmark on private services; return the figures."""
     ctx = mp.get_context("fork")
     fleet = load.devices(FLEET)
-    start = datetime.now(UTC) - timedelta(seconds=seconds * 10)
-    _note(f"encoding {rate * seconds} background uplinks")
-    background = list(load.uplinks(rate * (seconds + 5), fleet, start=start))
     with PrivateStack() as stack, psycopg.connect(stack.database_url, autocommit=True) as conn:
         _setup(conn, fleet, probes)
+        # Logs go to files: a pipe nobody reads would stall a process once its buffer fills.
+        logs = [(stack.root / f"{name}.log").open("w+b") for name in ("ingest", "rules")]
         procs = [subprocess.Popen([sys.executable, "-m", "bauhof.cli", *args], env=stack.env(),
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-                 for args in (["ingest", "--client-id", "bench-ingest"], ["rules"])]
+                                  stdout=subprocess.DEVNULL, stderr=log)
+                 for args, log in zip((["ingest", "--client-id", "bench-ingest"], ["rules"]),
+                                      logs, strict=True)]
         stop = ctx.Event()
-        loader = ctx.Process(target=_paced, args=(stack.mqtt_url, background, rate, stop))
+        loader = None
         try:
-            _wait_for(conn, "bauhof-ingest", procs[0])
-            _wait_for(conn, "bauhof-rules-0", procs[1])
+            _wait_for(conn, "bauhof-ingest", procs[0], logs[0])
+            _wait_for(conn, "bauhof-rules-0", procs[1], logs[1])
+            _note(f"encoding {rate * (seconds + 5)} background uplinks")
+            background = list(load.uplinks(rate * (seconds + 5), fleet,
+                                           start=datetime.now(UTC), rate=rate))
+            loader = ctx.Process(target=_paced, args=(stack.mqtt_url, background, rate, stop))
             time.sleep(1.0)  # ingest subscribes after connecting to the database
             latencies = _measure(stack.mqtt_url, stack.database_url, loader, seconds, probes)
         finally:
             stop.set()
-            loader.join(30)
+            if loader is not None and loader.pid is not None:
+                loader.join(30)
             for proc in procs:
                 proc.terminate()
                 proc.wait(60)
+            for log in logs:
+                log.close()
         counts = conn.execute("SELECT (SELECT count(*) FROM readings), "
                               "(SELECT count(*) FROM work_orders WHERE kind = 'empty_bin')"
                               ).fetchone()
