@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import psycopg
 from fastapi import Depends, Request
-from psycopg_pool import ConnectionPool
+from psycopg.pq import TransactionStatus
+from psycopg_pool import ConnectionPool, PoolTimeout
+from starlette.concurrency import run_in_threadpool
 
 from api.config import ApiSettings
 
 Connection = psycopg.Connection[tuple[Any, ...]]
+# psycopg_pool refuses a zero timeout outright; this only takes a connection that is ready.
+_NO_WAIT_S = 1e-4
 
 
 def open_pool(settings: ApiSettings) -> ConnectionPool[Connection]:
@@ -41,11 +45,26 @@ async def _slot(request: Request) -> AsyncIterator[None]:
         yield
 
 
-def get_conn(request: Request, _slot: Annotated[None, Depends(_slot)]) -> Iterator[Connection]:
-    """A pooled connection for one request (autocommit; use conn.transaction() to group)."""
+async def get_conn(request: Request,
+                   _slot: Annotated[None, Depends(_slot)]) -> AsyncIterator[Connection]:
+    """A pooled connection for one request (autocommit; use conn.transaction() to group).
+
+    Taken and given back in the event loop when that needs no I/O (an idle connection is
+    ready; the connection is back to idle), else in a worker thread: two thread hops less
+    per request, which is most of the API's own CPU time on a short request.
+    """
     pool: ConnectionPool[Connection] = request.app.state.pool
-    with pool.connection() as conn:
+    try:
+        conn = pool.getconn(timeout=_NO_WAIT_S)
+    except PoolTimeout:
+        conn = await run_in_threadpool(pool.getconn)
+    try:
         yield conn
+    finally:
+        if conn.info.transaction_status == TransactionStatus.IDLE:
+            pool.putconn(conn)
+        else:  # the pool rolls back: I/O, so not in the event loop
+            await run_in_threadpool(pool.putconn, conn)
 
 
 Conn = Annotated[Connection, Depends(get_conn)]

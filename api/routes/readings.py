@@ -181,22 +181,22 @@ def series(conn: Connection, where: str, params: dict[str, Any], *, names: list[
                f"count(*), {aggregates} FROM readings r {join}WHERE {where} "
                "AND r.time >= %(start)s AND r.time < %(end)s GROUP BY t ORDER BY t")
     rows = conn.execute(sql, args).fetchall()
-    present = [i for i, _ in enumerate(names)
-               if any(row[2 + 3 * i] is not None for row in rows)]
+    # Column of each name's average; a name is shown when it has a value in some bucket.
+    shown = [(name, 2 + 3 * i) for i, name in enumerate(names)
+             if any(row[2 + 3 * i] is not None for row in rows)]
     points = []
     for row in rows:
-        point: dict[str, Any] = {"time": row[0], "count": row[1], "avg": {}, "min": {},
-                                 "max": {}}
-        for i in present:
-            if row[2 + 3 * i] is None:
-                continue
-            name = names[i]
-            point["avg"][name] = round(float(row[2 + 3 * i]), 4)
-            point["min"][name] = float(row[3 + 3 * i])
-            point["max"][name] = float(row[4 + 3 * i])
-        points.append(point)
+        avg: dict[str, float] = {}
+        low: dict[str, float] = {}
+        high: dict[str, float] = {}
+        for name, k in shown:
+            if row[k] is not None:
+                avg[name] = round(float(row[k]), 4)
+                low[name] = float(row[k + 1])
+                high[name] = float(row[k + 2])
+        points.append({"time": row[0], "count": row[1], "avg": avg, "min": low, "max": high})
     return {"subject": subject, "start": start, "end": end, "bucket_s": step,
-            "names": [names[i] for i in present], "points": points}
+            "names": [name for name, _ in shown], "points": points}
 
 
 @router.get("/devices/{dev_eui}/readings", response_model=Series,
