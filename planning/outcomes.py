@@ -35,7 +35,8 @@ def register(bench: Any) -> None:
     """Add `bench outcomes`."""
     parser = bench.add_parser(
         "outcomes", help="simulated days: fixed schedule vs Bauhof's plans vs no system",
-        description="Run the default town for --days simulated days with a fixed weekly "
+        description="Run the default town (by default in a summer heat wave, see "
+                    "--weather) for --days simulated days with a fixed weekly "
                     "schedule, with Bauhof's plans, and with no system (each in private "
                     "services), and print from the simulator's ground truth: truck km, bins "
                     "emptied, average fill at emptying, overflow hours, dry hours in sponsored "
