@@ -30,9 +30,9 @@ def make_client(
     `buffered` reads the socket in large chunks (see bauhof.mqttsocket): for high-rate
     subscribers.
     """
-    from bauhof.mqttsocket import BufferedClient
+    from bauhof.mqttsocket import BufferedClient, Client
 
-    client_class = BufferedClient if buffered else paho.Client
+    client_class = BufferedClient if buffered else Client
     client = client_class(
         CallbackAPIVersion.VERSION2,
         client_id=client_id or f"bauhof-{uuid.uuid4().hex[:12]}",

@@ -128,11 +128,34 @@ def _varint(buf: bytes, at: int, end: int) -> tuple[int, int]:
     return -1, at
 
 
-class BufferedClient(paho.Client):
+class Client(paho.Client):
+    """paho's client, closing the socket of a failed TLS handshake.
+
+    paho 2.x leaves it open (an untrusted certificate in a reconnect loop leaks one socket per
+    attempt). Bauhof's TLS contexts check the host name themselves
+    (`ssl.create_default_context`), so no separate host name match follows the handshake.
+    """
+
+    def _ssl_wrap_socket(self, tcp_sock: Any) -> ssl.SSLSocket:
+        context = self._ssl_context
+        assert context is not None
+        tls = context.wrap_socket(tcp_sock, server_hostname=self._host,
+                                  do_handshake_on_connect=False)
+        try:
+            tls.settimeout(self._connect_timeout)
+            tls.do_handshake()
+        except BaseException:
+            tls.close()
+            raise
+        return tls
+
+
+class BufferedClient(Client):
     """A paho client with buffered reads, a bulk PUBLISH path and batched acknowledgements.
 
     It overrides internals of paho-mqtt 2.x (`_create_socket`, `_handle_on_message`,
-    `loop_read`'s use of `_in_packet` and `_last_bytes_received`, `_packet_queue`), which is why
+    `loop_read`'s use of `_in_packet` and `_last_bytes_received`, `_packet_queue`,
+    `_ssl_wrap_socket`), which is why
     pyproject.toml pins paho-mqtt below 3; the ingest tests exercise all of them.
     """
 
