@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -96,9 +97,9 @@ def test_the_server_certificate_is_trusted_only_through_the_ca_file(
     # Without the CA file the handshake fails, and its socket is closed (an open one would be
     # a ResourceWarning, an error under this suite's warning filter, and a leak per retry).
     open_before = len(os.listdir("/proc/self/fd"))
-    assert probe(cfg.mqtt) == (f"cannot connect to 127.0.0.1:{tls_port}: [SSL: "
-                               "CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to "
-                               "get local issuer certificate (_ssl.c:1006)")
+    failure = re.sub(r" \(_ssl\.c:\d+\)$", "", probe(cfg.mqtt) or "")  # CPython's source line
+    assert failure == (f"cannot connect to 127.0.0.1:{tls_port}: [SSL: CERTIFICATE_VERIFY_FAILED]"
+                       " certificate verify failed: unable to get local issuer certificate")
     gc.collect()
     assert len(os.listdir("/proc/self/fd")) == open_before
     with socket.create_connection(("127.0.0.1", tls_port), timeout=5) as raw:
