@@ -94,7 +94,10 @@ def get_plan(request: Request, conn: Conn, who: Staff,
 
 
 @router.get("/preview", operation_id="preview",
-            summary="Plan a day with another threshold and horizon, without orders")
+            summary="Plan a day with another threshold and horizon, without orders",
+            responses={409: {"description": "No plan for this day: no vehicle available, or "
+                                            "the bins cannot be planned"},
+                       502: {"description": "The routing engine failed"}})
 def preview(request: Request, conn: Conn, who: Staff, *,
             threshold: Annotated[float | None, Query(gt=0, le=100)] = None,
             horizon: Annotated[float | None, Query(ge=0, le=168)] = None,
