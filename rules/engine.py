@@ -87,6 +87,8 @@ class Engine:
         self.shard, self.shards = shard, shards
         self.wall = wall
         self.batch_limit = batch_limit
+        # Whether the last step left committed batches for the next one.
+        self.behind = False
         self.conn: psycopg.Connection[Any] = db.connect(
             url, autocommit=True, application_name=f"bauhof-rules-{shard}")
         self.states = StateStore()
@@ -190,7 +192,8 @@ class Engine:
             "SELECT xid::text, min_time, max_time FROM ingest_batches "
             "WHERE xid >= %s::text::xid8 AND xid < %s::text::xid8 ORDER BY xid LIMIT %s",
             (cur, upper, self.batch_limit + 1)).fetchall()
-        if len(batches) > self.batch_limit:
+        self.behind = len(batches) > self.batch_limit
+        if self.behind:
             upper = int(batches[self.batch_limit][0])
             batches = batches[:self.batch_limit]
         self._marks.append(time.perf_counter())
@@ -465,7 +468,12 @@ class Engine:
                 self.step()
                 if on_commit is not None and self.stats.actions != before:
                     on_commit()
+                if self.behind:
+                    continue  # a backlog: its notifications may already have been consumed
                 for _ in listener.notifies(timeout=poll_s, stop_after=1):
+                    pass
+                # What arrived meanwhile is covered by the next step: one step, not one each.
+                for _ in listener.notifies(timeout=0.0):
                     pass
         finally:
             listener.close()
