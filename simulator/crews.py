@@ -145,6 +145,9 @@ class Crews:
         self.crews = [Crew(f"crew-{i + 1}", van, world.depot) for i, van in enumerate(drivers)]
         self._rng = random.Random(f"{seed}:crews")
         self._taken: set[int] = set()
+        # Sponsor requests already answered (or not): once the rules hand one over to Bauhof
+        # (unassigned), it is crew work like any other open order.
+        self._asked: set[int] = set()
         self.done = 0
 
     def on_shift(self, t_us: int) -> bool:
@@ -166,9 +169,9 @@ class Crews:
         found = self.backend.open_orders()
         jobs: list[tuple[int, Crew | SponsorVisit]] = []
         for order in found:
-            if order.id in self._taken or not (order.assignee or "").startswith(SPONSOR):
+            if order.id in self._asked or not (order.assignee or "").startswith(SPONSOR):
                 continue
-            self._taken.add(order.id)
+            self._asked.add(order.id)
             if order.kind == "watering" and self._rng.random() < SPONSOR_WATERS:
                 delay_h = self._rng.uniform(*SPONSOR_DELAY_H)
                 visit = SponsorVisit(order.assignee or "", order.subject_id, order.id)

@@ -87,6 +87,34 @@ def test_crews_work_through_the_open_orders_during_the_shift(tmp_path: Path) -> 
     assert van == []  # the van has no tracker in this town; its plan still drives the crew
 
 
+@dataclass
+class HandOverBackend(BoardBackend):
+    """The board, where the rules hand a sponsor's watering request over to Bauhof (the same
+    order, now unassigned) after the first look at it."""
+
+    looks: int = 0
+
+    def open_orders(self) -> list[CrewOrder]:
+        self.looks += 1
+        if self.looks == 2:
+            self.orders = [_order(o.id, o.kind, o.subject_type, o.subject_id, priority=2)
+                           for o in self.orders]
+        return super().open_orders()
+
+
+def test_a_sponsor_request_handed_over_to_bauhof_is_watered_by_a_crew(tmp_path: Path) -> None:
+    board = HandOverBackend([_order(4, "watering", "green_area", "ga-1",
+                                    assignee="sponsor:sp-1")])
+    sink = Truth(tmp_path / "truth.jsonl")
+    run_engine(_town(), days=1.0, truth=sink, crews=board)
+    sink.close()
+    assert [(step, order, crew) for step, order, crew, _ in board.log] == [
+        ("start", 4, "crew-1"), ("finish", 4, "crew-1")]
+    watered = [(e["green_area"], e["by"], e["mm"])
+               for e in truth.read(tmp_path / "truth.jsonl") if e["kind"] == "watered"]
+    assert ("ga-1", "crew-1", 20.0) in watered
+
+
 def test_crews_close_orders_in_the_database_through_the_rules(database_url: str,
                                                               tmp_path: Path) -> None:
     town_file = tmp_path / "town.yaml"
