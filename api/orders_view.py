@@ -130,7 +130,7 @@ def list_orders(conn: Connection, who: Principal, f: OrderFilter, *, sort: str,
             params["ci"] = pagination.decode(cursor, sort, (int,))[0]
             where.append("o.id < %(ci)s")
     rows = conn.execute(f"{_SELECT_SUMMARY} WHERE {' AND '.join(where)} "
-                        f"ORDER BY {order} LIMIT %(n)s", params).fetchall()
+                        f"ORDER BY {order} LIMIT %(n)s", params, binary=True).fetchall()
     items = [summary(r, f.near) for r in rows]
 
     def key(item: dict[str, Any]) -> list[Any]:
