@@ -128,6 +128,17 @@ def _wait_for(conn: psycopg.Connection[Any], app: str, proc: subprocess.Popen[by
         time.sleep(0.05)
 
 
+def _note_slow_steps(log: IO[bytes]) -> None:
+    """Repeat the engine's reports of steps that alone took a second (where a tail came from)."""
+    log.seek(0)
+    slow = [line for line in log.read().decode(errors="replace").splitlines()
+            if "bauhof.rules: step of" in line]
+    for line in slow[:10]:
+        _note(f"slow rules step: {line}")
+    if len(slow) > 10:
+        _note(f"… and {len(slow) - 10} more slow rules steps")
+
+
 def run_bench(rate: int = 1000, seconds: int = 20, probes: int = 100) -> dict[str, Any]:
     """Run the benchmark on private services; return the figures."""
     ctx = mp.get_context("fork")
@@ -158,6 +169,7 @@ def run_bench(rate: int = 1000, seconds: int = 20, probes: int = 100) -> dict[st
             for proc in procs:
                 proc.terminate()
                 proc.wait(60)
+            _note_slow_steps(logs[1])
             for log in logs:
                 log.close()
         counts = conn.execute("SELECT (SELECT count(*) FROM readings), "
