@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 import schemathesis
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -34,7 +35,9 @@ def api_schema(client: TestClient, tokens: Tokens, conn: psycopg.Connection[Any]
     town.build(conn)
     town.standard_orders(conn)
     open311_store.create_key(conn, "schemathesis")
-    return schemathesis.openapi.from_dict(client.app.openapi())
+    app = client.app
+    assert isinstance(app, FastAPI)
+    return schemathesis.openapi.from_dict(app.openapi())
 
 
 def _send(client: TestClient, case: Any, headers: dict[str, str]) -> Any:
