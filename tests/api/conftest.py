@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -11,13 +10,12 @@ from typing import Any
 
 import psycopg
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from api import users
 from api.app import create_app
 from api.config import ApiSettings
-from bauhof.services import free_port
+from tests.fixtures.http import AppServers
 
 
 @pytest.fixture
@@ -77,25 +75,10 @@ def tokens(conn: psycopg.Connection[Any]) -> Tokens:
 @pytest.fixture
 def live_server(api_settings: ApiSettings) -> Iterator[Callable[..., str]]:
     """Start the app under a real uvicorn in a thread; returns its base URL."""
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+    servers = AppServers()
 
     def start(**changes: Any) -> str:
-        port = free_port()
-        config = uvicorn.Config(create_app(replace(api_settings, **changes)),
-                                host="127.0.0.1", port=port, log_level="warning",
-                                access_log=False, lifespan="on")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = 200
-        while not server.started and deadline:
-            threading.Event().wait(0.05)
-            deadline -= 1
-        assert server.started, "uvicorn did not start within 10 s"
-        servers.append((server, thread))
-        return f"http://127.0.0.1:{port}"
+        return servers.start(create_app(replace(api_settings, **changes)))
 
     yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(timeout=10)
+    servers.stop_all()

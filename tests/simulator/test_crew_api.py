@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,7 +10,6 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-import uvicorn
 import yaml
 
 from api import users
@@ -26,6 +24,7 @@ from simulator import scenario, truth
 from simulator.crew_api import HttpCrews
 from simulator.crews import CrewError, CrewOrder
 from simulator.truth import Truth
+from tests.fixtures.http import AppServers
 from tests.simulator.conftest import run_engine, tiny_town
 
 MONDAY = datetime(2026, 6, 1, tzinfo=UTC)
@@ -38,29 +37,15 @@ ServeApi = Callable[..., str]
 @pytest.fixture
 def serve_api(database_url: str, tmp_path: Path) -> Iterator[ServeApi]:
     """Start the API app under uvicorn in a thread (client_time as asked); its base URL."""
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+    servers = AppServers()
 
     def start(client_time: bool = True) -> str:
-        settings = ApiSettings(database_url=database_url, media_dir=tmp_path / "media",
-                               pool_min=1, pool_max=4, client_time=client_time)
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1",
-                                               port=port, log_level="warning",
-                                               access_log=False, lifespan="on"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        for _ in range(400):
-            if server.started:
-                break
-            threading.Event().wait(0.05)
-        assert server.started, "uvicorn did not start"
-        servers.append((server, thread))
-        return f"http://127.0.0.1:{port}"
+        return servers.start(create_app(ApiSettings(
+            database_url=database_url, media_dir=tmp_path / "media", pool_min=1, pool_max=4,
+            client_time=client_time)))
 
     yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(timeout=10)
+    servers.stop_all()
 
 
 @pytest.fixture

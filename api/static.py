@@ -1,0 +1,47 @@
+"""Static pages served by the API (the crew app, the planner page): HTML, JavaScript and CSS
+from `api/static/<page>/`, no build step, with strict security headers."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import APIRouter, Request
+from starlette.responses import RedirectResponse, Response
+
+from api.problems import not_found
+
+TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+         ".css": "text/css; charset=utf-8", ".json": "application/manifest+json"}
+
+
+def page_router(page: str, files: tuple[str, ...], img_src: str, what: str) -> APIRouter:
+    """Routes for `/<page>` (redirect, query kept), `/<page>/` (index.html) and
+    `/<page>/<file>` for the listed files; `img_src` is the page's Content-Security-Policy
+    image source list. Only this origin's scripts, styles and API; no framing."""
+    router = APIRouter(include_in_schema=False)
+    path = f"/{page}/"
+    csp = (f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {img_src}; "
+           "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+    def serve(name: str) -> Response:
+        body = resources.files("api").joinpath("static", page, name).read_bytes()
+        return Response(body, media_type=TYPES[name[name.rindex("."):]], headers={
+            "Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer", "Cache-Control": "no-cache"})
+
+    @router.get(f"/{page}", summary=f"{what}: redirect to {path}")
+    def redirect(request: Request) -> Response:
+        query = request.url.query  # relative links resolve below the slash
+        return RedirectResponse(path + (f"?{query}" if query else ""), status_code=308)
+
+    @router.get(path, summary=f"{what}: the page")
+    def index() -> Response:
+        return serve("index.html")
+
+    @router.get(path + "{name}", summary=f"{what}: a script, style sheet or manifest")
+    def asset(name: str) -> Response:
+        if name not in files:
+            raise not_found(f"{what} file {name!r}")
+        return serve(name)
+
+    return router
