@@ -10,6 +10,7 @@ the same shard take turns; the partial unique index on open orders is the last g
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 import zlib
@@ -99,6 +100,8 @@ class Engine:
         self._town_at = 0.0
         self._tick_mark: int | None = None
         self._params: dict[tuple[str, str], Any] = {}
+        # Event time before which no device can be reported silent (None: scan to find out).
+        self._silent_due: float | None = None
         self._marks: list[float] = []
         self._step_actions = 0
         self.conn.execute("INSERT INTO rules_cursor (shard, shards) VALUES (%s, %s) "
@@ -182,6 +185,7 @@ class Engine:
             self._refresh_town(wall)
         if cur != self.known_xid:
             self.states.load(self.conn, self._owns_state)
+            self._silent_due = None
             self.clock.stream_max, self.clock.live = row[1], bool(row[2])
         before = (self.clock.stream_max, self.clock.live)
         xmin_row = self.conn.execute(
@@ -252,6 +256,7 @@ class Engine:
                             reason)
         self._refused = set(refused)
         self._params.clear()
+        self._silent_due = None
         self.overrides_version = version
         log.info("rule overrides loaded: %d rows, %d refused (version %d)", len(rows),
                  len(refused), version)
@@ -260,6 +265,7 @@ class Engine:
         self.town = load_town(self.conn)
         self._town_at = wall.timestamp()
         self._params.clear()
+        self._silent_due = None
 
     def _read(self, batches: list[tuple[Any, ...]], cur: int, upper: int) -> list[Reading]:
         times = [t for b in batches for t in (b[1], b[2]) if t is not None]
@@ -338,8 +344,11 @@ class Engine:
         asset_type = r.asset_type or (device.asset_type if device else None)
         asset_id = r.asset_id or (device.asset_id if device else None)
         health = self._health_params(r.dev_eui)
-        out = sensor_health.on_reading(self.states.get(("health", "device", r.dev_eui)), r,
-                                       device, health)
+        state = self.states.get(("health", "device", r.dev_eui))
+        out = sensor_health.on_reading(state, r, device, health)
+        if self._silent_due is not None:
+            self._silent_due = min(self._silent_due,
+                                   sensor_health.silent_due(state, device, health))
         if asset_id is None:
             return out
         if asset_type == "green_area" and asset_id in self.town.areas:
@@ -365,13 +374,19 @@ class Engine:
     def _tick(self, now: datetime, open_orders: list[orders.Order]) -> list[Action]:
         actions: list[Action] = []
         rs = self.ruleset
-        for key, state in list(self.states.items("health")):
-            device = self.town.devices.get(key[2])
-            p = self._health_params(key[2])
-            found = sensor_health.on_tick(state, now, key[2], device, p)
-            if found:
-                self.states.touch(key)
-                actions += found
+        # Scanning every device each simulated minute dominated a replay; between scans only
+        # the readings (in _dispatch) and a reload can bring the earliest silence forward.
+        if self._silent_due is None or now.timestamp() >= self._silent_due:
+            due = math.inf
+            for key, state in list(self.states.items("health")):
+                device = self.town.devices.get(key[2])
+                p = self._health_params(key[2])
+                found = sensor_health.on_tick(state, now, key[2], device, p)
+                if found:
+                    self.states.touch(key)
+                    actions += found
+                due = min(due, sensor_health.silent_due(state, device, p))
+            self._silent_due = due
         for key, state in list(self.states.items("watering")):
             area = self.town.areas.get(key[2])
             if area is None:
@@ -447,6 +462,7 @@ class Engine:
     def _order_gone(self, rule: str, subject_type: str, subject_id: str) -> None:
         module = rule.split(".", maxsplit=1)[0]
         state = self.states.get((module, subject_type, subject_id))
+        self._silent_due = None
         if module == "watering":
             watering.on_order_gone(state)
         elif module == "bins":

@@ -8,6 +8,7 @@ start never declares the whole town silent.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -205,6 +206,15 @@ def on_rejected(state: dict[str, Any], dev_eui: str, at: datetime, reason: str,
     return [_open(IMPOSSIBLE, None, dev_eui, at,
                   title=f"Sensor {dev_eui} sent an impossible uplink ({reason[:120]})",
                   defect="impossible", p=p, evidence=ev, kind=kind)]
+
+
+def silent_due(state: dict[str, Any], device: Device | None, p: HealthParams) -> float:
+    """An epoch time before which on_tick cannot report the device silent (inf: not at all)."""
+    last = state.get("last_ts")
+    if not p.enabled or last is None or state.get("silent"):
+        return math.inf
+    # A millisecond early, so rounding never puts it after the moment on_tick would fire.
+    return float(last) + p.silent_intervals * interval_s(state, device, p) - 0.001
 
 
 def on_tick(state: dict[str, Any], now: datetime, dev_eui: str, device: Device | None,
