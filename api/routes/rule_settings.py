@@ -69,14 +69,16 @@ def _overrides(conn: Connection, asset_id: str) -> dict[str, dict[str, Any]]:
 
 
 def document(conn: Connection, rs: Ruleset, asset_id: str) -> dict[str, Any]:
-    """The overrides and effective parameters of an asset."""
+    """The overrides and effective parameters of an asset (as the engine merges them: the
+    table's rows over the rules file's, a device's own over its asset's)."""
     asset_type, extra = _asset(conn, asset_id)
     overrides = _overrides(conn, asset_id)
-    effective = {}
-    for section in SECTIONS_OF[asset_type]:
-        base = _base(rs, asset_id, asset_type, section, extra).model_dump(mode="json")
-        merged = MODELS[section].model_validate({**base, **overrides.get(section, {})})
-        effective[section] = merged.model_dump(mode="json")
+    rows: list[tuple[str, str, Any]] = [(asset_id, s, p) for s, p in overrides.items()]
+    if asset_type == "device" and extra[0]:
+        rows = [(str(extra[0]), s, p) for s, p in _overrides(conn, str(extra[0])).items()] + rows
+    in_force, _refused = rs.with_overrides(rows)
+    effective = {section: _base(in_force, asset_id, asset_type, section, extra)
+                 .model_dump(mode="json") for section in SECTIONS_OF[asset_type]}
     return {"asset_id": asset_id, "asset_type": asset_type, "overrides": overrides,
             "effective": effective}
 

@@ -40,3 +40,21 @@ def test_a_threshold_set_through_the_api_is_used_by_the_engines_next_step(
         assert [(o.id, o.status) for o in orders.list_orders(conn)] == [(order.id, "resolved")]
     finally:
         engine.close()
+
+
+def test_a_devices_settings_show_its_assets_overrides_under_its_own(
+        client: TestClient, tokens: Tokens, conn: psycopg.Connection[Any]) -> None:
+    town.build(conn)  # device 2 measures bin b1
+    for asset, body in (("b1", {"silent_intervals": 5, "battery_low_pct": 15}),
+                        (f.eui(2), {"silent_intervals": 4})):
+        put = client.put(f"/api/v1/rule-settings/{asset}/sensor_health",
+                         headers=tokens.planner, json=body)
+        assert put.status_code == 200, put.text
+    doc = client.get(f"/api/v1/rule-settings/{f.eui(2)}", headers=tokens.planner).json()
+    assert doc["overrides"] == {"sensor_health": {"silent_intervals": 4}}
+    health = doc["effective"]["sensor_health"]
+    assert (health["silent_intervals"], health["battery_low_pct"]) == (4.0, 15.0)
+    assert ruleset.load().with_overrides([
+        ("b1", "sensor_health", {"silent_intervals": 5, "battery_low_pct": 15}),
+        (f.eui(2), "sensor_health", {"silent_intervals": 4}),
+    ])[0].health_for(f.eui(2), "b1").model_dump(mode="json") == health
