@@ -3,8 +3,6 @@ turned on, a private CA, and Bauhof connecting with mqtts:// and BAUHOF_MQTT_CA_
 
 from __future__ import annotations
 
-import gc
-import os
 import re
 import shutil
 import socket
@@ -14,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from bauhof.mqtt import probe
@@ -96,12 +95,11 @@ def test_the_server_certificate_is_trusted_only_through_the_ca_file(
     }, cwd=tmp_path)
     # Without the CA file the handshake fails, and its socket is closed (an open one would be
     # a ResourceWarning, an error under this suite's warning filter, and a leak per retry).
-    open_before = len(os.listdir("/proc/self/fd"))
     failure = re.sub(r" \(_ssl\.c:\d+\)$", "", probe(cfg.mqtt) or "")  # CPython's source line
     assert failure == (f"cannot connect to 127.0.0.1:{tls_port}: [SSL: CERTIFICATE_VERIFY_FAILED]"
                        " certificate verify failed: unable to get local issuer certificate")
-    gc.collect()
-    assert len(os.listdir("/proc/self/fd")) == open_before
+    assert [c for c in psutil.Process().net_connections("tcp")
+            if c.raddr and c.raddr.port == tls_port] == []
     with socket.create_connection(("127.0.0.1", tls_port), timeout=5) as raw:
         context = ssl.create_default_context()
         with pytest.raises(ssl.SSLCertVerificationError, match="certificate verify failed"):
