@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -57,6 +58,15 @@ def run_engine(
     engine = Engine(town, seed=seed, start_us=start, end_us=start + round(days * DAY_US),
                     truth=truth, **kwargs)
     return list(engine.messages())
+
+
+def crew_day(town: scenario.Scenario, crews: Any, truth_path: Path) -> None:
+    """One simulated day of the town with crews acting, its ground truth written to a file."""
+    sink = Truth(truth_path)
+    try:
+        run_engine(town, days=1.0, truth=sink, crews=crews)
+    finally:
+        sink.close()
 
 
 def target(broker: Mosquitto) -> MqttTarget:

@@ -23,9 +23,8 @@ from rules.actions import Open
 from simulator import scenario, truth
 from simulator.crew_api import HttpCrews
 from simulator.crews import CrewError, CrewOrder
-from simulator.truth import Truth
 from tests.fixtures.http import AppServers
-from tests.simulator.conftest import run_engine, tiny_town
+from tests.simulator.conftest import crew_day, tiny_town
 
 MONDAY = datetime(2026, 6, 1, tzinfo=UTC)
 AT = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
@@ -86,9 +85,7 @@ def test_crews_start_and_finish_orders_through_the_api(
     admin = _token(conn, "sim", "admin")
     backend = HttpCrews(serve_api(), admin, retry_wait_s=WAIT)
     try:
-        sink = Truth(tmp_path / "truth.jsonl")
-        run_engine(scenario.parse(town, "tiny"), days=1.0, truth=sink, crews=backend)
-        sink.close()
+        crew_day(scenario.parse(town, "tiny"), backend, tmp_path / "truth.jsonl")
     finally:
         backend.close()
     order = orders.get(conn, order_id)

@@ -14,8 +14,7 @@ from rules import orders
 from rules.actions import Open
 from simulator import scenario, truth
 from simulator.crews import CrewOrder, DatabaseCrews
-from simulator.truth import Truth
-from tests.simulator.conftest import run_engine, tiny_town
+from tests.simulator.conftest import crew_day, tiny_town
 
 MONDAY = datetime(2026, 6, 1, tzinfo=UTC)
 VAN = {"id": "veh-2", "name": "Van", "kind": "van"}
@@ -61,9 +60,7 @@ def test_crews_work_through_the_open_orders_during_the_shift(tmp_path: Path) -> 
         _order(3, "sensor_maintenance", "device", "24e1240000000002"),
         _order(4, "watering", "green_area", "ga-1", assignee="sponsor:sp-1"),
     ])
-    sink = Truth(tmp_path / "truth.jsonl")
-    run_engine(_town(), days=1.0, truth=sink, crews=board)
-    sink.close()
+    crew_day(_town(), board, tmp_path / "truth.jsonl")
     entries = list(truth.read(tmp_path / "truth.jsonl"))
     assert [(step, order) for step, order, _, _ in board.log] == [
         ("start", 2), ("finish", 2), ("start", 1), ("finish", 1), ("start", 3), ("finish", 3)]
@@ -105,9 +102,7 @@ class HandOverBackend(BoardBackend):
 def test_a_sponsor_request_handed_over_to_bauhof_is_watered_by_a_crew(tmp_path: Path) -> None:
     board = HandOverBackend([_order(4, "watering", "green_area", "ga-1",
                                     assignee="sponsor:sp-1")])
-    sink = Truth(tmp_path / "truth.jsonl")
-    run_engine(_town(), days=1.0, truth=sink, crews=board)
-    sink.close()
+    crew_day(_town(), board, tmp_path / "truth.jsonl")
     assert [(step, order, crew) for step, order, crew, _ in board.log] == [
         ("start", 4, "crew-1"), ("finish", 4, "crew-1")]
     watered = [(e["green_area"], e["by"], e["mm"])
@@ -130,9 +125,7 @@ def test_crews_close_orders_in_the_database_through_the_rules(database_url: str,
         assert created
     backend = DatabaseCrews(database_url)
     try:
-        sink = Truth(tmp_path / "truth.jsonl")
-        run_engine(scenario.parse(data, "tiny"), days=1.0, truth=sink, crews=backend)
-        sink.close()
+        crew_day(scenario.parse(data, "tiny"), backend, tmp_path / "truth.jsonl")
     finally:
         backend.close()
     with psycopg.connect(database_url, autocommit=True) as conn:
