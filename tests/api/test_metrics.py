@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 
 from ingest.prepare import digest
+from tests.api import town
 from tests.prometheus import scrape, value
 from tests.rules import factory as f
 
@@ -23,11 +24,7 @@ def _order(conn: psycopg.Connection[Any], kind: str, subject: str, status: str) 
 
 def test_metrics_from_the_database(live_server: Callable[..., str],
                                    conn: psycopg.Connection[Any]) -> None:
-    conn.execute(
-        "INSERT INTO ingest_stats (worker, started_at, updated_at, received, stored, "
-        "duplicates, dead_lettered, lag_s) VALUES "
-        "('a', '2026-06-01T00:00:00Z', now(), 100, 90, 8, 2, 0.25), "
-        "('b', '2026-06-01T00:00:00Z', now() - interval '5 minutes', 10, 10, 0, 0, 9.0)")
+    town.two_ingest_workers(conn)
     for n, status in enumerate(("new", "new", "new", "discarded")):
         payload = f"bad {n}".encode()
         conn.execute("INSERT INTO dead_letters (topic, payload, reason, digest, status) "

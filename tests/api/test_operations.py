@@ -26,11 +26,7 @@ def test_health_and_ready(client: TestClient) -> None:
 
 def test_ingest_counters_and_lag(client: TestClient, tokens: Tokens,
                                  conn: psycopg.Connection[Any]) -> None:
-    conn.execute(
-        "INSERT INTO ingest_stats (worker, started_at, updated_at, received, stored, "
-        "duplicates, dead_lettered, lag_s) VALUES "
-        "('a', '2026-06-01T00:00:00Z', now(), 100, 90, 8, 2, 0.25), "
-        "('b', '2026-06-01T00:00:00Z', now() - interval '5 minutes', 10, 10, 0, 0, 9.0)")
+    town.two_ingest_workers(conn)
     status = client.get("/api/v1/ops/ingest", headers=tokens.planner).json()
     assert [(w["worker"], w["stale"], w["lag_s"]) for w in status["workers"]] == [
         ("a", False, 0.25), ("b", True, 9.0)]

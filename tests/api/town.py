@@ -55,3 +55,12 @@ def standard_orders(conn: psycopg.Connection[Any]) -> dict[str, int]:
         "dev": open_order(conn, "health.silent", "sensor_maintenance", "device", f.eui(3),
                           hours=4, priority=4, due_h=None),
     }
+
+
+def two_ingest_workers(conn: psycopg.Connection[Any]) -> None:
+    """Counters of two ingest workers: `a` current (lag 0.25 s), `b` last seen 5 minutes ago."""
+    conn.execute(
+        "INSERT INTO ingest_stats (worker, started_at, updated_at, received, stored, "
+        "duplicates, dead_lettered, lag_s) VALUES "
+        "('a', '2026-06-01T00:00:00Z', now(), 100, 90, 8, 2, 0.25), "
+        "('b', '2026-06-01T00:00:00Z', now() - interval '5 minutes', 10, 10, 0, 0, 9.0)")
