@@ -35,6 +35,13 @@ from ingest.writer import Batch, DeviceSeen, Writer
 log = logging.getLogger("bauhof.ingest")
 # The devices' health columns (last seen, battery, signal) are written at most this often.
 DEVICES_EVERY_S = 1.0
+# The database is away, read-only or full: wait and retry, acknowledge nothing.
+OUTAGES = (psycopg.OperationalError, psycopg.InterfaceError, pg_errors.ReadOnlySqlTransaction,
+           pg_errors.DiskFull, pg_errors.AdminShutdown)
+# The database refuses a row of the batch (an OverflowError is psycopg refusing a number too
+# big for its column type): write the batch message by message.
+REFUSALS = (pg_errors.DataError, pg_errors.IntegrityError, pg_errors.ProgramLimitExceeded,
+            OverflowError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,16 +205,13 @@ class IngestWorker:
                     if epoch != self._epoch:
                         batch, epoch = self._build(messages), self._epoch
                 result = self._writer.write(batch)
-            except (pg_errors.DataError, pg_errors.IntegrityError,
-                    pg_errors.ProgramLimitExceeded, OverflowError) as exc:
-                # One message the database refuses must not hold back the others (an
-                # OverflowError is psycopg refusing a number too big for its column type).
+            except REFUSALS as exc:
+                # One message the database refuses must not hold back the others.
                 log.warning("batch refused (%s); writing its %d messages one by one",
                             db.first_line(exc), len(messages))
                 self._write_singly(messages)
                 return
-            except (psycopg.OperationalError, pg_errors.ReadOnlySqlTransaction,
-                    pg_errors.DiskFull, pg_errors.AdminShutdown, psycopg.InterfaceError) as exc:
+            except OUTAGES as exc:
                 log.error("cannot write to the database: %s; nothing acknowledged, "
                           "retrying in %.0f s", db.first_line(exc), delay)
                 self._close_db()
@@ -237,8 +241,7 @@ class IngestWorker:
                 with self._prepare_lock:
                     single = self._build([message])
                 result = self._writer.write(single)
-            except (pg_errors.DataError, pg_errors.IntegrityError,
-                    pg_errors.ProgramLimitExceeded, OverflowError) as exc:
+            except REFUSALS as exc:
                 self._forget_unwritten_devices()
                 batch = Batch()
                 self._preparer.dead(batch, message.topic, message.payload,
@@ -268,8 +271,7 @@ class IngestWorker:
             return
         try:
             self._writer.flush_devices(force)
-        except (psycopg.OperationalError, psycopg.InterfaceError, pg_errors.ReadOnlySqlTransaction,
-                pg_errors.DiskFull, pg_errors.AdminShutdown) as exc:
+        except OUTAGES as exc:
             log.warning("cannot update the devices' health columns: %s", db.first_line(exc))
             self._close_db()
 
