@@ -128,9 +128,8 @@ def cmd_db(args: argparse.Namespace) -> int:
 
         with db.connect(cfg.database_url, autocommit=True) as conn:
             for dropped in retention.apply(conn, retention.horizons(dict(os.environ))):
-                unit = "row(s)" if dropped.table == "ingest_batches" else "chunk(s)"
                 print(f"{dropped.table:14} keep {dropped.days} days: "
-                      f"dropped {dropped.chunks} {unit}")
+                      f"dropped {dropped.chunks} {dropped.unit}")
         return 0
     applied = db.migrate(cfg.database_url)
     if applied:

@@ -35,7 +35,8 @@ class Dropped:
 
     table: str
     days: int
-    chunks: int  # rows, for ingest_batches
+    chunks: int  # what went, in `unit`s
+    unit: str = "chunk(s)"
 
 
 def horizons(environ: dict[str, str]) -> dict[str, int]:
@@ -60,7 +61,7 @@ def apply(conn: psycopg.Connection[Any], keep_days: dict[str, int]) -> list[Drop
         if days <= 0:
             continue
         if table == "ingest_batches":
-            dropped.append(Dropped(table, days, _prune_batches(conn, days)))
+            dropped.append(Dropped(table, days, _prune_batches(conn, days), "row(s)"))
             continue
         rows = conn.execute(
             "SELECT drop_chunks(%s::regclass, older_than => %s * INTERVAL '1 day')",
