@@ -17,7 +17,7 @@ import pytest
 
 from bauhof.mqtt import probe
 from bauhof.services import free_port, port_open
-from bauhof.settings import load
+from bauhof.settings import Settings, load
 from tests.deploy.conftest import PASSWORDS, broker_config_for_test, run_entrypoint
 
 TLS_LINES = ("#listener 8883\n", "#certfile /mosquitto/certs/server.crt\n",
@@ -72,14 +72,19 @@ def tls_port(tmp_path: Path) -> Iterator[int]:
         process.wait(timeout=15)
 
 
-def test_bauhof_connects_over_tls_with_the_ca_file(tls_port: int, tmp_path: Path) -> None:
-    cfg = load(environ={
+def _production(tls_port: int, tmp_path: Path, **extra: str) -> Settings:
+    """Production settings with Bauhof's MQTT user on the TLS listener."""
+    return load(environ={
         "BAUHOF_ENV": "production",
         "BAUHOF_DATABASE_URL": "postgresql://bauhof:x@timescaledb/bauhof",
         "BAUHOF_MQTT_URL": f"mqtts://bauhof:{PASSWORDS['MQTT_BAUHOF_PASSWORD']}"
                            f"@127.0.0.1:{tls_port}",
-        "BAUHOF_MQTT_CA_FILE": str(tmp_path / "ca.crt"),
+        **extra,
     }, cwd=tmp_path)
+
+
+def test_bauhof_connects_over_tls_with_the_ca_file(tls_port: int, tmp_path: Path) -> None:
+    cfg = _production(tls_port, tmp_path, BAUHOF_MQTT_CA_FILE=str(tmp_path / "ca.crt"))
     assert (cfg.mqtt.tls, cfg.mqtt.port) == (True, tls_port)
     assert probe(cfg.mqtt, cfg.mqtt_ca_file) is None
 
@@ -87,12 +92,7 @@ def test_bauhof_connects_over_tls_with_the_ca_file(tls_port: int, tmp_path: Path
 def test_the_server_certificate_is_trusted_only_through_the_ca_file(
     tls_port: int, tmp_path: Path,
 ) -> None:
-    cfg = load(environ={
-        "BAUHOF_ENV": "production",
-        "BAUHOF_DATABASE_URL": "postgresql://bauhof:x@timescaledb/bauhof",
-        "BAUHOF_MQTT_URL": f"mqtts://bauhof:{PASSWORDS['MQTT_BAUHOF_PASSWORD']}"
-                           f"@127.0.0.1:{tls_port}",
-    }, cwd=tmp_path)
+    cfg = _production(tls_port, tmp_path)
     # Without the CA file the handshake fails, and its socket is closed (an open one would be
     # a ResourceWarning, an error under this suite's warning filter, and a leak per retry).
     failure = re.sub(r" \(_ssl\.c:\d+\)$", "", probe(cfg.mqtt) or "")  # CPython's source line
