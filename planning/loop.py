@@ -89,8 +89,7 @@ class Loop:
             self._writer.write(self._batch)
             self._batch = self._batch_type()
             self._pending = 0
-        while self.rules.step():
-            pass
+        self.rules.catch_up()
 
     def planner(self, tally: Tally) -> Callable[[int], dict[str, list[str]]]:
         """Plan the day starting at local midnight `day_us`: vehicle id → ordered bin ids."""

@@ -132,9 +132,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
              "packaged rules" if args.rules is None else args.rules)
     try:
         if args.once:
-            while engine.step():
-                publisher.wake()
-            publisher.wake()
+            engine.catch_up(after_step=publisher.wake)
         else:
             engine.run(stop, on_commit=publisher.wake)
     finally:

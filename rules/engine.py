@@ -157,6 +157,21 @@ class Engine:
                 raise
         return 0
 
+    def catch_up(self, after_step: Callable[[], None] | None = None) -> int:
+        """Step until everything committed so far is processed; return the readings read.
+
+        A step can read no readings and still leave batches behind (batches of dead letters
+        only, or a step limit reached): only a step that is not behind and read nothing ends.
+        """
+        total = 0
+        while True:
+            count = self.step()
+            total += count
+            if after_step is not None:
+                after_step()
+            if not count and not self.behind:
+                return total
+
     def _log_stages(self, started: float, count: int) -> None:
         """Where a step's time went (debug; info when it alone breaks the 1 s target)."""
         done = time.perf_counter()
@@ -192,9 +207,11 @@ class Engine:
             "SELECT pg_snapshot_xmin(pg_current_snapshot())::text").fetchone()
         assert xmin_row is not None
         upper = max(cur, int(xmin_row[0]))
+        # Ordered by the xid8 column, not by the text it is shown as ("1000" < "999"): a
+        # backlog crossing a power of ten would otherwise skip the batches below it.
         batches = self.conn.execute(
-            "SELECT xid::text, min_time, max_time FROM ingest_batches "
-            "WHERE xid >= %s::text::xid8 AND xid < %s::text::xid8 ORDER BY xid LIMIT %s",
+            "SELECT b.xid::text AS xid_text, b.min_time, b.max_time FROM ingest_batches b "
+            "WHERE b.xid >= %s::text::xid8 AND b.xid < %s::text::xid8 ORDER BY b.xid LIMIT %s",
             (cur, upper, self.batch_limit + 1)).fetchall()
         self.behind = len(batches) > self.batch_limit
         if self.behind:

@@ -41,8 +41,7 @@ def filled(pg_cluster: Postgres) -> Iterator[str]:
     town.simulate(url, small, START, 1.0)
     engine = Engine(url, ruleset.load(), wall=lambda: START + timedelta(days=1))
     try:
-        while engine.step():
-            pass
+        engine.catch_up()
     finally:
         engine.close()
     with psycopg.connect(url, autocommit=True) as conn:

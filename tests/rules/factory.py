@@ -74,8 +74,13 @@ def fill_distance(fill_pct: float) -> float:
     return 1000 - 9 * fill_pct
 
 
-def ingest(conn: psycopg.Connection[Any], rows: list[dict[str, Any]]) -> None:
-    """Write readings in one transaction as ingest does: readings, a batch row, NOTIFY."""
+def ingest(conn: psycopg.Connection[Any], rows: list[dict[str, Any]],
+           xid: int | None = None) -> None:
+    """Write readings in one transaction as ingest does: readings, a batch row, NOTIFY.
+
+    `xid` stamps readings and batch with that (past) transaction id instead of the writing
+    transaction's own, for backlogs whose ids cross a power of ten.
+    """
     with conn.transaction():
         for row in rows:
             values = dict(row)
@@ -87,23 +92,24 @@ def ingest(conn: psycopg.Connection[Any], rows: list[dict[str, Any]]) -> None:
                                 "WHERE dev_eui = %s", (dev,)).fetchone()
             model, asset_type, asset_id = info if info else (None, None, None)
             cols = ["time", "dev_eui", "deduplication_id", "model", "asset_type", "asset_id",
-                    *values]
+                    "ingest_xid", *values]
+            slots = ["%s"] * 6 + ["coalesce(%s::text::xid8, pg_current_xact_id())"] + [
+                "%s"] * len(values)
             conn.execute(
-                f"INSERT INTO readings ({', '.join(cols)}) VALUES "
-                f"({', '.join(['%s'] * len(cols))})",
-                (t, dev, dedup, model, asset_type, asset_id, *values.values()))
+                f"INSERT INTO readings ({', '.join(cols)}) VALUES ({', '.join(slots)})",
+                (t, dev, dedup, model, asset_type, asset_id, xid, *values.values()))
             if rssi is not None or snr is not None:
                 conn.execute(
                     "INSERT INTO raw_uplinks (time, dev_eui, deduplication_id, application_id, "
                     "f_cnt, f_port, payload, rssi, snr) VALUES (%s, %s, %s, 'app', 1, 2, '', "
                     "%s, %s)", (t, dev, dedup, rssi, snr))
         times = [r["time"] for r in rows]
-        xid = conn.execute(
-            "INSERT INTO ingest_batches (min_time, max_time, readings, worker) "
-            "VALUES (%s, %s, %s, 'test') RETURNING xid::text",
-            (min(times), max(times), len(rows))).fetchone()
-        assert xid is not None
-        conn.execute("SELECT pg_notify('bauhof_readings', %s)", (xid[0],))
+        batch = conn.execute(
+            "INSERT INTO ingest_batches (xid, min_time, max_time, readings, worker) "
+            "VALUES (coalesce(%s::text::xid8, pg_current_xact_id()), %s, %s, %s, 'test') "
+            "RETURNING xid::text", (xid, min(times), max(times), len(rows))).fetchone()
+        assert batch is not None
+        conn.execute("SELECT pg_notify('bauhof_readings', %s)", (batch[0],))
 
 
 def soil(n: int, hours: float, moisture: float, **extra: Any) -> dict[str, Any]:

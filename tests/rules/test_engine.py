@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -58,8 +59,7 @@ def test_replay_at_full_speed_gives_the_same_orders(
     for batch in stream.batches():
         f.ingest(conn, batch)
     engine = make_engine(batch_limit=7)
-    while engine.step():
-        pass
+    engine.catch_up()
     assert stream.outcome(conn) == EXPECTED
 
 
@@ -257,3 +257,30 @@ def test_a_dead_letter_committed_after_a_later_one_is_not_skipped(
     assert sorted(found) == [("health.impossible", f.eui(1)), ("health.impossible", f.eui(4))]
     engine.step()
     assert len(orders.list_orders(conn)) == 2
+
+
+def _past_power_of_ten(conn: psycopg.Connection[Any], margin: int) -> int:
+    """A power of ten at least `margin` transaction ids in the past (burning ids if needed)."""
+    row = conn.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()
+    assert row is not None
+    if row[0] < 1000 + margin:
+        # Each exception block is a subtransaction with an id of its own.
+        conn.execute(f"DO $$ BEGIN FOR i IN 1..{1000 + margin - row[0]} LOOP "
+                     "BEGIN PERFORM pg_current_xact_id(); EXCEPTION WHEN OTHERS THEN NULL; END; "
+                     "END LOOP; END $$")
+        return 1000
+    return int(10 ** math.floor(math.log10(row[0] - margin)))
+
+
+def test_a_backlog_whose_transaction_ids_cross_a_power_of_ten_is_read_in_order(
+        conn: psycopg.Connection[Any], make_engine: MakeEngine) -> None:
+    stream.town(conn)
+    batches = stream.batches()
+    power = _past_power_of_ten(conn, len(batches))
+    # Ids power - 20 … power + 19: as text "1000" sorts before "980".
+    for i, batch in enumerate(batches):
+        f.ingest(conn, batch, xid=power - 20 + i)
+    engine = make_engine(batch_limit=3)
+    assert engine.catch_up() == sum(len(b) for b in batches) == 131
+    assert engine.stats.steps == 15
+    assert stream.outcome(conn) == EXPECTED
