@@ -64,12 +64,15 @@ def on_reading(state: dict[str, Any], r: Reading, device: Device | None, p: Heal
     last = state.get("last_ts")
     if last is not None and r.ts <= float(last):
         return []
+    # The gap this reading ends was too long: the device was silent even if no clock tick
+    # fell inside the gap (ticks follow the stream minute by minute, a gap can end between
+    # two). Opened as at the moment it became silent, then resolved by this reading.
+    actions: list[Action] = on_tick(state, r.time, r.dev_eui, device, p, kind=kind)
     if last is not None:
         gaps = state.setdefault("gaps", [])
         gaps.append(round(r.ts - float(last), 3))
         del gaps[:-GAPS_KEPT]
     state["last_ts"] = r.ts
-    actions: list[Action] = []
     if state.get("silent"):
         state["silent"] = False
         actions.append(Resolve(SILENT, "device", r.dev_eui, r.time, note="reporting again",

@@ -31,6 +31,18 @@ def test_silent_after_three_intervals_on_the_event_clock() -> None:
     assert isinstance(back, Resolve) and back.note == "reporting again"
 
 
+def test_a_gap_no_tick_fell_into_is_still_a_silence_opened_and_resolved() -> None:
+    state: dict[str, Any] = {}
+    sensor_health.on_reading(state, soil(0), SOIL_DEVICE, P)
+    assert sensor_health.on_reading(state, soil(3), SOIL_DEVICE, P) == []  # exactly 3 h
+    opened, back = sensor_health.on_reading(state, soil(6.01), SOIL_DEVICE, P)
+    assert isinstance(opened, Open) and isinstance(back, Resolve)
+    assert (opened.rule, opened.at, opened.evidence[0]["time"]) == (
+        "health.silent", at(6), at(3).isoformat())
+    assert (back.rule, back.at, back.note) == ("health.silent", at(6.01), "reporting again")
+    assert state["silent"] is False
+
+
 def test_interval_is_learned_when_not_registered() -> None:
     state: dict[str, Any] = {}
     for h in (0, 0.25, 0.5, 0.6, 0.75):
