@@ -17,6 +17,8 @@ from bauhof.codecs import Readings
 
 SELF_DISCHARGE_PER_DAY = 0.01 / 365
 DRAIN_PER_UPLINK = 5e-6
+# Standard deviation of a soil probe's moisture reading around the true value.
+MOISTURE_NOISE_PCT = 0.3
 
 # Resolution of each reading per model: values are multiples of 1/scale (1 = integers).
 SCALES: dict[str, dict[str, float]] = {
@@ -78,7 +80,7 @@ def soil_readings(
     battery: Battery, rng: random.Random,
 ) -> Readings:
     """A soil probe's frame: moisture ±0.3 %, temperatures ±0.2 °C, EC ±3 %."""
-    moisture = max(0.0, moisture_pct + rng.gauss(0, 0.3))
+    moisture = max(0.0, moisture_pct + rng.gauss(0, MOISTURE_NOISE_PCT))
     conductivity = max(0.0, moisture * conductivity_per_pct * (1 + rng.gauss(0, 0.03)))
     soil = soil_c + rng.gauss(0, 0.2)
     if model == "dragino-lse01":
