@@ -7,6 +7,7 @@ rule-settings endpoints validate against, and closes everything on shutdown.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,6 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from api import crew, planner, problems
+from api.auth import TokenCache
 from api.changes import ChangeNotifier
 from api.config import ApiSettings
 from api.database import open_pool
@@ -55,8 +57,14 @@ def _lifespan(settings: ApiSettings) -> Any:
         app.state.ruleset = ruleset.load(settings.rules_file)
         app.state.pool = open_pool(settings)
         app.state.db_slots = anyio.Semaphore(settings.pool_max)
-        app.state.notifier = ChangeNotifier(settings.database_url)
+        app.state.token_cache = TokenCache(settings.token_cache_s)
+        app.state.notifier = ChangeNotifier(settings.database_url,
+                                            on_auth_change=app.state.token_cache.clear)
         app.state.notifier.start(asyncio.get_running_loop())
+        # What start-up allocated lives as long as the process: out of the collector's way,
+        # so full collections while serving only walk what requests allocate.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

@@ -99,14 +99,20 @@ def roll_up(url: str) -> None:
         conn.execute("ANALYZE readings_daily")
 
 
-def drive(base: str, token: str, euis: list[str], rate: int, seconds: int) -> dict[str, Any]:
-    """Open-loop load from this process; latencies in ms from each request's due time."""
+def drive(base: str, token: str, euis: list[str], rate: int, seconds: int, *,
+          warmup: int = 0) -> dict[str, Any]:
+    """Open-loop load from this process; latencies in ms from each request's due time.
+
+    The first `warmup` seconds run at the same rate; their latencies come back apart
+    (`warmup_latencies`): a fresh server fills its connection pool and the database its
+    caches and plans then, once per process start, not once per request.
+    """
     import asyncio
 
     start = (END - timedelta(days=365)).isoformat()
     end = END.isoformat()
     paths = []
-    for i in range(rate * seconds):
+    for i in range(rate * (warmup + seconds)):
         if i % 2 == 0:
             paths.append("/api/v1/work-orders?status=active&limit=50")
         else:
@@ -135,14 +141,16 @@ def drive(base: str, token: str, euis: list[str], rate: int, seconds: int) -> di
 
     async def run() -> dict[str, Any]:
         latencies: list[float] = []
+        cold: list[float] = []
         errors = 0
+        measured = rate * warmup
         free: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = (
             asyncio.Queue())
         for _ in range(64):
             free.put_nowait(await asyncio.open_connection(host, int(port)))
         t0 = time.perf_counter() + 0.2
 
-        async def one(due: float, path: str) -> None:
+        async def one(i: int, due: float, path: str) -> None:
             nonlocal errors
             conn = await free.get()
             try:
@@ -152,7 +160,7 @@ def drive(base: str, token: str, euis: list[str], rate: int, seconds: int) -> di
                 errors += 1
                 conn = await asyncio.open_connection(host, int(port))
             free.put_nowait(conn)
-            latencies.append((time.perf_counter() - due) * 1000)
+            (latencies if i >= measured else cold).append((time.perf_counter() - due) * 1000)
 
         # Launch each request when it is due (open loop), not all at once up front.
         tasks = []
@@ -161,12 +169,13 @@ def drive(base: str, token: str, euis: list[str], rate: int, seconds: int) -> di
             delay = due - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(due, path)))
+            tasks.append(asyncio.create_task(one(i, due, path)))
         await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - t0
+        elapsed = time.perf_counter() - t0 - warmup
         while not free.empty():
             free.get_nowait()[1].close()
-        return {"latencies": latencies, "errors": errors, "elapsed": elapsed}
+        return {"latencies": latencies, "warmup_latencies": cold, "errors": errors,
+                "elapsed": elapsed}
 
     return asyncio.run(run())
 
@@ -191,7 +200,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def run_bench(devices: int = 300, days: int = 365, rate: int = 200,
-              seconds: int = 30) -> dict[str, Any]:
+              seconds: int = 30, *, workers: int = 2, warmup: int = 5) -> dict[str, Any]:
     """The whole benchmark; returns its figures."""
     from api import users
 
@@ -213,7 +222,8 @@ def run_bench(devices: int = 300, days: int = 365, rate: int = 200,
                "BAUHOF_STATE_DIR": str(stack.root)}
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "api.main:build", "--factory", "--host",
-             "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"],
+             "127.0.0.1", "--port", str(port), "--workers", str(workers), "--no-access-log",
+             "--log-level", "warning"],
             env=env)
         try:
             _wait_ready(base, server)
@@ -222,15 +232,17 @@ def run_bench(devices: int = 300, days: int = 365, rate: int = 200,
                  "import json, sys; from api.bench import drive; "
                  "a = json.loads(sys.argv[1]); print(json.dumps(drive(**a)))",
                  json.dumps({"base": base, "token": token, "euis": euis, "rate": rate,
-                             "seconds": seconds})],
+                             "seconds": seconds, "warmup": warmup})],
                 capture_output=True, text=True, check=True, env=os.environ.copy())
         finally:
             server.terminate()
             server.wait(timeout=30)
     result = json.loads(driver.stdout)
-    lat = result["latencies"]
+    lat, cold = result["latencies"], result["warmup_latencies"] or [0.0]
     return {"p50_ms": round(_percentile(lat, 0.50), 2), "p99_ms": round(_percentile(lat, 0.99), 2),
             "max_ms": round(max(lat), 2), "rps": round(len(lat) / result["elapsed"], 1),
-            "requests": len(lat), "errors": result["errors"], "rate": rate,
-            "seconds": seconds, "rows": rows, "devices": devices, "fill_s": round(fill_s, 1),
+            "requests": len(lat), "errors": result["errors"], "rate": rate, "workers": workers,
+            "seconds": seconds, "warmup_s": warmup,
+            "warmup_p99_ms": round(_percentile(cold, 0.99), 2), "rows": rows,
+            "devices": devices, "fill_s": round(fill_s, 1),
             "roll_up_s": round(roll_up_s, 1)}

@@ -1,5 +1,6 @@
 """Wake-ups for live streams: one thread LISTENs for the outbox channel the rules and the
-API NOTIFY on every order change, and wakes every waiting stream in the event loop."""
+API NOTIFY on every order change, and wakes every waiting stream in the event loop. It also
+LISTENs for `bauhof_auth` (tokens and users changed) and tells the token cache to forget."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+from collections.abc import Callable
 
 import psycopg
 
@@ -14,13 +16,15 @@ from bauhof import db
 from rules.outbox import CHANNEL
 
 log = logging.getLogger("bauhof.api.changes")
+AUTH_CHANNEL = "bauhof_auth"
 
 
 class ChangeNotifier:
     """Listens on a dedicated connection; `wait` returns when something changed."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, on_auth_change: Callable[[], None] | None = None) -> None:
         self.url = url
+        self.on_auth_change = on_auth_change
         self._loop: asyncio.AbstractEventLoop | None = None
         self._event = asyncio.Event()
         self._stop = threading.Event()
@@ -52,6 +56,10 @@ class ChangeNotifier:
         event, self._event = self._event, asyncio.Event()
         event.set()
 
+    def _auth_changed(self) -> None:
+        if self.on_auth_change is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self.on_auth_change)
+
     def _run(self) -> None:
         delay = 1.0
         while not self._stop.is_set():
@@ -59,10 +67,15 @@ class ChangeNotifier:
                 with db.connect(self.url, autocommit=True,
                                 application_name="bauhof-api-listen") as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
+                    conn.execute(f"LISTEN {AUTH_CHANNEL}")
+                    # Whatever changed while not listening is unknown: forget it all.
+                    self._auth_changed()
                     delay = 1.0
                     while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=0.2):
-                            if self._loop is not None:
+                        for note in conn.notifies(timeout=0.2):
+                            if note.channel == AUTH_CHANNEL:
+                                self._auth_changed()
+                            elif self._loop is not None:
                                 self._loop.call_soon_threadsafe(self.fire)
             except (psycopg.Error, db.DatabaseError) as exc:
                 log.warning("change listener: %s; retrying in %.0f s", db.first_line(exc),

@@ -59,6 +59,12 @@ def register(commands: Any, bench: Any) -> None:
     b.add_argument("--days", type=_positive, default=365, help="days of hourly readings")
     b.add_argument("--rate", type=_positive, default=200, help="requests per second")
     b.add_argument("--seconds", type=_positive, default=30, help="how long to measure")
+    b.add_argument("--workers", type=_positive, default=2,
+                   help="API processes, as `bauhof api --workers` (default 2: one per core of "
+                        "the reference machine)")
+    b.add_argument("--warmup", type=int, default=5,
+                   help="seconds at the same rate before measuring, reported apart as "
+                        "warmup_p99_ms (default 5; 0: measure from the first request)")
     b.add_argument("--json", action="store_true", help="print one JSON object")
     b.set_defaults(handler=cmd_bench_api)
 
@@ -130,12 +136,13 @@ def cmd_bench_api(args: argparse.Namespace) -> int:
     from api.bench import run_bench
 
     result = run_bench(devices=args.devices, days=args.days, rate=args.rate,
-                       seconds=args.seconds)
+                       seconds=args.seconds, workers=args.workers, warmup=args.warmup)
     if args.json:
         print(json.dumps(result))
     else:
         print(f"api at {result['rate']} req/s for {result['seconds']} s "
               f"({result['rows']:,} readings): p50 {result['p50_ms']:.1f} ms, "
               f"p99 {result['p99_ms']:.1f} ms, achieved {result['rps']:.0f} req/s, "
-              f"{result['errors']} errors")
+              f"{result['errors']} errors ({result['workers']} API processes; after a "
+              f"{result['warmup_s']} s warm-up whose p99 was {result['warmup_p99_ms']:.0f} ms)")
     return 0

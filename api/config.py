@@ -36,6 +36,8 @@ class ApiSettings:
     # Accept a client's `at` on order transitions (simulations and replays on a virtual
     # clock); off, the server's clock stamps every transition.
     client_time: bool = False
+    # How long a checked token's principal is kept (revocations reach it at once by NOTIFY).
+    token_cache_s: float = 10.0
 
 
 def _float(env: dict[str, str], name: str, default: float) -> float:

@@ -35,6 +35,7 @@ class Principal:
     name: str
     role: str
     token_id: int
+    expires_at: datetime | None = None
 
     @property
     def actor(self) -> str:
@@ -105,13 +106,18 @@ def issue_token(conn: psycopg.Connection[Any], uid: int,
     return IssuedToken(token, int(row[0]), token[:DISPLAY_CHARS], row[1])
 
 
+def plausible_token(token: str) -> bool:
+    """Whether a value can be a token at all (else it is refused without a lookup)."""
+    return token.startswith(TOKEN_PREFIX) and len(token) <= 200
+
+
 def authenticate(conn: psycopg.Connection[Any], token: str) -> Principal | None:
     """The principal of a valid token; None when unknown, expired, revoked or disabled."""
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+    if not plausible_token(token):
         return None
     row = conn.execute(
         "SELECT t.id, u.id, u.name, u.role, t.last_used_at IS NULL "
-        "OR t.last_used_at < now() - interval '1 minute' "
+        "OR t.last_used_at < now() - interval '1 minute', t.expires_at "
         "FROM api_tokens t JOIN api_users u ON u.id = t.user_id "
         "WHERE t.token_hash = %s AND t.revoked_at IS NULL AND u.disabled_at IS NULL "
         "AND (t.expires_at IS NULL OR t.expires_at > now())",
@@ -121,7 +127,7 @@ def authenticate(conn: psycopg.Connection[Any], token: str) -> Principal | None:
     if row[4]:
         conn.execute("UPDATE api_tokens SET last_used_at = now() WHERE id = %s", (row[0],))
     return Principal(user_id=int(row[1]), name=str(row[2]), role=str(row[3]),
-                     token_id=int(row[0]))
+                     token_id=int(row[0]), expires_at=row[5])
 
 
 def revoke_user(conn: psycopg.Connection[Any], name: str) -> int:
