@@ -22,7 +22,9 @@ class ApiSettings:
     # Public endpoints (Open311, health): a token bucket per client address.
     public_rate_per_s: float = 5.0
     public_burst: int = 30
-    pool_min: int = 2
+    # Connections opened (and warmed) before serving: all of them, so a fresh process does
+    # not make them, and load a year of chunks into each, under its first traffic.
+    pool_min: int = 10
     pool_max: int = 10
     max_photo_bytes: int = 10 * 1024 * 1024
     # Open311: the jurisdiction we answer for, and how far a report may be from an asset.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -13,22 +14,39 @@ from starlette.concurrency import run_in_threadpool
 
 from api.config import ApiSettings
 
+log = logging.getLogger("bauhof.api.database")
 Connection = psycopg.Connection[tuple[Any, ...]]
 # psycopg_pool refuses a zero timeout outright; this only takes a connection that is ready.
 _NO_WAIT_S = 1e-4
 
 
+def _warm(conn: Connection) -> None:
+    """Load the catalogue of every readings chunk into a new connection before it serves.
+
+    Planning (EXPLAIN, nothing runs) a query over all chunks opens each chunk and its
+    indexes once; otherwise the first requests on each new connection pay for it (a fresh
+    API's first seconds had a p99 near a second, 50-80 ms with this and a full pool).
+    """
+    try:
+        conn.execute("EXPLAIN SELECT * FROM readings WHERE dev_eui = '' "
+                     "AND ingest_xid >= '1'::xid8")
+        conn.execute("EXPLAIN SELECT * FROM readings_daily WHERE dev_eui = ''")
+    except psycopg.errors.UndefinedTable:
+        log.warning("the database has no readings tables yet: run `bauhof db migrate`")
+
+
 def open_pool(settings: ApiSettings) -> ConnectionPool[Connection]:
-    """A pool of autocommit connections in UTC; waits until the first one connects."""
+    """A pool of autocommit connections in UTC, warmed; waits until pool_min are ready."""
     pool: ConnectionPool[Connection] = ConnectionPool(
-        settings.database_url, min_size=settings.pool_min, max_size=settings.pool_max,
+        settings.database_url, min_size=min(settings.pool_min, settings.pool_max),
+        max_size=settings.pool_max,
         # Generic plans for prepared (hot) statements: planning a query over a year of
         # weekly chunks costs more than running it; TimescaleDB still excludes chunks at
         # run time.
         kwargs={"autocommit": True,
                 "options": "-c TimeZone=UTC -c plan_cache_mode=force_generic_plan",
                 "application_name": "bauhof-api"},
-        open=False, timeout=10.0, name="bauhof-api")
+        open=False, timeout=10.0, name="bauhof-api", configure=_warm)
     pool.open(wait=True, timeout=30.0)
     return pool
 
