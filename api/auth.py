@@ -17,7 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from api import users
-from api.database import Conn
+from api.database import Conn, Connection
 from api.problems import Problem
 from api.users import Principal
 
@@ -52,7 +52,7 @@ class TokenCache:
 
     def put(self, digest: bytes, who: Principal, generation: int) -> None:
         """Keep a principal looked up while `generation` was current (else forget it)."""
-        if generation != self.generation or self.max_age_s <= 0:
+        if generation != self.generation:
             return
         keep_s = self.max_age_s
         if who.expires_at is not None:
@@ -98,10 +98,16 @@ async def principal(request: Request, conn: Conn, credentials: Annotated[
     found = cache.get(digest)
     if found is None:
         generation = cache.generation
-        found = await run_in_threadpool(users.authenticate, conn, token)
-        if found is None:
-            raise _unauthenticated()
+        found = await run_in_threadpool(_authenticated, conn, token)
         cache.put(digest, found, generation)
+    return found
+
+
+def _authenticated(conn: Connection, token: str) -> Principal:
+    """The token's principal from the database; 401 when it has none."""
+    found = users.authenticate(conn, token)
+    if found is None:
+        raise _unauthenticated()
     return found
 
 
@@ -127,7 +133,4 @@ def stream_principal(credentials: Annotated[HTTPAuthorizationCredentials | None,
     if credentials is None:
         raise _missing()
     with request.app.state.pool.connection() as conn:
-        found = users.authenticate(conn, credentials.credentials)
-    if found is None:
-        raise _unauthenticated()
-    return found
+        return _authenticated(conn, credentials.credentials)

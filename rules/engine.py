@@ -160,8 +160,8 @@ class Engine:
     def catch_up(self, after_step: Callable[[], None] | None = None) -> int:
         """Step until everything committed so far is processed; return the readings read.
 
-        A step can read no readings and still leave batches behind (batches of dead letters
-        only, or a step limit reached): only a step that is not behind and read nothing ends.
+        Ends at a step that read nothing and left no batches beyond its limit (`behind`),
+        not at the first step that read nothing.
         """
         total = 0
         while True:

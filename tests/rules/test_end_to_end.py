@@ -21,8 +21,9 @@ import pytest
 from bauhof import assets
 from bauhof.services import Mosquitto
 from rules import orders, ruleset
-from rules.assets import Bin, load_town
+from rules.assets import Bin, Weather, load_town
 from rules.engine import Engine
+from rules.watering import rain_hold
 from simulator import scenario, truth
 from simulator.bench import scenario_file, wait_for_ingest, wait_for_rows
 from simulator.bins import DISTANCE_NOISE_MM
@@ -89,24 +90,23 @@ def _full_bins(entries: list[dict[str, Any]], bins: dict[str, Bin], thresholds: 
     return out
 
 
-def _raining(weather: list[tuple[float, dict[str, Any]]], t: float,
+def _raining(times: list[float], reports: list[dict[str, Any]], t: float,
              p: ruleset.WateringParams) -> bool:
-    """Whether the newest weather report at `t` holds watering back (rain now or forecast)."""
-    i = bisect.bisect_right([w[0] for w in weather], t) - 1
-    if i < 0 or t - weather[i][0] >= p.weather_max_age_h * 3600:
+    """Whether the newest weather report at `t` (reports sorted by time) holds watering back."""
+    i = bisect.bisect_right(times, t) - 1
+    if i < 0 or t - times[i] >= p.weather_max_age_h * 3600:
         return False
-    w = weather[i][1]
-    forecast = w["forecast_rain_mm_24h"] or 0.0
-    return (w["rain_mm_h"] > 0 and w["rain_mm_h"] >= p.rain_now_mm_h) or (
-        forecast > 0 and forecast >= p.rain_forecast_mm_24h)
+    w = reports[i]
+    report = Weather(datetime.fromisoformat(w["time"]), w["rain_mm_h"], w["forecast_rain_mm_24h"])
+    return rain_hold(report, p) is not None
 
 
 def _dry_areas(entries: list[dict[str, Any]], params: dict[str, ruleset.WateringParams], *,
                measured: bool, margin: float = 0.0) -> set[str]:
     """Areas whose moisture (mean of their probes) stayed below the low threshold plus
     `margin` noise deviations for the sustain time, at a moment no rain held watering back."""
-    weather = [(datetime.fromisoformat(e["time"]).timestamp(), e) for e in entries
-               if e["kind"] == "weather"]
+    reports = [e for e in entries if e["kind"] == "weather"]
+    times = [datetime.fromisoformat(e["time"]).timestamp() for e in reports]
     probes: dict[str, dict[str, float]] = defaultdict(dict)
     since: dict[str, float | None] = {}
     out = set()
@@ -124,7 +124,7 @@ def _dry_areas(entries: list[dict[str, Any]], params: dict[str, ruleset.Watering
         start = since.get(area)
         if start is None:
             since[area] = start = t
-        if t - start >= p.sustain_h * 3600 and not _raining(weather, t, p):
+        if t - start >= p.sustain_h * 3600 and not _raining(times, reports, t, p):
             out.add(area)
     return out
 
