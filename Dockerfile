@@ -12,16 +12,23 @@ COPY . .
 RUN pip wheel --wheel-dir /wheels . \
  && test "$(ls /wheels/bauhof-*.whl | wc -l)" = 1
 
+# --- pages: the front-end libraries the API serves under /vendor/ (package-lock.json) ---------
+FROM node:20-bookworm-slim AS pages
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+
 # --- runtime: the wheels installed, nothing else ----------------------------------------------
 FROM ${PYTHON_IMAGE}
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
-    BAUHOF_ENV=production
+    BAUHOF_ENV=production BAUHOF_VENDOR_DIR=/opt/bauhof/node_modules
 RUN groupadd --system --gid 10001 bauhof \
  && useradd --system --uid 10001 --gid bauhof --home-dir /home/bauhof --create-home \
         --shell /usr/sbin/nologin bauhof
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     pip install --no-index --find-links /wheels bauhof
+COPY --from=pages /src/node_modules /opt/bauhof/node_modules
 USER bauhof
 WORKDIR /home/bauhof
 

@@ -5,10 +5,13 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The pages' front-end libraries (Leaflet, uPlot, Swagger UI) from the npm registry; the API
+# serves them under /vendor/ (api/vendor.py). Reinstalled only when package-lock.json changed.
+NODE_STAMP := node_modules/.installed
 
-.PHONY: setup system venv test lint demo services-up services-down clean
+.PHONY: setup system venv frontend test lint demo services-up services-down clean
 
-setup: system venv
+setup: system venv frontend
 
 system:
 	@scripts/setup-system.sh
@@ -22,6 +25,12 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+frontend: $(NODE_STAMP)
 
 lint: setup
 	$(BIN)/ruff check .
@@ -41,4 +50,4 @@ services-down:
 
 clean:
 	-$(BIN)/bauhof services down
-	rm -rf $(VENV) .bauhof
+	rm -rf $(VENV) .bauhof node_modules

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
-from api import crew, planner, problems
+from api import crew, planner, problems, vendor
 from api.auth import TokenCache
 from api.changes import ChangeNotifier
 from api.config import ApiSettings
@@ -115,8 +115,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 def create_app(settings: ApiSettings) -> FastAPI:
     """A new application for these settings."""
+    # /docs is served by api.vendor with Swagger UI from this server, not from a CDN.
     app = FastAPI(title="Bauhof API", version="1", description=DESCRIPTION,
-                  lifespan=_lifespan(settings))
+                  lifespan=_lifespan(settings), docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.public_bucket = TokenBucket(settings.public_rate_per_s, settings.public_burst)
     if settings.cors_origins:
@@ -126,7 +127,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
                                           "Last-Event-ID"], expose_headers=["ETag"])
     problems.install(app)
     for module in (operations, metrics, devices, readings, assets, stream, work_orders,
-                   rule_settings, users, open311, crew, planner):
+                   rule_settings, users, open311, crew, planner, vendor):
         app.include_router(module.router)
     app.include_router(route_plans.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

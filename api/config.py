@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from bauhof.settings import Settings, SettingsError
+from api.vendor import default_vendor_dir, tile_origin
+from bauhof.settings import Settings, SettingsError, read_dotenv
+
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = "© OpenStreetMap-Mitwirkende (ODbL)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +44,13 @@ class ApiSettings:
     client_time: bool = False
     # How long a checked token's principal is kept (revocations reach it at once by NOTIFY).
     token_cache_s: float = 10.0
+    # Front-end libraries served under /vendor/ (npm packages installed by `make setup`).
+    vendor_dir: Path = field(default_factory=default_vendor_dir)
+    # Map tiles for the pages' maps: a URL template with {z}/{x}/{y}; empty draws no tiles
+    # (the maps still draw their routes, areas and pins on a plain background).
+    map_tile_url: str = ""
+    map_attribution: str = ""
+    map_max_zoom: int = 19
 
 
 def _float(env: dict[str, str], name: str, default: float) -> float:
@@ -56,8 +67,10 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
 
 
 def from_settings(base: Settings, environ: dict[str, str] | None = None) -> ApiSettings:
-    """The API settings for Bauhof's settings and the BAUHOF_API_* environment variables."""
-    env = dict(os.environ if environ is None else environ)
+    """The API settings for Bauhof's settings and the BAUHOF_API_* variables (environment
+    first, then `.env` in the working directory, as for Bauhof's own settings)."""
+    env = read_dotenv(Path.cwd() / ".env") if environ is None else {}
+    env.update(os.environ if environ is None else environ)
     origins = tuple(o.strip() for o in env.get("BAUHOF_API_CORS_ORIGINS", "").split(",")
                     if o.strip())
     if "*" in origins:
@@ -65,6 +78,10 @@ def from_settings(base: Settings, environ: dict[str, str] | None = None) -> ApiS
                             "because requests carry bearer tokens")
     media = env.get("BAUHOF_API_MEDIA_DIR") or str(base.state_dir / "media")
     rules_file = env.get("BAUHOF_RULES_FILE") or None
+    tiles = env.get("BAUHOF_MAP_TILE_URL", OSM_TILES).strip()
+    if tiles and not tile_origin(tiles).startswith(("https://", "http://")):
+        raise SettingsError(f"BAUHOF_MAP_TILE_URL must be an http(s) URL template, got {tiles!r}")
+    vendor = env.get("BAUHOF_VENDOR_DIR", "").strip()
     return ApiSettings(
         database_url=base.database_url,
         media_dir=Path(media).resolve(),
@@ -77,4 +94,9 @@ def from_settings(base: Settings, environ: dict[str, str] | None = None) -> ApiS
         match_radius_m=_float(env, "BAUHOF_OPEN311_MATCH_RADIUS_M", 75.0),
         rules_file=Path(rules_file) if rules_file else None,
         client_time=env.get("BAUHOF_API_CLIENT_TIME", "") in ("1", "true", "yes"),
+        vendor_dir=Path(vendor).resolve() if vendor else default_vendor_dir(),
+        map_tile_url=tiles,
+        map_attribution=env.get("BAUHOF_MAP_ATTRIBUTION",
+                                OSM_ATTRIBUTION if tiles == OSM_TILES else "").strip(),
+        map_max_zoom=int(_float(env, "BAUHOF_MAP_MAX_ZOOM", 19)),
     )

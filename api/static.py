@@ -9,21 +9,27 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from api.problems import not_found
+from api.vendor import tile_origin
 
 TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-         ".css": "text/css; charset=utf-8", ".json": "application/manifest+json"}
+         ".css": "text/css; charset=utf-8", ".json": "application/manifest+json",
+         ".svg": "image/svg+xml", ".png": "image/png"}
 
 
 def page_router(page: str, files: tuple[str, ...], img_src: str, what: str) -> APIRouter:
     """Routes for `/<page>` (redirect, query kept), `/<page>/` (index.html) and
     `/<page>/<file>` for the listed files; `img_src` is the page's Content-Security-Policy
-    image source list. Only this origin's scripts, styles and API; no framing."""
+    image source list, where `{tiles}` stands for the configured map tiles' origin. Only this
+    origin's scripts, styles and API; no framing."""
     router = APIRouter(include_in_schema=False)
     path = f"/{page}/"
-    csp = (f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {img_src}; "
-           "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
-    def serve(name: str) -> Response:
+    def serve(name: str, request: Request) -> Response:
+        tiles = tile_origin(request.app.state.settings.map_tile_url)
+        images = " ".join(img_src.replace("{tiles}", tiles).split())
+        csp = (f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {images}; "
+               "connect-src 'self'; base-uri 'none'; form-action 'self'; "
+               "frame-ancestors 'none'")
         body = resources.files("api").joinpath("static", page, name).read_bytes()
         return Response(body, media_type=TYPES[name[name.rindex("."):]], headers={
             "Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff",
@@ -35,13 +41,13 @@ def page_router(page: str, files: tuple[str, ...], img_src: str, what: str) -> A
         return RedirectResponse(path + (f"?{query}" if query else ""), status_code=308)
 
     @router.get(path, summary=f"{what}: the page")
-    def index() -> Response:
-        return serve("index.html")
+    def index(request: Request) -> Response:
+        return serve("index.html", request)
 
     @router.get(path + "{name}", summary=f"{what}: a script, style sheet or manifest")
-    def asset(name: str) -> Response:
+    def asset(name: str, request: Request) -> Response:
         if name not in files:
             raise not_found(f"{what} file {name!r}")
-        return serve(name)
+        return serve(name, request)
 
     return router

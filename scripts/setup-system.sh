@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# System set-up for Bauhof on Debian 12: Mosquitto, PostgreSQL 15 and TimescaleDB (built from
+# System set-up for Bauhof on Debian 12: Mosquitto, PostgreSQL 15, Node.js with npm (for the
+# pages' front-end libraries) and TimescaleDB (built from
 # Debian's trixie source package, Apache-only edition). Idempotent: when everything is already
 # there it checks and returns in well under a second.
 set -euo pipefail
@@ -17,6 +18,8 @@ packages=(mosquitto mosquitto-clients "postgresql-$PG_MAJOR" "postgresql-client-
           python3-venv python3-dev
           # The crew web app's browser test drives Debian's Chromium.
           chromium fonts-dejavu-core)
+# npm installs the pages' front-end libraries (package.json); any Node.js with npm will do.
+command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -6,34 +6,18 @@ it disappear; a screenshot at phone width is kept in artifacts/crew-phone.png.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
-import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from rules import ruleset
 from rules.engine import Engine
 from tests.api import town
 from tests.api.conftest import Tokens
+from tests.fixtures.browser import screenshot_path
 from tests.rules import factory as f
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless."""
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS,
-                                              headless=True)
-        yield chromium
-        chromium.close()
 
 
 def test_crew_signs_in_sees_live_orders_and_finishes_one(
@@ -66,8 +50,7 @@ def test_crew_signs_in_sees_live_orders_and_finishes_one(
         f.ingest(conn, [f.fill(4, 3, 95.0)])
         engine.step()
         expect(cards).to_have_count(2)
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "crew-phone.png"), full_page=True)
+        page.screenshot(path=str(screenshot_path("crew-phone.png")), full_page=True)
 
         first = page.locator(f"[data-order-id='{order_id}']")
         first.locator("textarea.note").fill("geleert")

@@ -78,12 +78,16 @@ def build_context(destination: Path) -> list[str]:
     return copied
 
 
-def test_two_stages_on_a_pinned_slim_python_3_11() -> None:
+def test_stages_on_a_pinned_slim_python_3_11_and_node_for_the_page_libraries() -> None:
     steps = instructions()
     (default,) = [args for word, args in steps if word == "ARG" and args.startswith("PYTHON_IMAGE")]
     assert re.fullmatch(r"PYTHON_IMAGE=python:3\.11\.\d+-slim-bookworm", default)
     assert [args for word, args in steps if word == "FROM"] == [
-        "${PYTHON_IMAGE} AS build", "${PYTHON_IMAGE}"]
+        "${PYTHON_IMAGE} AS build", "node:20-bookworm-slim AS pages", "${PYTHON_IMAGE}"]
+    runtime = steps[max(i for i, (word, _) in enumerate(steps) if word == "FROM"):]
+    assert ("COPY", "--from=pages /src/node_modules /opt/bauhof/node_modules") in runtime
+    (env,) = [args for word, args in runtime if word == "ENV" and "BAUHOF_ENV" in args]
+    assert "BAUHOF_VENDOR_DIR=/opt/bauhof/node_modules" in env.split()
 
 
 def test_runtime_stage_runs_bauhof_as_an_unprivileged_user() -> None:
