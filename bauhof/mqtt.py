@@ -27,12 +27,13 @@ def make_client(
 ) -> paho.Client:
     """A paho MQTT 5 client for the target, with TLS and credentials when it names them.
 
-    `buffered` reads the socket in large chunks (see bauhof.mqttsocket): for high-rate
-    subscribers.
+    `buffered` gives a `RawClient` that hands PUBLISH packets over raw and acknowledges in
+    batches, reading the socket in large chunks where the installed paho allows (see
+    bauhof.mqttsocket): for high-rate subscribers.
     """
-    from bauhof.mqttsocket import BufferedClient, Client
+    from bauhof.mqttsocket import Client, raw_client_class
 
-    client_class = BufferedClient if buffered else Client
+    client_class = raw_client_class() if buffered else Client
     client = client_class(
         CallbackAPIVersion.VERSION2,
         client_id=client_id or f"bauhof-{uuid.uuid4().hex[:12]}",

@@ -13,17 +13,28 @@ costs more than everything else ingest does. Here:
   hands topic, payload, packet id and QoS to `on_publish_raw`; anything else — CONNACK,
   SUBACK, PINGRESP, QoS 2, a packet not yet complete, anything unusual — is left where it is
   for paho's own reader, so paho's state machine never sees a packet cut in two.
+
+This leans on paho-mqtt's private names (`PAHO_INTERNALS`), so pyproject.toml pins paho
+exactly. `make_raw_client` checks them when a worker starts; should an installed paho lack
+one, it warns and falls back to `RawClient`, which uses paho's public API only (slower, the
+same messages and acknowledgements).
 """
 
 from __future__ import annotations
 
+import logging
 import ssl
 from collections.abc import Callable
+from importlib import metadata
 from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.client import PUBACK
-from paho.mqtt.enums import MQTTErrorCode
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+
+from bauhof.mqttwire import decode_varint, puback_packets
+
+log = logging.getLogger(__name__)
 
 READ_SIZE = 256 * 1024
 # Not yet anything to read on a non-blocking (TLS) socket.
@@ -84,7 +95,7 @@ class BufferedSocket:
             qos = (first >> 1) & 3
             if first >> 4 != 3 or qos >= 2:
                 break
-            length, start = _varint(buf, pos + 1, end)
+            length, start = decode_varint(buf, pos + 1, end)
             if length < 0 or start + length > end:
                 break
             body_end = start + length
@@ -94,7 +105,7 @@ class BufferedSocket:
             if qos:
                 mid = int.from_bytes(buf[at:at + 2], "big")
                 at += 2
-            props, at = _varint(buf, at, body_end)
+            props, at = decode_varint(buf, at, body_end)
             at += props
             # An empty topic (a topic alias, never asked for) or a short body: paho decides.
             if props < 0 or topic_end == start + 2 or at > body_end:
@@ -111,21 +122,6 @@ class BufferedSocket:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
-
-
-def _varint(buf: bytes, at: int, end: int) -> tuple[int, int]:
-    """A variable byte integer (MQTT 5 §1.5.5) at `at`: (value, next position); value -1 when
-    it is incomplete or longer than four bytes."""
-    value = 0
-    shift = 0
-    while at < end and shift < 28:
-        byte = buf[at]
-        at += 1
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return value, at
-        shift += 7
-    return -1, at
 
 
 class Client(paho.Client):
@@ -150,16 +146,66 @@ class Client(paho.Client):
         return tls
 
 
-class BufferedClient(Client):
-    """A paho client with buffered reads, a bulk PUBLISH path and batched acknowledgements.
-
-    It overrides internals of paho-mqtt 2.x (`_create_socket`, `_handle_on_message`,
-    `loop_read`'s use of `_in_packet` and `_last_bytes_received`, `_packet_queue`,
-    `_ssl_wrap_socket`), which is why
-    pyproject.toml pins paho-mqtt below 3; the ingest tests exercise all of them.
-    """
+class RawClient(Client):
+    """A paho client that hands each PUBLISH to `on_publish_raw` (topic, payload, packet id,
+    QoS) and acknowledges with `ack_many`, through paho's public API only."""
 
     on_publish_raw: RawPublish | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.on_message = self._deliver
+
+    def _deliver(self, _client: paho.Client, _userdata: object,
+                 message: paho.MQTTMessage) -> None:
+        raw = self.on_publish_raw
+        if raw is not None:
+            raw(message.topic, bytes(message.payload), message.mid, message.qos)
+
+    def ack_many(self, mids: list[int]) -> None:
+        """Acknowledge QoS 1 messages received with `manual_ack`."""
+        for mid in mids:
+            self.ack(mid, 1)
+
+
+# The private names of paho-mqtt 2.x that BufferedClient and Client use: methods and module
+# names it overrides or calls, and attributes every client instance has.
+PAHO_INTERNALS = ("_create_socket", "_handle_on_message", "_packet_queue", "_ssl_wrap_socket",
+                  "time_func")
+PAHO_INSTANCE_INTERNALS = ("_in_packet", "_last_bytes_received", "_msgtime_mutex", "_sock",
+                           "_protocol", "_userdata", "_ssl_context", "_host", "_connect_timeout")
+
+
+def missing_internals() -> list[str]:
+    """The private paho-mqtt names the fast path needs that the installed paho lacks."""
+    probe = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
+    missing = [name for name in PAHO_INTERNALS
+               if not hasattr(paho.Client, name) and not hasattr(paho, name)]
+    missing += [name for name in PAHO_INSTANCE_INTERNALS if not hasattr(probe, name)]
+    if "command" not in getattr(probe, "_in_packet", {}):
+        missing.append("_in_packet['command']")
+    return missing
+
+
+def raw_client_class() -> type[RawClient]:
+    """BufferedClient when the installed paho has every internal it needs, else RawClient
+    with a warning naming what is missing."""
+    missing = missing_internals()
+    if not missing:
+        return BufferedClient
+    log.warning("paho-mqtt %s lacks %s, which the fast MQTT reader needs: falling back to "
+                "plain paho (slower; pin the version in pyproject.toml)",
+                metadata.version("paho-mqtt"), ", ".join(missing))
+    return RawClient
+
+
+class BufferedClient(RawClient):
+    """A paho client with buffered reads, a bulk PUBLISH path and batched acknowledgements.
+
+    It overrides internals of paho-mqtt 2.x (`PAHO_INTERNALS`), which is why pyproject.toml
+    pins paho-mqtt exactly and `raw_client_class` checks them; the ingest tests exercise all
+    of them.
+    """
 
     def _create_socket(self) -> Any:
         return BufferedSocket(super()._create_socket())
@@ -193,6 +239,4 @@ class BufferedClient(Client):
         """Acknowledge QoS 1 messages with one write: PUBACKs (MQTT 5 §3.4) back to back."""
         if not mids:
             return
-        # Remaining length 2 and no reason code means Success (MQTT 5 §3.4.2.1).
-        packet = b"".join(b"\x40\x02" + mid.to_bytes(2, "big") for mid in mids)
-        self._packet_queue(PUBACK, packet, 0, 0)
+        self._packet_queue(PUBACK, puback_packets(mids), 0, 0)

@@ -8,36 +8,11 @@ publisher, not the system under test, the bottleneck of an ingest benchmark on t
 from __future__ import annotations
 
 import socket
-import struct
 import threading
 import time
 from collections.abc import Sequence
 
-
-def _remaining_length(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n % 128, n // 128
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _string(text: str) -> bytes:
-    data = text.encode()
-    return struct.pack("!H", len(data)) + data
-
-
-def connect_packet(client_id: str, keepalive: int = 60) -> bytes:
-    """CONNECT (MQTT 3.1.1 §3.1) with clean session."""
-    body = _string("MQTT") + bytes([4, 0x02]) + struct.pack("!H", keepalive) + _string(client_id)
-    return b"\x10" + _remaining_length(len(body)) + body
-
-
-def publish_packet(topic: str, payload: bytes, packet_id: int) -> bytes:
-    """PUBLISH at QoS 1 (MQTT 3.1.1 §3.3)."""
-    body = _string(topic) + struct.pack("!H", packet_id) + payload
-    return b"\x32" + _remaining_length(len(body)) + body
+from bauhof.mqttwire import connect_packet, publish_packet
 
 
 class PublishResult:

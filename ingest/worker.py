@@ -26,7 +26,7 @@ from psycopg import errors as pg_errors
 
 from bauhof import db
 from bauhof.mqtt import EVENT_TOPIC, connect_properties, make_client
-from bauhof.mqttsocket import BufferedClient
+from bauhof.mqttsocket import RawClient
 from bauhof.settings import MqttTarget
 from ingest.devices import DeviceDirectory, object_keymap
 from ingest.prepare import WEATHER_PREFIX, Message, Preparer
@@ -83,7 +83,7 @@ class IngestWorker:
         self._stop = threading.Event()
         self._generation = 0
         self._connected = threading.Event()
-        self._client: BufferedClient | None = None
+        self._client: RawClient | None = None
         self._conn: psycopg.Connection[Any] | None = None
         self._writer: Writer | None = None
         self._pending_seen: dict[str, DeviceSeen] = {}
@@ -129,11 +129,11 @@ class IngestWorker:
     def _on_publish(self, topic: str, payload: bytes, mid: int, qos: int) -> None:
         self._queue.put(Message(topic, payload, mid, qos, time.monotonic(), self._generation))
 
-    def _start_mqtt(self) -> BufferedClient:
+    def _start_mqtt(self) -> RawClient:
         cfg = self.config
         client = make_client(cfg.mqtt, cfg.client_id, ca_file=cfg.mqtt_ca_file, manual_ack=True,
                              buffered=True)
-        assert isinstance(client, BufferedClient)
+        assert isinstance(client, RawClient)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish_raw = self._on_publish

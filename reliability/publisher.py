@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingest.rawpublish import connect_packet, publish_packet
+from bauhof.mqttwire import connect_packet, publish_packet
 
 _PUBACK = 0x40
 

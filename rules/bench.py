@@ -29,10 +29,10 @@ import psycopg
 
 from bauhof import codecs
 from bauhof.mqtt import make_client
+from bauhof.mqttwire import connect_packet, publish_packet
 from bauhof.services import PrivateStack
 from bauhof.settings import parse_mqtt_url
 from ingest import load
-from ingest.rawpublish import connect_packet, publish_packet
 from rules.errors import RulesError
 from rules.outbox import CHANNEL
 

@@ -9,15 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from bauhof.mqttsocket import BufferedSocket
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
+from bauhof.mqttwire import encode_varint
 
 
 def publish(topic: str, payload: bytes, qos: int = 1, mid: int = 7, props: bytes = b"") -> bytes:
@@ -26,8 +18,8 @@ def publish(topic: str, payload: bytes, qos: int = 1, mid: int = 7, props: bytes
     body = len(name).to_bytes(2, "big") + name
     if qos:
         body += mid.to_bytes(2, "big")
-    body += _varint(len(props)) + props + payload
-    return bytes([0x30 | qos << 1]) + _varint(len(body)) + body
+    body += encode_varint(len(props)) + props + payload
+    return bytes([0x30 | qos << 1]) + encode_varint(len(body)) + body
 
 
 @pytest.fixture
