@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -234,14 +235,29 @@ def test_a_lost_answer_is_retried_without_a_second_transition(
         ("crew:crew-1", "done", AT + timedelta(minutes=20))]
 
 
+def _until_refused(url: str, token: str) -> None:
+    """Wait (at most 10 s) until the API answers 401 to the token."""
+    for _ in range(200):
+        answer = httpx.get(f"{url}/api/v1/work-orders",
+                           headers={"Authorization": f"Bearer {token}"})
+        if answer.status_code == 401:
+            return
+        threading.Event().wait(0.05)
+    raise AssertionError(f"the API still accepts the token: {answer.status_code}")
+
+
 def test_an_expired_crew_token_is_replaced(serve_api: ServeApi, town: dict[str, Any],
                                            conn: psycopg.Connection[Any]) -> None:
     order_id = _open(conn)
-    backend = HttpCrews(serve_api(), _token(conn, "sim", "admin"), retry_wait_s=WAIT)
+    url = serve_api()
+    backend = HttpCrews(url, _token(conn, "sim", "admin"), retry_wait_s=WAIT)
     try:
         assert backend.start(order_id, "crew-1", AT) is True
         conn.execute("UPDATE api_tokens SET expires_at = now() - interval '1 second' "
                      "WHERE user_id = (SELECT id FROM api_users WHERE name = 'crew-1')")
+        # The API forgets checked tokens when the change's NOTIFY reaches it, a few ms after
+        # the commit: wait for that, so the finish below meets the expired token.
+        _until_refused(url, backend._token("crew-1"))
         assert backend.finish(order_id, "crew-1", AT + timedelta(minutes=20), "ok") is True
     finally:
         backend.close()
