@@ -153,13 +153,21 @@ def cmd_plan(args: argparse.Namespace) -> int:
         overrides["fill_threshold_pct"] = args.threshold
     if args.horizon is not None:
         overrides["horizon_h"] = args.horizon
+    from planning import workspace
+
     try:
         with _connect() as conn:
             plan = previews.create(conn, _day(conn, args.date), by="planner:cli",
                                    overrides=overrides)
+            found = workspace.plan_warnings(conn, plan)
     except PlanningError as exc:
         return _fail(exc)
-    _print_plan(plan.summary(), args.json)
+    doc = plan.summary()
+    doc["warnings"] = [w.as_json() for w in found]
+    _print_plan(doc, args.json)
+    # On stderr, so that --json output stays one object and a person still sees them.
+    for w in found:
+        print(f"bauhof routes: warning: {w.message}", file=sys.stderr)
     return 0
 
 

@@ -1,7 +1,9 @@
 """Stored plans: routes with ordered stops, and a `collection_route` work order per route.
 
 A plan (kind `plan`) is the day's routes; planning the same day again supersedes the active
-plan and cancels its orders that are still open. A preview (kind `preview`) is the same
+plan: a vehicle that drives in both keeps its open order (updated with the new stops, so
+re-planning never duplicates orders), and the open orders of vehicles no longer used are
+cancelled. A preview (kind `preview`) is the same
 computation stored for the dashboards, without orders; only the latest preview per
 (day, threshold, horizon) is kept. Stops are marked done by the fill drop that follows
 or by the route's vehicle reported at the bin (`mark_done`); a route whose stops are all
@@ -35,8 +37,9 @@ def rule_for(plan: Plan) -> str:
 def store(conn: psycopg.Connection[Any], plan: Plan, by: str) -> Plan:
     """Store the plan (and, for kind plan, open its orders) in one transaction."""
     with conn.transaction():
+        kept: dict[str, tuple[int, int]] = {}
         if plan.kind == "plan":
-            _supersede(conn, plan, by)
+            kept = _supersede(conn, plan, by)
         else:
             conn.execute(
                 "DELETE FROM route_plans WHERE kind = 'preview' AND plan_date = %s "
@@ -56,8 +59,13 @@ def store(conn: psycopg.Connection[Any], plan: Plan, by: str) -> Plan:
         plan_id = int(row[0])
         routes = []
         for route in plan.routes:
-            order_id = _open_order(conn, plan, plan_id, route, by) if plan.kind == "plan" \
-                else None
+            order_id = None
+            if plan.kind == "plan" and route.vehicle_id in kept:
+                order_id, old_plan_id = kept[route.vehicle_id]
+                order_id = _reuse_order(conn, plan, plan_id, route, by, order_id=order_id,
+                                        old_plan_id=old_plan_id)
+            elif plan.kind == "plan":
+                order_id = _open_order(conn, plan, plan_id, route, by)
             _insert_route(conn, plan_id, route, order_id)
             routes.append(_with_order(route, order_id))
     return Plan(plan.kind, plan.plan_date, plan.settings_version, plan.settings, plan.as_of,
@@ -70,18 +78,56 @@ def _with_order(route: PlannedRoute, order_id: int | None) -> PlannedRoute:
                         route.duration_s, route.load_l, route.capacity_l, order_id)
 
 
-def _supersede(conn: psycopg.Connection[Any], plan: Plan, by: str) -> None:
+def _supersede(conn: psycopg.Connection[Any], plan: Plan, by: str) -> dict[str, tuple[int, int]]:
+    """Supersede the day's active plan; cancel the open orders of vehicles the new plan does
+    not use and return the others as vehicle → (order id, old plan id)."""
     rows = conn.execute(
         "UPDATE route_plans SET status = 'superseded' WHERE kind = 'plan' AND plan_date = %s "
         "AND status = 'active' RETURNING id", (plan.plan_date,)).fetchall()
+    driving = {r.vehicle_id for r in plan.routes}
+    kept: dict[str, tuple[int, int]] = {}
     for (old_id,) in rows:
         open_orders = conn.execute(
-            "SELECT o.id FROM route_plan_routes r JOIN work_orders o ON o.id = r.order_id "
-            "WHERE r.plan_id = %s AND o.status = ANY(%s)",
+            "SELECT o.id, r.vehicle_id FROM route_plan_routes r "
+            "JOIN work_orders o ON o.id = r.order_id "
+            "WHERE r.plan_id = %s AND o.status = ANY(%s) ORDER BY r.route_no",
             (old_id, list(orders.OPEN_STATUSES))).fetchall()
-        for (order_id,) in open_orders:
+        for order_id, vehicle_id in open_orders:
+            if vehicle_id in driving and vehicle_id not in kept:
+                kept[str(vehicle_id)] = (int(order_id), int(old_id))
+                continue
             orders.transition(conn, int(order_id), "cancelled", by,
                               note=f"re-planned: plan {old_id} superseded", at=plan.as_of)
+    return kept
+
+
+def _order_fields(plan: Plan, plan_id: int, route: PlannedRoute) -> tuple[
+    str, datetime, dict[str, Any]
+]:
+    """Title, due time and params of a route's order."""
+    km = route.distance_m / 1000
+    title = (f"Collection route {route.route_no} on {plan.plan_date:%a %d.%m.}: "
+             f"{len(route.stops)} bins, {km:.1f} km")
+    params = {"plan_id": plan_id, "route_no": route.route_no,
+              "plan_date": plan.plan_date.isoformat(), "distance_m": route.distance_m,
+              "duration_s": route.duration_s, "load_l": route.load_l,
+              "stops": stop_list(route)}
+    return title, plan.starts_at + timedelta(seconds=route.duration_s), params
+
+
+def _reuse_order(conn: psycopg.Connection[Any], plan: Plan, plan_id: int, route: PlannedRoute,
+                 by: str, *, order_id: int, old_plan_id: int) -> int:
+    """Give the vehicle's open order of the day the new route (the same order, no copy)."""
+    title, due_at, params = _order_fields(plan, plan_id, route)
+    first = route.stops[0] if route.stops else None
+    conn.execute(
+        "UPDATE work_orders SET title = %s, due_at = %s, params = %s, latitude = %s, "
+        "longitude = %s, updated_at = now() WHERE id = %s",
+        (title, due_at, Jsonb(params), first.latitude if first else None,
+         first.longitude if first else None, order_id))
+    orders.record(conn, orders.get(conn, order_id), plan.as_of, by, "replanned", note=(
+        f"re-planned: plan {plan_id} replaces plan {old_plan_id}"), data={"plan_id": plan_id})
+    return order_id
 
 
 def _insert_route(conn: psycopg.Connection[Any], plan_id: int, route: PlannedRoute,
@@ -109,17 +155,11 @@ def stop_list(route: PlannedRoute) -> list[dict[str, Any]]:
 
 def _open_order(conn: psycopg.Connection[Any], plan: Plan, plan_id: int, route: PlannedRoute,
                 by: str) -> int:
-    km = route.distance_m / 1000
+    title, due_at, params = _order_fields(plan, plan_id, route)
     action = Open(
         rule=rule_for(plan), kind="collection_route", subject_type="vehicle",
-        subject_id=route.vehicle_id, at=plan.as_of,
-        title=f"Collection route {route.route_no} on {plan.plan_date:%a %d.%m.}: "
-              f"{len(route.stops)} bins, {km:.1f} km",
-        priority=3, due_at=plan.starts_at + timedelta(seconds=route.duration_s),
-        params={"plan_id": plan_id, "route_no": route.route_no,
-                "plan_date": plan.plan_date.isoformat(), "distance_m": route.distance_m,
-                "duration_s": route.duration_s, "load_l": route.load_l,
-                "stops": stop_list(route)})
+        subject_id=route.vehicle_id, at=plan.as_of, title=title, priority=3, due_at=due_at,
+        params=params)
     first = route.stops[0] if route.stops else None
     order_id, _ = orders.apply_open(conn, action, by, location=(
         (first.latitude, first.longitude) if first else None))

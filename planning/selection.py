@@ -51,7 +51,10 @@ def shift_start(day: date, settings: PlannerSettings) -> datetime:
 def schedule(day: date, settings: PlannerSettings) -> Schedule:
     """The shift of `day` and the next working day's."""
     following = day + timedelta(days=1)
-    while following.weekday() not in settings.working_days:
+    # Holidays may cover a whole week; a working weekday still recurs within a year.
+    for _ in range(366):
+        if settings.works_on(following):
+            break
         following += timedelta(days=1)
     return Schedule(day, shift_start(day, settings), shift_start(following, settings))
 
@@ -59,11 +62,11 @@ def schedule(day: date, settings: PlannerSettings) -> Schedule:
 def next_plan_date(after: datetime, settings: PlannerSettings) -> date:
     """The first working day whose shift starts after `after`."""
     day = after.astimezone(ZoneInfo(settings.timezone)).date()
-    for _ in range(8):
-        if day.weekday() in settings.working_days and shift_start(day, settings) > after:
+    for _ in range(366):
+        if settings.works_on(day) and shift_start(day, settings) > after:
             return day
         day += timedelta(days=1)
-    raise AssertionError("unreachable: a working day recurs within a week")
+    raise AssertionError("unreachable: a working day recurs within a year")
 
 
 def select(forecasts: dict[str, Forecast], bins: dict[str, Bin], day: Schedule,

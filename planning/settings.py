@@ -6,7 +6,7 @@ settings it was made with and a planner can see what changed when.
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -54,6 +54,10 @@ class PlannerSettings(_Model):
     shift_h: Annotated[float, Field(gt=0, le=16)] = 8.0
     working_days: list[Annotated[int, Field(ge=0, le=6)]] = Field(
         default_factory=lambda: [0, 1, 2, 3, 4])
+    # Public holidays and other days without collection, even on a working weekday.
+    holidays: list[date] = Field(default_factory=list)
+    # The preview warns when the newest reading (or a bin's own) is older than this.
+    stale_after_h: Annotated[float, Field(gt=0, le=720)] = 24.0
     service_s: Annotated[float, Field(ge=0, le=3600)] = 60.0
     speed_kmh: Annotated[float, Field(gt=0, le=130)] = 25.0
     road_factor: Annotated[float, Field(ge=1, le=3)] = 1.3
@@ -103,6 +107,10 @@ class PlannerSettings(_Model):
         if not self.working_days:
             raise ValueError("working_days must name at least one weekday (0 = Monday)")
         return self
+
+    def works_on(self, day: date) -> bool:
+        """Whether the day is a working day (a working weekday and no holiday)."""
+        return day.weekday() in self.working_days and day not in self.holidays
 
     def threshold_for(self, bin_threshold: float | None) -> float:
         """The fill threshold that applies to a bin."""
@@ -169,3 +177,12 @@ def history(conn: psycopg.Connection[Any], limit: int = 20) -> list[dict[str, An
         "ORDER BY version DESC LIMIT %s", (limit,)).fetchall()
     return [{"version": r[0], "settings": r[1], "created_at": r[2], "created_by": r[3],
              "note": r[4]} for r in rows]
+
+
+def restore(conn: psycopg.Connection[Any], version: int, by: str) -> int | None:
+    """Save an old version's settings again as the next version; None if there is none."""
+    row = conn.execute("SELECT settings FROM planner_settings WHERE version = %s",
+                       (version,)).fetchone()
+    if row is None:
+        return None
+    return save(conn, parse(dict(row[0])), by, f"restored version {version}")

@@ -1,6 +1,6 @@
 """Waste-collection routes: plan a day (with its collection-route orders), preview other
-settings, read a plan, read and save the planner settings (see planning/ and
-docs/planning.md).
+settings (with warnings), read a plan, a bin's fill curve and forecast, read, save and restore
+the planner settings (see planning/ and docs/planning.md).
 
 Planning runs the solver for the settings' time limit, so these endpoints are plain `def`
 (FastAPI runs them in its thread pool); a preview uses the stored forecasts and the short
@@ -20,7 +20,15 @@ from api.auth import Staff
 from api.database import Conn, Connection
 from api.problems import Problem, not_found
 from api.responses import json_response
-from planning import MatrixError, NoVehicles, PlanningError, SettingsInvalid, plans, previews
+from planning import (
+    MatrixError,
+    NoVehicles,
+    PlanningError,
+    SettingsInvalid,
+    plans,
+    previews,
+    workspace,
+)
 from planning import settings as planning_settings
 
 router = APIRouter(prefix="/api/v1/routes", tags=["routes"])
@@ -78,7 +86,9 @@ def create_plan(request: Request, conn: Conn, who: Staff,
         plan = previews.create(conn, day, by=who.actor, overrides=overrides)
     except PlanningError as exc:
         raise _problem(exc) from exc
-    return json_response(request, plan.summary(), status_code=201,
+    doc = plan.summary()
+    doc["warnings"] = [w.as_json() for w in workspace.plan_warnings(conn, plan)]
+    return json_response(request, doc, status_code=201,
                          headers={"Location": f"/api/v1/routes/plans/{plan.id}"})
 
 
@@ -93,21 +103,91 @@ def get_plan(request: Request, conn: Conn, who: Staff,
     return json_response(request, doc)
 
 
+_PREVIEW_ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {"description": "No plan for this day: no vehicle available, or the bins cannot be "
+                         "planned"},
+    502: {"description": "The routing engine failed"}}
+
+
+class PreviewRequest(BaseModel):
+    """Preview a day with the settings in force plus some changes (nothing is saved)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    day: date | None = Field(default=None, alias="date",
+                             description="default: the next working day")
+    settings: dict[str, Any] = Field(default_factory=dict,
+                                     description="planner settings to change for this preview")
+
+
+def _preview(request: Request, conn: Connection, who: Any, day: date | None,
+             changes: dict[str, Any]) -> Response:
+    try:
+        doc = workspace.preview(conn, day, changes, by=who.actor)
+    except PlanningError as exc:
+        raise _problem(exc) from exc
+    return json_response(request, doc)
+
+
 @router.get("/preview", operation_id="preview",
             summary="Plan a day with another threshold and horizon, without orders",
-            responses={409: {"description": "No plan for this day: no vehicle available, or "
-                                            "the bins cannot be planned"},
-                       502: {"description": "The routing engine failed"}})
+            responses=_PREVIEW_ERRORS)
 def preview(request: Request, conn: Conn, who: Staff, *,
             threshold: Annotated[float | None, Query(gt=0, le=100)] = None,
             horizon: Annotated[float | None, Query(ge=0, le=168)] = None,
             day: Annotated[date | None, Query(alias="date")] = None) -> Response:
-    """The preview (also stored, for the Waste planning dashboard)."""
+    """The preview with its stops, bins left out and `warnings` (a list, empty when there is
+    nothing to say); kept as one of the planner's latest drafts for the dashboard."""
+    changes: dict[str, Any] = {}
+    if threshold is not None:
+        changes["fill_threshold_pct"] = threshold
+    if horizon is not None:
+        changes["horizon_h"] = horizon
+    return _preview(request, conn, who, day, changes)
+
+
+@router.post("/preview", operation_id="preview_with_settings",
+             summary="Preview a day with any planner settings changed, without orders",
+             responses=_PREVIEW_ERRORS)
+def preview_with_settings(request: Request, conn: Conn, who: Staff,
+                          body: Annotated[PreviewRequest, Body()]) -> Response:
+    """As GET /preview, with every setting (vehicles, depot, working days, holidays, bins
+    always or never collected) changeable."""
+    return _preview(request, conn, who, body.day, body.settings)
+
+
+@router.get("/bins/{bin_id}", operation_id="planning_bin",
+            summary="A bin as the planner sees it: fill readings and forecast curve")
+def planning_bin(request: Request, conn: Conn, who: Staff,
+                 bin_id: Annotated[str, Path(min_length=1, max_length=200)]) -> Response:
+    """The bin, its fill readings of the last 72 h and its hourly forecast for a week."""
+    doc = workspace.bin_detail(conn, bin_id)
+    if doc is None:
+        raise not_found(f"bin {bin_id}")
+    return json_response(request, doc)
+
+
+@router.get("/settings/history", operation_id="settings_history",
+            summary="The saved planner settings versions, newest first, with who and when")
+def settings_history(request: Request, conn: Conn, who: Staff,
+                     limit: Annotated[int, Query(ge=1, le=200)] = 20) -> Response:
+    """The latest versions of the planner settings."""
+    return json_response(request, {"versions": planning_settings.history(conn, limit)})
+
+
+@router.post("/settings/restore/{version}", operation_id="restore_settings",
+             summary="Save an earlier settings version again as the newest")
+def restore_settings(request: Request, conn: Conn, who: Staff,
+                     version: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> Response:
+    """Restore a version: its settings become the next version (history is never rewritten)."""
     try:
-        plan = previews.preview(conn, threshold, horizon, day, by=who.actor)
+        new = planning_settings.restore(conn, version, who.actor)
     except PlanningError as exc:
         raise _problem(exc) from exc
-    return json_response(request, plan.summary())
+    if new is None:
+        raise not_found(f"settings version {version}")
+    _, cfg = planning_settings.current(conn)
+    return json_response(request, {"version": new, "settings": cfg.model_dump(mode="json")})
 
 
 @router.get("/settings", operation_id="get_settings", summary="The planner settings in force")

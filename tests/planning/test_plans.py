@@ -48,19 +48,36 @@ def test_plan_is_stored_and_becomes_an_order(town: psycopg.Connection[Any]) -> N
     assert plans.summary(town, plan.id or 0)["routes"][0]["order_id"] == order.id
 
 
-def test_replanning_supersedes_and_cancels(town: psycopg.Connection[Any]) -> None:
+def test_replanning_keeps_the_vehicles_orders_and_cancels_the_rest(
+        town: psycopg.Connection[Any]) -> None:
     first = previews.create(town, TUESDAY, by="planner:paula")
     second = previews.create(town, TUESDAY, by="planner:paula",
                              overrides={"fill_threshold_pct": 60})
     statuses = town.execute("SELECT id, status FROM route_plans ORDER BY id").fetchall()
     assert statuses == [(first.id, "superseded"), (second.id, "active")]
-    old = orders.get(town, first.routes[0].order_id or 0)
-    new = orders.get(town, second.routes[0].order_id or 0)
-    assert (old.status, new.status) == ("cancelled", "open")
-    assert orders.history(town, old.id)[-1].note == f"re-planned: plan {first.id} superseded"
+    # veh-1 drives in both plans: its order of the day is the same one, with the new stops.
+    assert first.routes[0].order_id == second.routes[0].order_id
+    order = orders.get(town, second.routes[0].order_id or 0)
+    assert (order.status, order.subject_id, order.params["plan_id"]) == (
+        "open", "veh-1", second.id)
+    assert [s["bin_id"] for s in order.params["stops"]] == [
+        s.bin_id for s in second.routes[0].stops]
+    last = orders.history(town, order.id)[-1]
+    assert (last.event, last.note) == (
+        "replanned", f"re-planned: plan {second.id} replaces plan {first.id}")
     # bin-2 (67 %) and bin-4 (68.5 %) when the shift starts: over the lower threshold now.
     assert sorted((s.bin_id, s.reason) for s in second.selected) == [
         ("bin-1", "threshold"), ("bin-2", "threshold"), ("bin-4", "threshold")]
+
+    # Only veh-2 may drive: veh-1's order is cancelled, veh-2 gets one of its own.
+    third = previews.create(town, TUESDAY, by="planner:paula", overrides={
+        "fill_threshold_pct": 60, "vehicles": [{"id": "veh-2", "capacity_l": 5000}]})
+    assert orders.get(town, order.id).status == "cancelled"
+    assert orders.history(town, order.id)[-1].note == f"re-planned: plan {second.id} superseded"
+    assert [r.vehicle_id for r in third.routes] == ["veh-2"]
+    assert town.execute(
+        "SELECT subject_id, status FROM work_orders WHERE kind = 'collection_route' "
+        "ORDER BY id").fetchall() == [("veh-1", "cancelled"), ("veh-2", "open")]
 
 
 def test_previews_have_no_orders_and_replace_each_other(town: psycopg.Connection[Any]) -> None:
