@@ -63,3 +63,21 @@ def add_fills(conn: psycopg.Connection[Any], bin_id: str, points: Iterable[tuple
 def linear(start_h: float, hours: int, fill0: float, rate: float) -> list[tuple[float, float]]:
     """Hourly readings from start_h: fill0, fill0 + rate, …"""
     return [(start_h + h, fill0 + rate * h) for h in range(hours + 1)]
+
+
+def add_fills_at(conn: psycopg.Connection[Any], bin_id: str,
+                 points: Iterable[tuple[datetime, float]]) -> None:
+    """Fill readings of a bin at given times: (time, fill %)."""
+    dev_eui = f"{int(bin_id.rsplit('-', maxsplit=1)[-1]):016x}"
+    rows = [(t, dev_eui, uuid.uuid4(), "bin", bin_id, distance_for(f)) for t, f in points]
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO readings (time, dev_eui, deduplication_id, asset_type, asset_id, "
+            "distance_mm) VALUES (%s, %s, %s, %s, %s, %s)", rows)
+
+
+def hourly(end: datetime, hours: int, fill_end: float, rate: float) -> list[
+    tuple[datetime, float]
+]:
+    """Hourly readings up to `end` (inclusive) rising by `rate` % an hour to `fill_end`."""
+    return [(end - timedelta(hours=h), fill_end - rate * h) for h in range(hours, -1, -1)]
