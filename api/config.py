@@ -51,6 +51,9 @@ class ApiSettings:
     map_tile_url: str = ""
     map_attribution: str = ""
     map_max_zoom: int = 19
+    # Grafana's base URL (BAUHOF_GRAFANA_URL, as for `dashboards push`): the planner page links
+    # to the Waste planning dashboard there; empty shows no link.
+    grafana_url: str = ""
 
 
 def _float(env: dict[str, str], name: str, default: float) -> float:
@@ -99,4 +102,5 @@ def from_settings(base: Settings, environ: dict[str, str] | None = None) -> ApiS
         map_attribution=env.get("BAUHOF_MAP_ATTRIBUTION",
                                 OSM_ATTRIBUTION if tiles == OSM_TILES else "").strip(),
         map_max_zoom=int(_float(env, "BAUHOF_MAP_MAX_ZOOM", 19)),
+        grafana_url=env.get("BAUHOF_GRAFANA_URL", "").strip().rstrip("/"),
     )

@@ -1,14 +1,16 @@
-"""The planner settings page: static HTML, JavaScript and CSS served by the API (no build
-step), opened from the Waste planning dashboard's link with the dashboard's variables in the
-query (`/planner/?threshold=80&horizon=24`). It shows the settings in force beside the
-proposed ones and saves them through `PUT /api/v1/routes/settings` with a planner token kept
-in the browser's local storage."""
+"""The planners' workspace page (/planner): static HTML, JavaScript and CSS served by the API
+(no build step). A planner previews a collection day on a map (routes, stops, km, warnings),
+adjusts the settings and sees the difference, plans (collection-route orders) and keeps the
+settings' versions, all through /api/v1/routes with a planner token kept in the browser's
+local storage. The Waste planning dashboard's links open it for the day and the variables
+shown (`/planner/?date=2026-06-02&threshold=80&horizon=24`)."""
 
 from __future__ import annotations
 
 from api.static import page_router
 
 PATH = "/planner/"
-# No framing: the save button is not clickjackable from another site.
-router = page_router("planner", ("index.html", "app.js", "app.css"), img_src="'self'",
+# No framing: the plan button is not clickjackable from another site. Images: Leaflet's own
+# from /vendor/ and the configured map tiles.
+router = page_router("planner", ("index.html", "app.js", "app.css"), img_src="'self' {tiles}",
                      what="planner page")

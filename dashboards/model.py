@@ -66,16 +66,24 @@ class Panel:
 
 @dataclass(frozen=True, slots=True)
 class Variable:
-    """A custom variable with fixed choices (or a hidden constant when there is one choice)."""
+    """A custom variable with fixed choices (or a hidden constant when there is one choice),
+    or a free text box (`kind="textbox"`, the choices being its one default)."""
 
     name: str
     label: str
     choices: tuple[str, ...]
     default: str
     hide: bool = False
+    kind: str = "custom"
 
     def to_json(self) -> dict[str, Any]:
         """The templating entry."""
+        if self.kind == "textbox":
+            return {"type": "textbox", "name": self.name, "label": self.label,
+                    "query": self.default, "hide": 2 if self.hide else 0,
+                    "current": {"text": self.default, "value": self.default},
+                    "options": [{"text": self.default, "value": self.default,
+                                 "selected": True}]}
         return {"type": "custom", "name": self.name, "label": self.label,
                 "query": ",".join(self.choices), "hide": 2 if self.hide else 0,
                 "multi": False, "includeAll": False,

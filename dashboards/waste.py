@@ -16,6 +16,13 @@ from planning.previews import HORIZONS, THRESHOLDS
 # The API's planner page (api/planner.py), prefilled with the dashboard's variables; Grafana
 # replaces the ${…} in a dashboard link's URL with the variables' current values.
 SAVE_PAGE = "${api}/planner/?threshold=${threshold}&horizon=${horizon}"
+# The planner page for the last day of the dashboard's time range (Grafana's own date format).
+PLANNER_DAY = ("${api}/planner/?date=${__to:date:YYYY-MM-DD}&threshold=${threshold}"
+               "&horizon=${horizon}")
+# Where Grafana serves this dashboard (the planner page links here), and the id of the panel
+# with one bin's fill (the planner page opens it with var-bin=<id>&viewPanel=BIN_PANEL).
+PATH = "/d/bauhof-waste/waste-planning"
+BIN_PANEL = 7
 FILL = ((None, "green"), (60.0, "yellow"), (80.0, "orange"), (100.0, "red"))
 # The hours from a forecast's as_of to the next shift, the shift after it, and $horizon on.
 _HOURS = "extract(epoch FROM f.{} - f.as_of) / 3600"
@@ -104,6 +111,13 @@ GROUP BY 1 ORDER BY 1
 """, (("time", "time"), ("collections", "number"), ("overflow_hours", "number")),
     format="time_series")
 
+BIN_FILL = Query("""
+SELECT $__timeGroupAlias(time, 1h), max(fill_pct)::float8 AS fill_pct
+FROM bin_fill
+WHERE bin_id = '${bin}' AND $__timeFilter(time)
+GROUP BY 1 ORDER BY 1
+""", (("time", "time"), ("fill_pct", "number")), format="time_series")
+
 
 def dashboard() -> Dashboard:
     """The Waste planning dashboard."""
@@ -116,8 +130,12 @@ def dashboard() -> Dashboard:
                      "80"),
             Variable("horizon", "Forecast horizon h", tuple(f"{h:g}" for h in HORIZONS), "24"),
             Variable("api", "Bauhof API", ("http://localhost:8000",), "http://localhost:8000",
-                     hide=True)),
+                     hide=True),
+            Variable("bin", "Bin", ("bin-0001",), "bin-0001", kind="textbox")),
         links=(
+            Link("Plan this day in the planner", PLANNER_DAY,
+                 "Opens Bauhof's planner page (/planner) for the last day shown, with "
+                 "$threshold and $horizon: preview on a map, adjust, plan"),
             Link("Save these as planner settings", SAVE_PAGE,
                  "Opens Bauhof's planner page with $threshold and $horizon: the settings in "
                  "force beside these, and a button that saves them as a new version "
@@ -148,4 +166,8 @@ def dashboard() -> Dashboard:
             Panel("Collections and overflow hours per day", "timeseries", COLLECTIONS, 0, 26,
                   24, 8, description="Emptyings seen by the sensors (a fill drop of 40 points "
                                      "or more) and hours with a bin at or over 100 %."),
+            Panel("Fill of bin $bin", "timeseries", BIN_FILL, 0, 34, 24, 8,
+                  description="The hourly highest fill of one bin (the planner page opens "
+                              "this panel for the bin clicked).", unit="percent",
+                  thresholds=FILL),
         ))

@@ -173,7 +173,9 @@ def describe(plan: planner.Plan, forecasts: dict[str, Forecast],
         at_next = f.fill_at(sched.next_at) if f else 0.0
         if at_next >= 100:
             overflows.append(bin_id)
+        b = all_bins[bin_id]
         left_out.append({"bin_id": bin_id, "name": name[bin_id], "reason": reason,
+                         "latitude": b.latitude, "longitude": b.longitude,
                          "fill_now_pct": _pct(f.fill_pct)[0] if f else None,
                          "expected_fill_pct": _pct(f.fill_at(sched.starts_at))[0] if f else None,
                          "next_collection_fill_pct": _pct(at_next)[0] if f else None})

@@ -20,6 +20,7 @@ from api.auth import Staff
 from api.database import Conn, Connection
 from api.problems import Problem, not_found
 from api.responses import json_response
+from dashboards import waste
 from planning import (
     MatrixError,
     NoVehicles,
@@ -192,9 +193,14 @@ def restore_settings(request: Request, conn: Conn, who: Staff,
 
 @router.get("/settings", operation_id="get_settings", summary="The planner settings in force")
 def get_settings(request: Request, conn: Conn, who: Staff) -> Response:
-    """The settings in force and their version (null before any is saved)."""
+    """The settings in force and their version (null before any is saved), and where the
+    Waste planning dashboard is (null without BAUHOF_GRAFANA_URL)."""
     version, cfg = planning_settings.current(conn)
-    return json_response(request, {"version": version, "settings": cfg.model_dump(mode="json")})
+    grafana = request.app.state.settings.grafana_url
+    return json_response(request, {
+        "version": version, "settings": cfg.model_dump(mode="json"),
+        "grafana_url": f"{grafana}{waste.PATH}" if grafana else None,
+        "grafana_bin_panel": waste.BIN_PANEL})
 
 
 @router.put("/settings", operation_id="save_settings",

@@ -1,21 +1,18 @@
 """The planner settings page that the Waste planning dashboard's link opens: the link carries
 the dashboard's variables, the API serves the page, and saving through the API with a
-planner token stores a new settings version (a crew token is refused). The page itself in a
-real headless Chromium: sign in once, see current against proposed, save."""
+planner token stores a new settings version (a crew token is refused). The page itself in
+Chromium: tests/api/test_planner_browser.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, expect
 
 from dashboards import macros, waste
 from tests.api.conftest import Tokens
-from tests.api.test_crew_browser import browser  # noqa: F401 (the Chromium fixture)
 
 NOON = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
@@ -43,10 +40,11 @@ def test_the_dashboard_link_opens_the_page_with_its_variables(client: TestClient
     assert page.headers["content-type"] == "text/html; charset=utf-8"
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert '<script src="app.js" defer></script>' in page.text
+    assert page.text.startswith('<!doctype html>\n<html lang="de">')
     script = client.get("/planner/app.js")
     assert (script.status_code, script.headers["content-type"]) == (
         200, "text/javascript; charset=utf-8")
-    assert 'const SETTINGS = "/api/v1/routes/settings";' in script.text
+    assert 'const API = "/api/v1/routes";' in script.text
     redirect = client.get("/planner?threshold=90&horizon=48", follow_redirects=False)
     assert (redirect.status_code, redirect.headers["location"]) == (
         308, "/planner/?threshold=90&horizon=48")
@@ -72,38 +70,3 @@ def test_saving_needs_a_planner(client: TestClient, conn: psycopg.Connection[Any
     assert refused.json()["detail"] == "role crew may not do this; it needs planner or admin"
     assert client.get("/api/v1/routes/settings", headers=tokens.crew).status_code == 403
     assert saved(conn) == [(1, 90.0, 48.0, "planner:paula", "from the dashboard")]
-
-
-def test_planner_saves_from_the_page(browser: Browser,  # noqa: F811 (fixture)
-                                     live_server: Callable[..., str],
-                                     conn: psycopg.Connection[Any], tokens: Tokens) -> None:
-    base = live_server()
-    page = browser.new_page(viewport={"width": 1024, "height": 700})
-    page.goto(save_link(base, "90", "48"))
-    expect(page.get_by_test_id("signin")).to_be_visible()
-    page.get_by_test_id("token").fill(tokens.planner["Authorization"].removeprefix("Bearer "))
-    page.get_by_test_id("signin-button").click()
-    expect(page.get_by_test_id("version")).to_have_text("defaults")
-    expect(page.get_by_test_id("current-threshold")).to_have_text("each bin's own")
-    expect(page.get_by_test_id("current-horizon")).to_have_text("24")
-    expect(page.get_by_test_id("threshold")).to_have_value("90")
-    expect(page.get_by_test_id("horizon")).to_have_value("48")
-    page.get_by_test_id("note").fill("fuller bins in August")
-    page.get_by_test_id("save").click()
-    expect(page.get_by_test_id("status")).to_have_text("Saved as version 1.")
-    expect(page.get_by_test_id("current-threshold")).to_have_text("90")
-    expect(page.get_by_test_id("current-horizon")).to_have_text("48")
-    expect(page.get_by_test_id("save")).to_be_disabled()
-    assert saved(conn) == [(1, 90.0, 48.0, "planner:paula", "fuller bins in August")]
-
-    # The token is kept: the next link from the dashboard opens without signing in.
-    page.goto(save_link(base, "70", "24"))
-    expect(page.get_by_test_id("version")).to_have_text("version 1")
-    expect(page.get_by_test_id("save")).to_be_enabled()
-    page.get_by_test_id("signout").click()
-    page.get_by_test_id("token").fill(tokens.crew["Authorization"].removeprefix("Bearer "))
-    page.get_by_test_id("signin-button").click()
-    expect(page.get_by_test_id("error")).to_have_text(
-        "role crew may not do this; it needs planner or admin")
-    expect(page.get_by_test_id("save")).to_be_disabled()
-    assert saved(conn) == [(1, 90.0, 48.0, "planner:paula", "fuller bins in August")]

@@ -27,9 +27,10 @@ def test_dashboards_and_their_variables() -> None:
     variables = {v["name"]: (v["query"], v["current"]["value"])
                  for v in waste["templating"]["list"]}
     assert variables == {"threshold": ("60,70,75,80,85,90", "80"), "horizon": ("0,12,24,48", "24"),
-                         "api": ("http://localhost:8000", "http://localhost:8000")}
+                         "api": ("http://localhost:8000", "http://localhost:8000"),
+                         "bin": ("bin-0001", "bin-0001")}
     assert {p["type"] for p in waste["panels"]} == {"geomap", "stat", "table", "timeseries"}
-    assert sum(len(m["panels"]) for m in models.values()) == 20
+    assert sum(len(m["panels"]) for m in models.values()) == 21
 
 
 def test_check_finds_each_problem(tmp_path: Path) -> None:

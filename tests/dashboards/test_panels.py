@@ -24,7 +24,8 @@ from simulator import scenario
 from tests.fixtures.services import TEMPLATE_DB
 
 START = datetime(2026, 6, 1, tzinfo=UTC)
-VARIABLES = {"threshold": "60", "horizon": "24", "api": "http://localhost:8000"}
+VARIABLES = {"threshold": "60", "horizon": "24", "api": "http://localhost:8000",
+             "bin": "bin-0001"}
 KINDS: dict[str, tuple[type, ...]] = {"time": (datetime,), "number": (int, float, Decimal),
                                       "text": (str,), "bool": (bool,)}
 _numbers = itertools.count(1)
