@@ -4,7 +4,8 @@ A dashboard must parse, have a unique uid, a title and a schema version; every p
 the 24-column grid, use the provisioned data source and have at least one SQL query with a
 known format; every `$variable` must be defined by the dashboard or by Grafana; every
 `$__macro(…)` must be one Grafana's PostgreSQL data source knows; time-series queries must
-return a time column; and the committed JSON must be what dashboards/build.py generates.
+return a time column; every key must be one of Grafana's dashboard schema (dashboards/schema.py,
+Grafana's Foundation SDK); and the committed JSON must be what dashboards/build.py generates.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from dashboards import build
+from dashboards import build, schema
 from dashboards.macros import GLOBALS, MACRO, MACROS, VARIABLE
 
 PROVISIONING = Path(__file__).resolve().parent / "provisioning" / "datasources"
@@ -104,6 +105,7 @@ def check(folder: Path = build.JSON_DIR, *, generated: bool = True) -> list[str]
             problems.append(f"{path.name}: not JSON: {exc}")
             continue
         problems += check_dashboard(path.name, model, uids)
+        problems += schema.problems(path.name, model)
         uid = str(model.get("uid"))
         if uid in seen:
             problems.append(f"{path.name}: uid {uid!r} also used by {seen[uid]}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import psycopg
@@ -82,7 +82,7 @@ def preview(page: Page, button: str) -> dict[str, Any]:
 def test_planner_previews_compares_and_plans_a_day(
         browser: Browser, live_server: Callable[..., str], conn: psycopg.Connection[Any],
         tokens: Tokens, herrenberg: datetime) -> None:
-    base = live_server()
+    base = live_server(grafana_url="http://grafana.invalid:3000")
     page = browser.new_page(viewport=DESKTOP)
     page.goto(f"{base}/planner")
     assert page.evaluate("document.documentElement.lang") == "de"
@@ -118,6 +118,14 @@ def test_planner_previews_compares_and_plans_a_day(
     expect(page.get_by_test_id("bin-detail")).to_contain_text(first_stop["name"])
     expect(page.get_by_test_id("chart-readings")).to_have_count(1)
     expect(page.get_by_test_id("chart-forecast")).to_have_count(1)
+    # Back to Grafana: the Waste planning dashboard's panel of this bin, the week before.
+    midnight = datetime.combine(day, time(), UTC)
+    expect(page.get_by_test_id("bin-grafana")).to_have_attribute(
+        "href", "http://grafana.invalid:3000/d/bauhof-waste/waste-planning?"
+        f"from={int((midnight - timedelta(days=7)).timestamp() * 1000)}"
+        f"&to={int((midnight + timedelta(hours=23, minutes=59, seconds=59)).timestamp()) * 1000}"
+        f"&var-bin={first_stop['bin_id']}&viewPanel=7")
+    expect(page.get_by_test_id("dashboard-link")).to_be_visible()
     page.screenshot(path=screenshot_path("planner-desktop.png"), full_page=False)
 
     # A lower threshold: more bins; the page shows the difference to the previous preview.

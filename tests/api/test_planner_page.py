@@ -5,12 +5,15 @@ Chromium: tests/api/test_planner_browser.py."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 from fastapi.testclient import TestClient
 
+from api.app import create_app
+from api.config import ApiSettings
 from dashboards import macros, waste
 from tests.api.conftest import Tokens
 
@@ -70,3 +73,20 @@ def test_saving_needs_a_planner(client: TestClient, conn: psycopg.Connection[Any
     assert refused.json()["detail"] == "role crew may not do this; it needs planner or admin"
     assert client.get("/api/v1/routes/settings", headers=tokens.crew).status_code == 403
     assert saved(conn) == [(1, 90.0, 48.0, "planner:paula", "from the dashboard")]
+
+
+def test_dashboard_and_planner_page_link_each_other(api_settings: ApiSettings,
+                                                    tokens: Tokens) -> None:
+    model = waste.dashboard().to_json()
+    (link,) = [x for x in model["links"] if x["title"] == "Plan this day in the planner"]
+    # Grafana fills in the last day of the time range shown and the variables.
+    assert macros.expand(link["url"], NOON, NOON, {
+        "api": "http://bauhof:8000", "threshold": "70", "horizon": "24"}) == (
+        "http://bauhof:8000/planner/?date=${__to:date:YYYY-MM-DD}&threshold=70&horizon=24")
+    panel = model["panels"][waste.BIN_PANEL - 1]
+    assert (panel["id"], panel["title"]) == (7, "Fill of bin $bin")
+    app = create_app(replace(api_settings, grafana_url="http://grafana:3000"))
+    with TestClient(app) as client:
+        doc = client.get("/api/v1/routes/settings", headers=tokens.planner).json()
+    assert (doc["grafana_url"], doc["grafana_bin_panel"]) == (
+        "http://grafana:3000/d/bauhof-waste/waste-planning", 7)

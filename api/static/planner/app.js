@@ -343,8 +343,10 @@ function render(doc, fresh) {
 
 function dashboardUrl(day, binId) {
   if (!state.grafana) return "";
-  const from = new Date(`${day}T00:00:00`).getTime() - 7 * 86400000;
-  const to = new Date(`${day}T23:59:59`).getTime();
+  // The week before the day and the day itself (whole UTC days: Grafana shows them in the
+  // browser's zone anyway).
+  const from = Date.parse(`${day}T00:00:00Z`) - 7 * 86400000;
+  const to = Date.parse(`${day}T23:59:59Z`);
   const params = new URLSearchParams({ from: String(from), to: String(to) });
   const th = state.current && state.current.settings.fill_threshold_pct;
   if (th) params.set("var-threshold", String(th));
@@ -452,6 +454,13 @@ async function runPreview(ev) {
     state.doc = doc;
     state.fleet = doc.fleet;
     if (!$("day").value) $("day").value = doc.plan_date;
+    // The vehicles are known once the first preview names them.
+    if ($("vehicles").value === "") {
+      const used = doc.fleet.filter((v) => v.used);
+      $("vehicles").value = String(used.length);
+      $("vehicles").max = String(doc.fleet.length);
+      if (used.length) $("capacity").value = String(used[0].capacity_l);
+    }
     render(doc, true);
     $("plan").disabled = false;
   } catch (err) { fail(err); } finally {
