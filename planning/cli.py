@@ -173,15 +173,20 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_preview(args: argparse.Namespace) -> int:
     """Preview a day."""
-    from planning import PlanningError, previews
+    from planning import PlanningError, previews, workspace
 
     try:
         with _connect() as conn:
             plan = previews.preview(conn, args.threshold, args.horizon, _day(conn, args.date),
                                     by="planner:cli")
+            found = workspace.plan_warnings(conn, plan)
     except PlanningError as exc:
         return _fail(exc)
-    _print_plan(plan.summary(), args.json)
+    doc = plan.summary()
+    doc["warnings"] = [w.as_json() for w in found]
+    _print_plan(doc, args.json)
+    for w in found:
+        print(f"bauhof routes: warning: {w.message}", file=sys.stderr)
     return 0
 
 

@@ -127,6 +127,14 @@ def test_planner_previews_compares_and_plans_a_day(
         f"&var-bin={first_stop['bin_id']}&viewPanel=7")
     expect(page.get_by_test_id("dashboard-link")).to_be_visible()
     page.screenshot(path=screenshot_path("planner-desktop.png"), full_page=False)
+    # Zoomed in, the stops carry their street addresses (the town's data; no tiles needed).
+    label = page.locator(".leaflet-tooltip.street", has_text=f"1 · {first_stop['name']}")
+    expect(label).to_be_hidden()
+    page.evaluate("document.querySelector('.leaflet-control-zoom-in').scrollIntoView()")
+    for _ in range(3):
+        page.locator(".leaflet-control-zoom-in").click()
+    page.evaluate("window.scrollTo(0, 0)")
+    expect(label).to_be_visible()
 
     # A lower threshold: more bins; the page shows the difference to the previous preview.
     page.get_by_test_id("threshold").fill("60")
