@@ -199,12 +199,19 @@ def test_planner_previews_compares_and_plans_a_day(
     page.get_by_test_id("lang").click()
     assert page.evaluate("document.documentElement.lang") == "en"
     expect(page.get_by_test_id("preview")).to_have_text("Preview")
+    # A Sunday: the page says so (in English now) before anyone plans it.
+    sunday = day + timedelta(days=6 - day.weekday())
+    page.get_by_test_id("day").fill(sunday.isoformat())
+    shown = preview(page, "preview")
+    assert shown["warnings"][0]["code"] == "not_working_day"
+    expect(page.locator("[data-testid=warning][data-code=not_working_day]")).to_have_text(
+        f"{sunday.isoformat()} is not a working day (a Sunday).")
 
     phone = browser.new_page(viewport=PHONE)
     phone.goto(f"{base}/planner/?date={day.isoformat()}")
     sign_in(phone, tokens.planner)
-    shown = preview(phone, "preview")
-    expect(phone.get_by_test_id("route")).to_have_count(len(shown["routes"]))
+    on_phone = preview(phone, "preview")
+    expect(phone.get_by_test_id("route")).to_have_count(len(on_phone["routes"]))
     phone.screenshot(path=screenshot_path("planner-phone.png"), full_page=False)
 
 
