@@ -20,6 +20,7 @@ from api.auth import Staff
 from api.database import Conn, Connection
 from api.problems import Problem, not_found
 from api.responses import json_response
+from api.users import Principal
 from dashboards import waste
 from planning import (
     MatrixError,
@@ -121,7 +122,7 @@ class PreviewRequest(BaseModel):
                                      description="planner settings to change for this preview")
 
 
-def _preview(request: Request, conn: Connection, who: Any, day: date | None,
+def _preview(request: Request, conn: Connection, who: Principal, day: date | None,
              changes: dict[str, Any]) -> Response:
     try:
         doc = workspace.preview(conn, day, changes, by=who.actor)
