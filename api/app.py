@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
-from api import crew, planner, problems, vendor
+from api import crew, planner, portal, problems, vendor
 from api.auth import TokenCache
 from api.changes import ChangeNotifier
 from api.config import ApiSettings
@@ -31,10 +31,12 @@ from api.routes import (
     operations,
     readings,
     rule_settings,
+    sponsorships,
     stream,
     users,
     work_orders,
 )
+from api.routes import portal as portal_routes
 from api.routes import routes as route_plans
 from rules import ruleset
 
@@ -130,5 +132,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
                    rule_settings, users, open311, crew, planner, vendor):
         app.include_router(module.router)
     app.include_router(route_plans.router)
+    app.include_router(portal.router)
+    app.include_router(portal_routes.router)
+    app.include_router(sponsorships.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

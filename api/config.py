@@ -7,7 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from api.vendor import default_vendor_dir, tile_origin
-from bauhof.settings import Settings, SettingsError, read_dotenv
+from bauhof.settings import (
+    DEFAULT_LINK_SECRET,
+    Settings,
+    SettingsError,
+    read_dotenv,
+    require_link_secret,
+)
 
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = "© OpenStreetMap-Mitwirkende (ODbL)"
@@ -54,6 +60,9 @@ class ApiSettings:
     # Grafana's base URL (BAUHOF_GRAFANA_URL, as for `dashboards push`): the planner page links
     # to the Waste planning dashboard there; empty shows no link.
     grafana_url: str = ""
+    # The portal: sponsors' mail links are signed with this secret and point at public_url.
+    link_secret: str = DEFAULT_LINK_SECRET
+    public_url: str = "http://127.0.0.1:8000"
 
 
 def _float(env: dict[str, str], name: str, default: float) -> float:
@@ -103,4 +112,6 @@ def from_settings(base: Settings, environ: dict[str, str] | None = None) -> ApiS
                                 OSM_ATTRIBUTION if tiles == OSM_TILES else "").strip(),
         map_max_zoom=int(_float(env, "BAUHOF_MAP_MAX_ZOOM", 19)),
         grafana_url=env.get("BAUHOF_GRAFANA_URL", "").strip().rstrip("/"),
+        link_secret=require_link_secret(base),
+        public_url=base.public_url,
     )

@@ -59,8 +59,15 @@ class Sponsor(_Model):
         return self
 
 
+class Tree(_Model):
+    """A tree on a green area (the tree cadastre)."""
+
+    species: Annotated[str, Field(min_length=1, max_length=200)]
+    planting_year: Annotated[int, Field(ge=1800, le=2200)] | None = None
+
+
 class GreenArea(_Model):
-    """A green area, a point with a radius or a polygon."""
+    """A green area, a point with a radius or a polygon, with its cadastre data."""
 
     id: Annotated[str, Field(pattern=_ID)]
     name: Annotated[str, Field(min_length=1, max_length=200)]
@@ -73,6 +80,13 @@ class GreenArea(_Model):
     moisture_low_pct: Annotated[float, Field(ge=0, le=100)] | None = None
     moisture_clear_pct: Annotated[float, Field(ge=0, le=100)] | None = None
     tags: dict[str, str] = Field(default_factory=dict)
+    area_m2: Annotated[float, Field(gt=0, le=10_000_000)] | None = None
+    planting_year: Annotated[int, Field(ge=1800, le=2200)] | None = None
+    trees: list[Tree] = Field(default_factory=list)
+    notes: Annotated[str, Field(max_length=4000)] | None = None
+    photo_url: Annotated[str, Field(max_length=1000, pattern=r"^(https?://|/)\S+$")] | None = None
+    allow_several: bool = False
+    needs_planting: bool = False
 
     @model_validator(mode="after")
     def _shape(self) -> GreenArea:
@@ -310,17 +324,27 @@ def store(conn: psycopg.Connection[Any], assets: AssetFile) -> dict[str, int]:
              for s in assets.sponsors])
         cur.executemany(
             "INSERT INTO green_areas (id, name, plant_type, latitude, longitude, radius_m,"
-            " polygon, sponsor_id, moisture_low_pct, moisture_clear_pct, tags)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s::jsonb)"
+            " polygon, sponsor_id, moisture_low_pct, moisture_clear_pct, tags, area_m2,"
+            " planting_year, trees, notes, photo_url, allow_several, needs_planting)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s::jsonb, %s, %s,"
+            " %s::jsonb, %s, %s, %s, %s)"
             " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name,"
             " plant_type = EXCLUDED.plant_type, latitude = EXCLUDED.latitude,"
             " longitude = EXCLUDED.longitude, radius_m = EXCLUDED.radius_m,"
-            " polygon = EXCLUDED.polygon, sponsor_id = EXCLUDED.sponsor_id,"
+            # A sponsor the portal awarded stays until the sponsorship ends.
+            " polygon = EXCLUDED.polygon, sponsor_id = CASE WHEN green_areas.sponsor_id"
+            " LIKE 'pt-%%' THEN green_areas.sponsor_id ELSE EXCLUDED.sponsor_id END,"
             " moisture_low_pct = EXCLUDED.moisture_low_pct,"
-            " moisture_clear_pct = EXCLUDED.moisture_clear_pct, tags = EXCLUDED.tags",
+            " moisture_clear_pct = EXCLUDED.moisture_clear_pct, tags = EXCLUDED.tags,"
+            " area_m2 = EXCLUDED.area_m2, planting_year = EXCLUDED.planting_year,"
+            " trees = EXCLUDED.trees, notes = EXCLUDED.notes, photo_url = EXCLUDED.photo_url,"
+            " allow_several = EXCLUDED.allow_several,"
+            " needs_planting = EXCLUDED.needs_planting, retired_at = NULL",
             [(a.id, a.name, a.plant_type, a.latitude, a.longitude, a.radius_m,
               json.dumps(a.polygon) if a.polygon else None, a.sponsor, a.moisture_low_pct,
-              a.moisture_clear_pct, json.dumps(a.tags)) for a in assets.green_areas])
+              a.moisture_clear_pct, json.dumps(a.tags), a.area_m2, a.planting_year,
+              json.dumps([t.model_dump() for t in a.trees]), a.notes, a.photo_url,
+              a.allow_several, a.needs_planting) for a in assets.green_areas])
         cur.executemany(
             "INSERT INTO bins (id, name, waste_type, latitude, longitude, volume_l,"
             " empty_distance_mm, full_distance_mm, fill_threshold_pct, collection_weekday, tags)"

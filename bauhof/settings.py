@@ -10,6 +10,8 @@ from urllib.parse import unquote, urlsplit
 DEFAULT_MQTT_PORT = 11883
 DEFAULT_PG_PORT = 15432
 DEFAULT_DB_NAME = "bauhof"
+# Signs the links in sponsors' e-mails (bauhof/signed_links.py); refused in production.
+DEFAULT_LINK_SECRET = "bauhof-development-link-secret"  # noqa: S105 (refused in production)
 
 
 class SettingsError(ValueError):
@@ -47,6 +49,11 @@ class Settings:
     mqtt_ca_file: str | None
     embedded_pg_port: int = DEFAULT_PG_PORT
     embedded_mqtt_port: int = DEFAULT_MQTT_PORT
+    # The portal: the secret the sponsors' mail links are signed with, the public address
+    # those links point at, and how long an ended sponsor's personal data is kept.
+    link_secret: str = DEFAULT_LINK_SECRET
+    public_url: str = "http://127.0.0.1:8000"
+    sponsor_retention_days: int = 90
 
 
 def parse_mqtt_url(url: str) -> MqttTarget:
@@ -119,6 +126,11 @@ def load(environ: dict[str, str] | None = None, cwd: Path | None = None) -> Sett
         raise SettingsError(f"BAUHOF_MQTT_URL names user {mqtt.username!r} but no password")
     if mode == "production" and mqtt.password in ("bauhof", "changeme", "password"):
         raise SettingsError("BAUHOF_MQTT_URL uses a default password; set a real one")
+    link_secret = env.get("BAUHOF_LINK_SECRET", "").strip() or DEFAULT_LINK_SECRET
+    retention = env.get("BAUHOF_RETAIN_SPONSORS_DAYS", "").strip() or "90"
+    if not retention.isdigit():
+        raise SettingsError(f"BAUHOF_RETAIN_SPONSORS_DAYS must be a whole number of days, "
+                            f"got {retention!r}")
     return Settings(
         database_url=db_url,
         mqtt=mqtt,
@@ -129,7 +141,20 @@ def load(environ: dict[str, str] | None = None, cwd: Path | None = None) -> Sett
         mqtt_ca_file=env.get("BAUHOF_MQTT_CA_FILE") or None,
         embedded_pg_port=pg_port,
         embedded_mqtt_port=mqtt_port,
+        link_secret=link_secret,
+        public_url=(env.get("BAUHOF_PUBLIC_URL", "").strip()
+                    or "http://127.0.0.1:8000").rstrip("/"),
+        sponsor_retention_days=int(retention),
     )
+
+
+def require_link_secret(cfg: Settings) -> str:
+    """The secret for sponsors' mail links; SettingsError for the default one in production."""
+    if cfg.env == "production" and (cfg.link_secret == DEFAULT_LINK_SECRET
+                                    or len(cfg.link_secret) < 32):
+        raise SettingsError("BAUHOF_LINK_SECRET must be set to a random value of at least 32 "
+                            "characters in production (it signs the links in sponsors' mail)")
+    return cfg.link_secret
 
 
 def _port(env: dict[str, str], name: str, default: int) -> int:
