@@ -28,6 +28,13 @@ ACTIONS: dict[str, timedelta] = {
 }
 
 
+# The links the rules engine's mails to sponsors carry (placeholders `$link_<action>`).
+MAIL_LINKS: dict[str, tuple[str, ...]] = {
+    "watering_request": ("watered", "cannot", "stop_mail"),
+    "watering_reminder": ("watered", "cannot", "stop_mail"),
+}
+
+
 class LinkError(ValueError):
     """A link that is malformed, forged, expired or for another action; `reason` says which."""
 

@@ -30,6 +30,7 @@ class Sponsor:
     email: str | None
     period_start: date | None
     period_end: date | None
+    lang: str = "de"
 
     def active(self, on: date) -> bool:
         """Whether the sponsorship covers this day and there is an address to write to."""
@@ -112,7 +113,9 @@ def load_town(conn: psycopg.Connection[Any]) -> Town:
         town.devices[row[0]] = Device(*row)
     sponsors = {
         row[0]: Sponsor(*row) for row in conn.execute(
-            "SELECT id, name, email, period_start, period_end FROM sponsors")
+            # A sponsor who asked for no more mail is not asked to water either.
+            "SELECT id, name, CASE WHEN mail_stopped THEN NULL ELSE email END, period_start, "
+            "period_end, lang FROM sponsors")
     }
     for row in conn.execute(
         "SELECT id, name, plant_type, latitude, longitude, sponsor_id, moisture_low_pct, "

@@ -430,8 +430,8 @@ class Engine:
         sponsor = area.sponsor if area else None
         if area is None or sponsor is None or not sponsor.email:
             return None
-        return Mail(sponsor.email, "watering_reminder", context={
-            "sponsor": sponsor.name, "area": area.name,
+        return Mail(sponsor.email, "watering_reminder", sponsor.lang, context={
+            "sponsor_id": sponsor.id, "sponsor": sponsor.name, "area": area.name,
             "moisture": f"{order.last_value or 0:.0f}"})
 
     def _open_orders(self) -> list[orders.Order]:

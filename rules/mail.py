@@ -58,6 +58,8 @@ def render(template: str, lang: str, context: dict[str, Any]) -> tuple[str, str]
     except FileNotFoundError as exc:
         raise RulesError(f"no mail template {name} in rules/templates/") from exc
     filled = Template(text).safe_substitute({k: str(v) for k, v in context.items()})
+    # A mail sent without signed links (no link secret configured) leaves their lines out.
+    filled = "\n".join(line for line in filled.split("\n") if "$link_" not in line)
     head, _, body = filled.partition("\n\n")
     if not head.startswith("Subject: "):
         raise RulesError(f"mail template {name} must start with a 'Subject: ' line")

@@ -20,12 +20,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from typing import Any
 
 import paho.mqtt.client as paho
 import psycopg
 
-from bauhof import db
+from bauhof import db, signed_links
 from bauhof.mqtt import make_client
 from bauhof.settings import MqttTarget
 from rules import mail, outbox
@@ -65,8 +66,12 @@ class Publisher:
     """Delivers the outbox in background threads until stopped."""
 
     def __init__(self, url: str, mqtt: MqttTarget | None, smtp: mail.SmtpTarget | None = None,
-                 *, ca_file: str | None = None, poll_s: float = 0.5) -> None:
+                 *, ca_file: str | None = None, poll_s: float = 0.5,
+                 link_secret: str | None = None, public_url: str = "") -> None:
         self.url = url
+        # Mails to sponsors carry signed links (bauhof/signed_links.py), made at delivery.
+        self.link_secret = link_secret
+        self.public_url = public_url
         self.mqtt_target = mqtt
         self.smtp = smtp
         self.ca_file = ca_file
@@ -155,8 +160,13 @@ class Publisher:
             if self.smtp is None:
                 raise DeliveryError("email", str(item.payload.get("to")), "no SMTP configured")
             payload = item.payload
-            subject, body = mail.render(payload["template"], payload.get("lang", "de"),
-                                        payload.get("context", {}))
+            context = dict(payload.get("context", {}))
+            actions = signed_links.MAIL_LINKS.get(payload["template"], ())
+            if actions and self.link_secret and context.get("sponsor_id"):
+                context.update(signed_links.links(
+                    self.public_url, self.link_secret, list(actions),
+                    str(context["sponsor_id"]), datetime.now(UTC)))
+            subject, body = mail.render(payload["template"], payload.get("lang", "de"), context)
             mail.send(self.smtp, payload["to"], subject, body)
 
     def _publish(self, item: outbox.Item) -> None:

@@ -286,8 +286,12 @@ def apply_resolve(conn: psycopg.Connection[Any], a: Resolve, actor: str, keep: i
         conn.execute("UPDATE work_orders SET evidence = %s WHERE id = %s",
                      (Jsonb(_evidence(order.evidence, a.evidence, keep)), order.id))
     by = a.by or order.assignee or actor
+    mails = a.mail
+    if by.startswith("sponsor:") and order.params.get("stage") == "bauhof":
+        # The sponsor handed this one to Bauhof: no thanks for watering it.
+        by, mails = order.assignee or actor, ()
     transition(conn, order.id, "resolved", actor, a.note, at=a.at, resolved_by=by)
-    for mail in a.mail:
+    for mail in mails:
         outbox.queue_mail(conn, mail, {"order_id": order.id})
     return order.id
 
@@ -297,6 +301,9 @@ def apply_escalate(conn: psycopg.Connection[Any], a: Escalate, actor: str) -> in
     order = find_open(conn, a.rule, a.subject_type, a.subject_id, lock=True)
     if order is None:
         return None
+    if a.unassign and order.status != "assigned" and order.params.get("stage") == "bauhof":
+        # Already handed to Bauhof (the sponsor said "not this time" from the mail).
+        return order.id
     priority = order.priority if a.priority is None else min(order.priority, a.priority)
     unassign = a.unassign and order.status == "assigned"
     conn.execute(

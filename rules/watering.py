@@ -89,7 +89,8 @@ def _while_closed(state: dict[str, Any], r: Reading, area: Area, p: WateringPara
     mail: tuple[Mail, ...] = ()
     if sponsor is not None and sponsor.email:
         params["sponsor_id"] = sponsor.id
-        mail = (Mail(sponsor.email, "watering_request", context={
+        mail = (Mail(sponsor.email, "watering_request", sponsor.lang, context={
+            "sponsor_id": sponsor.id,
             "sponsor": sponsor.name, "area": area.name, "moisture": f"{value:.0f}",
             "since": _at(since).strftime("%Y-%m-%d %H:%M"),
             "grace_h": f"{p.sponsor_grace_h:g}"}),)
@@ -120,7 +121,7 @@ def _while_open(state: dict[str, Any], r: Reading, area: Area, p: WateringParams
         by = f"sponsor:{state['sponsor']}"
         sponsor = area.sponsor
         if sponsor is not None and sponsor.email and sponsor.id == state["sponsor"]:
-            mail = (Mail(sponsor.email, "watering_thanks", context={
+            mail = (Mail(sponsor.email, "watering_thanks", sponsor.lang, context={
                 "sponsor": sponsor.name, "area": area.name, "moisture": f"{value:.0f}"}),)
     _reset(state)
     return [Resolve(RULE, "green_area", area.id, r.time,

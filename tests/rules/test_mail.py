@@ -98,9 +98,14 @@ def test_unreachable_smtp_is_retried(conn: psycopg.Connection[Any], database_url
 
 def test_every_template_renders_in_both_languages() -> None:
     context = {"sponsor": "S", "area": "A", "moisture": "12", "since": "x", "grace_h": "48",
-               "defect_id": 1, "description": "d", "subject": "bin b1"}
+               "defect_id": 1, "description": "d", "subject": "bin b1", "name": "N",
+               "planting": "", "reason": "r", "result": "ok", "note": "",
+               **{f"link_{a}": "https://x/" for a in ("confirm", "watered", "cannot", "end",
+                                                      "stop_mail")}}
     for template in ("watering_request", "watering_reminder", "watering_thanks",
-                     "defect_fixed"):
+                     "defect_fixed", "sponsorship_confirm", "sponsorship_received",
+                     "sponsorship_approved", "sponsorship_declined", "sponsorship_ended",
+                     "sponsorship_inspection"):
         for lang in ("de", "en"):
             subject, body = mail.render(template, lang, context)
             assert "$" not in subject + body
