@@ -19,6 +19,7 @@ PARTS = (
     "reliability.cli",
     "bauhof.chirpstack.cli",
     "planning.cli", "dashboards.cli",
+    "api.portal_cli",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,9 @@ def register(commands: Any, bench: Any) -> None:
     database.set_defaults(handler=cmd_db)
 
     assets = commands.add_parser("assets", help="green areas, sponsors, bins, vehicles, devices")
-    assets.add_argument("action", choices=("load",))
+    assets.add_argument("action", choices=("load", "import"),
+                        help="load: an asset file; import: a green-area cadastre export "
+                             "(GeoJSON, idempotent by id, history recorded)")
     assets.add_argument("file", type=Path,
                         help="a YAML asset file, GeoJSON, a scenario file or a packaged "
                              "scenario's name (herrenberg)")
@@ -130,6 +133,11 @@ def cmd_db(args: argparse.Namespace) -> int:
             for dropped in retention.apply(conn, retention.horizons(dict(os.environ))):
                 print(f"{dropped.table:14} keep {dropped.days} days: "
                       f"dropped {dropped.chunks} {dropped.unit}")
+            from api.sponsorship_store import anonymise
+
+            count = anonymise(conn, datetime.now(UTC), cfg.sponsor_retention_days)
+            print(f"{'sponsorships':14} keep {cfg.sponsor_retention_days} days after the end: "
+                  f"anonymised {count}")
         return 0
     applied = db.migrate(cfg.database_url)
     if applied:
@@ -146,6 +154,8 @@ def cmd_assets(args: argparse.Namespace) -> int:
 
     cfg = settings_mod.load()
     path = args.file
+    if args.action == "import":
+        return _import_cadastre(cfg.database_url, path)
     if not path.exists() and path.suffix == "" and "/" not in str(path):
         # A packaged scenario's name: `bauhof assets load herrenberg`.
         from bauhof.demo import scenario_file
@@ -153,6 +163,25 @@ def cmd_assets(args: argparse.Namespace) -> int:
         path = scenario_file(str(path))
     counts = assets.load_file(cfg.database_url, path)
     print(", ".join(f"{n} {kind}" for kind, n in counts.items()))
+    return 0
+
+
+def _import_cadastre(database_url: str, path: Path) -> int:
+    """`bauhof assets import FILE.geojson`: every problem listed and nothing stored, or all."""
+    from bauhof import cadastre, db
+
+    try:
+        areas = cadastre.parse_geojson(path)
+    except cadastre.CadastreError as exc:
+        print(f"bauhof assets: {path}: {len(exc.problems)} problem(s), nothing imported:",
+              file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    with db.connect(database_url) as conn:
+        counts = cadastre.import_areas(conn, areas, "import")
+    print(f"{counts['new']} new, {counts['changed']} changed, {counts['unchanged']} unchanged "
+          "green areas")
     return 0
 
 
