@@ -168,9 +168,10 @@ def inquire(conn: Connection, inquiry: Inquiry, now: datetime, link: LinkMaker) 
 def confirm(conn: Connection, sid: int, now: datetime) -> Row:
     """The citizen confirmed the address: the inquiry goes to staff (idempotent)."""
     with conn.transaction():
+        expire(conn, now)
+    with conn.transaction():
         row = get(conn, sid, lock=True)
-        if row.status == "unconfirmed" and row.confirm_by <= now:
-            conn.execute("UPDATE sponsorships SET status = 'expired' WHERE id = %s", (sid,))
+        if row.status == "expired":
             raise SponsorshipError(410, "the inquiry was not confirmed within 72 hours and has "
                                         "expired; please ask again")
         if row.status != "unconfirmed":
