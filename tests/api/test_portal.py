@@ -36,7 +36,7 @@ def _props(client: TestClient) -> dict[str, dict[str, Any]]:
 
 
 def _count(conn: psycopg.Connection[Any], table: str) -> int:
-    row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
+    row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
     assert row is not None
     return int(row[0])
 
