@@ -151,6 +151,14 @@ class GreenArea(_Model):
     moisture_low_pct: Annotated[float, Field(ge=0, le=100)] | None = None
     moisture_clear_pct: Annotated[float, Field(ge=0, le=100)] | None = None
     tags: dict[str, Any] = Field(default_factory=dict)
+    # Cadastre fields (the portal's); the simulation itself does not use them.
+    area_m2: Annotated[float, Field(gt=0)] | None = None
+    planting_year: int | None = None
+    trees: list[dict[str, Any]] = Field(default_factory=list)
+    notes: str | None = None
+    photo_url: str | None = None
+    allow_several: bool = False
+    needs_planting: bool = False
 
 
 class Bin(_Model):

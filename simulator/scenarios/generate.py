@@ -6,6 +6,7 @@ only changes when this script does. Places, names and sponsors are made up.
 
 from __future__ import annotations
 
+import math
 import random
 import sys
 import uuid
@@ -91,9 +92,16 @@ def build(rng: random.Random) -> dict[str, Any]:
         lat, lon = scatter(rng, 600, 1600)
         area_id = f"ga-{n:03d}"
         name = f"{rng.choice(STREETS)} {AREA_KINDS[plant]} {n}"
-        areas.append({"id": area_id, "name": name, "plant_type": plant, "latitude": lat,
-                      "longitude": lon, "radius_m": rng.choice((5, 8, 12, 20, 30)),
-                      "sponsor": sponsors[(n - 1) % len(sponsors)]["id"]})
+        radius = rng.choice((5, 8, 12, 20, 30))
+        area: dict[str, Any] = {"id": area_id, "name": name, "plant_type": plant,
+                                "latitude": lat, "longitude": lon, "radius_m": radius,
+                                "area_m2": round(math.pi * radius * radius)}
+        # Areas 1-32 have a sponsor; 33-40 are free for the portal, and need a first planting.
+        if n <= len(sponsors):
+            area["sponsor"] = sponsors[n - 1]["id"]
+        else:
+            area["needs_planting"] = True
+        areas.append(area)
         model = "dragino-lse01" if rng.random() < 0.6 else "milesight-em500-smtc"
         devices.append({"dev_eui": eui(model), "model": model, "name": f"Sonde {name}",
                         "asset": f"green_area/{area_id}", "expected_interval_s": 1200,
