@@ -1,4 +1,4 @@
-"""The portal in a real headless Chromium on a phone (390×844), against a real API, database
+"""The portal in a real headless Chromium on a phone (390 x 844), against a real API, database
 and SMTP sink, with the default town (40 green areas, 250 bins, hundreds of open orders).
 
 A citizen finds a free area on the map, asks for it and confirms from the captured mail;
@@ -206,7 +206,7 @@ def test_citizen_asks_confirms_staff_approve_and_the_sponsor_hands_watering_to_t
     expect(page.get_by_test_id("act-button")).to_have_text("Ich kann diesmal nicht")
     page.get_by_test_id("act-button").click()
     expect(page.get_by_test_id("act-result")).to_have_text(
-        "Kein Problem – der Bauhof gießt diesmal.")
+        "Kein Problem – der Bauhof gießt diesmal.")  # noqa: RUF001 (the page's dash)
     page.screenshot(path=str(screenshot_path("portal-phone-cannot.png")), full_page=True)
     after = orders.get(conn, order.id)
     assert (after.status, after.assignee, after.params["stage"]) == ("open", None, "bauhof")
