@@ -131,7 +131,7 @@ def run(speed: str, crews: bool, days: float | None) -> int:
     sim_args = ["simulate", "--scenario", "herrenberg", "--speed", speed, "--start", "now",
                 "--quiet"]
     if crews:
-        sim_args += ["--crews", "--api", f"http://127.0.0.1:{API_PORT}"]
+        sim_args += ["--crews", "--citizens", "--api", f"http://127.0.0.1:{API_PORT}"]
     if days is not None:
         sim_args += ["--days", str(days)]
     simulator = _start("simulate", sim_args, log_dir, {**env, "BAUHOF_API_TOKEN": token})

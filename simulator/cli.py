@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from simulator import SimulatorError
 
 if TYPE_CHECKING:
+    from simulator.citizens import DatabaseCitizens, HttpCitizens
     from simulator.crew_api import HttpCrews
     from simulator.crews import DatabaseCrews
 
@@ -50,6 +51,9 @@ def register(commands: Any, bench: Any) -> None:
     sim.add_argument("--api", metavar="URL",
                      help="with --crews: Bauhof's API (e.g. http://127.0.0.1:8080), reached "
                           "with an administrator's token from BAUHOF_API_TOKEN")
+    sim.add_argument("--citizens", action="store_true",
+                     help="with --crews: citizens ask for free green areas on the portal, "
+                          "staff approve, sponsors end (deterministic by seed)")
     sim.add_argument("--quiet", action="store_true", help="no progress line")
     sim.set_defaults(handler=cmd_simulate)
 
@@ -141,21 +145,27 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.api is not None and not args.crews:
         print("bauhof simulate: error: --api is for --crews", file=sys.stderr)
         return 2
+    if args.citizens and not args.crews:
+        print("bauhof simulate: error: --citizens is for --crews", file=sys.stderr)
+        return 2
     cfg = settings.load()
     crews: DatabaseCrews | HttpCrews | None = None
+    citizens: DatabaseCitizens | HttpCitizens | None = None
     if args.crews:
         if speed is None:
             print("bauhof simulate: note: with --speed max the town runs ahead of ingest and "
                   "rules, so crews find few orders; try --speed 3600", file=sys.stderr)
         try:
             crews = _crews(args.api, cfg.database_url)
+            if args.citizens:
+                citizens = _citizens(args.api, cfg)
         except SimulatorError as exc:
             print(f"bauhof simulate: --crews: {exc}", file=sys.stderr)
             return 2 if isinstance(exc, MissingToken) else 1
     run = Simulation(
         town, seed=town.simulation.seed if args.seed is None else args.seed, start=start,
         days=args.days or town.simulation.days, encoding=args.encoding, faults=rates,
-        record=args.record, truth=args.truth, crews=crews,
+        record=args.record, truth=args.truth, crews=crews, citizens=citizens,
     )
     try:
         with _sigterm_stops():
@@ -170,6 +180,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     finally:
         if crews is not None:
             crews.close()
+        if citizens is not None:
+            citizens.close()
     summary = run.summary
     print(f"simulated {run.days:g} days from {start.isoformat()} (seed {run.seed}): "
           f"{summary['uplinks']:,} uplinks, {summary['lost']:,} lost, "
@@ -177,6 +189,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
           f"in {stats.wall_s:.1f} s" + (" (stopped early)" if stats.stopped else ""))
     if crews is not None:
         print(f"crews closed {summary['orders_done']} work orders")
+    if citizens is not None:
+        portal = summary["portal"]
+        print(f"portal: {portal['asked']} inquiries, {portal['approved']} approved, "
+              f"{portal['ended']} sponsorships ended")
     for label, path in (("recording", args.record), ("ground truth", args.truth)):
         if path is not None:
             print(f"{label}: {path}")
@@ -185,6 +201,21 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 class MissingToken(SimulatorError):
     """--api without BAUHOF_API_TOKEN."""
+
+
+def _citizens(api: str | None, cfg: Any) -> DatabaseCitizens | HttpCitizens:
+    """The portal's citizens: through the API at `api`, else on the database."""
+    from bauhof.db import DatabaseError
+    from bauhof.settings import read_dotenv
+    from simulator.citizens import CitizenError, DatabaseCitizens, HttpCitizens
+
+    if api is None:
+        try:
+            return DatabaseCitizens(cfg.database_url)
+        except DatabaseError as exc:
+            raise CitizenError(str(exc)) from exc
+    env = {**read_dotenv(Path(".env")), **os.environ}
+    return HttpCitizens(api, env.get("BAUHOF_API_TOKEN", "").strip(), cfg.link_secret)
 
 
 def _crews(api: str | None, database_url: str) -> DatabaseCrews | HttpCrews:

@@ -16,6 +16,7 @@ from typing import Any
 from bauhof import codecs
 from simulator import devices
 from simulator import faults as fault_mod
+from simulator.citizens import CitizenBackend, Citizens
 from simulator.clock import DAY_US, HOUR_US, US, iso
 from simulator.crews import TICK_S, Crew, CrewBackend, Crews, SponsorVisit
 from simulator.devices import DeviceSim, EngineError
@@ -56,6 +57,7 @@ class Engine:
         faults: dict[str, float] | None = None,
         truth: Truth | None = None,
         crews: CrewBackend | None = None,
+        citizens: CitizenBackend | None = None,
     ) -> None:
         self.scenario = scenario
         self.seed = seed
@@ -74,6 +76,7 @@ class Engine:
             vans = sorted(v.id for v in scenario.vehicles if v.kind == "van")
             self.world.crew_vehicles.update(vans)
             self.crews = Crews(crews, self.world, vans, seed)
+        self.citizens = Citizens(citizens, seed) if citizens is not None else None
         self.gateways_down: dict[str, int] = {}
         self.burst_until_us = 0
         self.published = 0
@@ -146,6 +149,9 @@ class Engine:
         return message
 
     def _plan_day(self, day_us: int) -> None:
+        if self.citizens is not None and day_us >= self.start_us:
+            for event, subject in self.citizens.day(day_us):
+                self.truth.write(day_us, "portal", event=event, subject=subject)
         for visit, vehicle in self.world.plan_day(day_us):
             if visit.time_us >= self.now_us:
                 self._push(visit.time_us, EMPTY, (visit.stop, vehicle))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bauhof.settings import MqttTarget
+from simulator.citizens import CitizenBackend
 from simulator.clock import DAY_US, VirtualClock, to_us
 from simulator.crews import CrewBackend
 from simulator.engine import Engine
@@ -33,6 +34,7 @@ class Simulation:
         record: Path | None = None,
         truth: Path | None = None,
         crews: CrewBackend | None = None,
+        citizens: CitizenBackend | None = None,
     ) -> None:
         self.scenario = scenario
         self.seed = seed
@@ -44,6 +46,7 @@ class Simulation:
         self.record = record
         self.truth_path = truth
         self.crews = crews
+        self.citizens = citizens
         self.summary: dict[str, Any] = {}
 
     def execute(
@@ -59,6 +62,7 @@ class Simulation:
         engine = Engine(
             self.scenario, seed=self.seed, start_us=self.start_us, end_us=self.end_us,
             encoding=self.encoding, faults=self.faults, truth=truth, crews=self.crews,
+            citizens=self.citizens,
         )
         recorder = Recorder(self.record) if self.record is not None else None
         publisher = None
@@ -73,6 +77,7 @@ class Simulation:
                 "uplinks": truth.counts["uplink"], "lost": truth.counts["lost"],
                 "faults": dict(truth.faults),
                 "orders_done": engine.crews.done if engine.crews is not None else 0,
+                "portal": engine.citizens.summary() if engine.citizens is not None else {},
             }
             return stats
         finally:
