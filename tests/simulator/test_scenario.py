@@ -20,7 +20,11 @@ def test_default_town_has_the_promised_assets(herrenberg: scenario.Scenario) -> 
             len(herrenberg.gateways), len(herrenberg.devices)) == (40, 250, 6, 5, 296)
     assert models == ["dragino-ldds75", "dragino-lgt92", "dragino-lse01", "milesight-at101",
                       "milesight-em310-udl", "milesight-em400-udl", "milesight-em500-smtc"]
-    assert all(a.sponsor is not None for a in herrenberg.green_areas)
+    # Areas 1-32 have a sponsor; 33-40 are free for the portal and need a first planting.
+    assert [a.id for a in herrenberg.green_areas if a.sponsor is None] == [
+        f"ga-{n:03d}" for n in range(33, 41)]
+    assert all(a.needs_planting == (a.sponsor is None) for a in herrenberg.green_areas)
+    assert all(a.area_m2 for a in herrenberg.green_areas)
     assert all(d.expected_interval_s for d in herrenberg.devices)
     assert herrenberg.town.name == "Herrenberg"
     assert abs(herrenberg.town.latitude - 48.596) < 0.01
