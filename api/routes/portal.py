@@ -178,7 +178,8 @@ DONE = {
 
 
 @router.post("/sponsor-actions", response_model=ActionOut,
-             summary="Carry out a signed link from a sponsor's mail")
+             summary="Carry out a signed link from a sponsor's mail",
+             responses={410: {"description": "the link (or the inquiry) has expired"}})
 def act(*, request: Request, conn: Conn, body: ActionIn) -> Response:
     """Confirm an inquiry, report watering, hand a watering to Bauhof, end, or stop mail."""
     settings: ApiSettings = request.app.state.settings
