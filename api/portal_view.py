@@ -33,9 +33,9 @@ LEFT JOIN LATERAL (
         WHERE o.rule = 'watering.dry' AND o.subject_type = 'green_area'
         AND o.subject_id = a.id AND o.status IN ('resolved', 'done')
         UNION ALL
-        SELECT e.at, 'sponsor:' || p.sponsor_id FROM sponsorship_events e
-        JOIN sponsorships p ON p.id = e.sponsorship_id
-        WHERE p.area_id = a.id AND e.event = 'watered') x
+        SELECT h.at, h.actor FROM order_history h JOIN work_orders o ON o.id = h.order_id
+        WHERE o.rule = 'watering.dry' AND o.subject_type = 'green_area'
+        AND o.subject_id = a.id AND h.event = 'sponsor_watered') x
     ORDER BY at DESC LIMIT 1) w ON true
 WHERE a.retired_at IS NULL AND (%(one)s::text IS NULL OR a.id = %(one)s)
 ORDER BY a.id
@@ -100,19 +100,23 @@ def public_areas(conn: Connection, ruleset: Ruleset, one: str | None = None) -> 
 _OVERVIEW = """
 SELECT a.id, a.name, s.id, s.name, s.email, s.display_name,
        coalesce(p.started_at::date, s.period_start),
-       (SELECT count(*) FROM work_orders o WHERE o.rule = 'watering.dry'
-        AND o.subject_type = 'green_area' AND o.subject_id = a.id
-        AND o.resolved_by LIKE 'sponsor:%%')
-       + (SELECT count(*) FROM sponsorship_events e JOIN sponsorships q
-          ON q.id = e.sponsorship_id WHERE q.area_id = a.id AND e.event = 'watered'),
-       (SELECT count(*) FROM work_orders o WHERE o.rule = 'watering.dry'
-        AND o.subject_type = 'green_area' AND o.subject_id = a.id
-        AND o.status IN ('resolved', 'done') AND o.resolved_by NOT LIKE 'sponsor:%%'
-        AND o.resolved_by <> 'rain'),
+       count(*) FILTER (WHERE o.by_sponsor),
+       count(*) FILTER (WHERE NOT o.by_sponsor AND o.status IN ('resolved', 'done')
+                        AND o.resolved_by <> 'rain'),
        p.id
 FROM green_areas a JOIN sponsors s ON s.id = a.sponsor_id
 LEFT JOIN sponsorships p ON p.sponsor_id = s.id AND p.status = 'active'
+-- A watering order counts for the sponsor when the sponsor's watering resolved it or the
+-- sponsor said "Ich habe gegossen" on it; otherwise, once closed, for Bauhof (rain apart).
+LEFT JOIN LATERAL (
+    SELECT w.status, w.resolved_by,
+           (w.resolved_by LIKE 'sponsor:%%' OR EXISTS (SELECT 1 FROM order_history h
+            WHERE h.order_id = w.id AND h.event = 'sponsor_watered')) AS by_sponsor
+    FROM work_orders w WHERE w.rule = 'watering.dry' AND w.subject_type = 'green_area'
+    AND w.subject_id = a.id) o ON true
 WHERE a.retired_at IS NULL
+GROUP BY a.id, a.name, s.id, s.name, s.email, s.display_name, p.started_at, s.period_start,
+         p.id
 ORDER BY a.id
 """
 

@@ -276,7 +276,8 @@ def end(conn: Connection, sid: int, actor: str, now: datetime) -> Row:
             _release(conn, row.sponsor_id, row.area_id, actor, now)
         _history(conn, row.area_id, actor, "freed", at=now, changes={"sponsorship_id": sid})
         _mail(conn, row.email, "sponsorship_ended", row.lang,
-              context={"name": row.name, "area": row.area_name}, ref={"sponsorship_id": sid})
+              context={"name": row.name, "area": row.area_name}, ref={"sponsorship_id": sid},
+              sponsor_id=row.sponsor_id)
         return get(conn, sid)
 
 
@@ -383,7 +384,7 @@ def end_by_sponsor(conn: Connection, sponsor_id: str, now: datetime) -> list[str
             if row is not None:
                 _mail(conn, row[0], "sponsorship_ended", str(row[1]),
                       context={"name": row[2], "area": ", ".join(areas)},
-                      ref={"sponsor_id": sponsor_id})
+                      ref={"sponsor_id": sponsor_id}, sponsor_id=sponsor_id)
     return areas
 
 

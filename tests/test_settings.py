@@ -62,3 +62,20 @@ def test_malformed_dotenv_line_is_named(tmp_path: Path) -> None:
     with pytest.raises(SettingsError) as caught:
         load({}, tmp_path)
     assert str(caught.value) == f"{tmp_path / '.env'}:2: expected KEY=VALUE, got 'not a setting'"
+
+
+def test_the_link_secret_must_be_set_in_production(tmp_path: Path) -> None:
+    from bauhof.settings import DEFAULT_LINK_SECRET, require_link_secret
+
+    base = {"BAUHOF_ENV": "production", "BAUHOF_DATABASE_URL": "postgresql://x/y",
+            "BAUHOF_MQTT_URL": "mqtt://bauhof:s3cret-pass@broker:1883"}
+    cfg = load(environ=base, cwd=tmp_path)
+    assert cfg.link_secret == DEFAULT_LINK_SECRET
+    with pytest.raises(SettingsError, match="BAUHOF_LINK_SECRET must be set to a random value"):
+        require_link_secret(cfg)
+    with pytest.raises(SettingsError, match="BAUHOF_LINK_SECRET"):
+        require_link_secret(load(environ={**base, "BAUHOF_LINK_SECRET": "short"}, cwd=tmp_path))
+    good = "x" * 40
+    assert require_link_secret(load(environ={**base, "BAUHOF_LINK_SECRET": good},
+                                     cwd=tmp_path)) == good
+    assert require_link_secret(load(environ={}, cwd=tmp_path)) == DEFAULT_LINK_SECRET

@@ -258,6 +258,11 @@ def _sponsor_order(conn: psycopg.Connection[Any]) -> int:
 
 def test_i_have_watered_is_recorded_and_the_order_stays_open(
         client: TestClient, conn: psycopg.Connection[Any], portal: Tokens) -> None:
+    # A Bauhof watering closed earlier counts for Bauhof.
+    bauhof = town.open_order(conn, "watering.dry", "watering", "green_area", "ga1",
+                             hours=-48, assignee=None)
+    conn.execute("UPDATE work_orders SET status = 'done', resolved_at = %s, "
+                 "resolved_by = 'crew:nord' WHERE id = %s", (f.at(-40), bauhof))
     order = _sponsor_order(conn)
     token = signed_links.sign(DEFAULT_LINK_SECRET, "watered", "sp1", datetime.now(UTC))
     response = client.post("/api/v1/public/sponsor-actions", json={"token": token})
@@ -267,6 +272,13 @@ def test_i_have_watered_is_recorded_and_the_order_stays_open(
     assert conn.execute("SELECT actor, event, note FROM order_history WHERE order_id = %s "
                         "ORDER BY id DESC LIMIT 1", (order,)).fetchone() == (
         "sponsor:sp1", "sponsor_watered", "Pate hat gegossen / the sponsor watered")
+    props = _props(client)["ga1"]
+    (at,) = conn.execute("SELECT max(at) FROM order_history WHERE event = 'sponsor_watered'"
+                         ).fetchone() or (None,)
+    assert (props["last_watered_at"], props["last_watered_by"]) == (at.isoformat(), "sponsor")
+    overview = client.get("/api/v1/sponsorships/overview", headers=portal.planner).json()
+    assert [(r["area_id"], r["watered_by_sponsor"], r["watered_by_bauhof"])
+            for r in overview] == [("ga1", 1, 1)]
 
 
 def test_i_cannot_this_time_hands_the_order_to_the_crews_at_once(

@@ -247,3 +247,34 @@ def test_planner_sees_the_inquiry_without_personal_data(
     text = client.get("/api/v1/sponsorships", headers=portal.planner).text
     for word in ("Erika", "erika@example.org", "5555", "gieße"):
         assert word not in text
+
+
+def test_chores_from_the_command_line(
+        client: TestClient, conn: psycopg.Connection[Any], portal: Tokens, database_url: str,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("BAUHOF_DATABASE_URL", database_url)
+    monkeypatch.setenv("BAUHOF_RETAIN_SPONSORS_DAYS", "0")
+    _inquire(client, conn)
+    conn.execute("UPDATE sponsorships SET confirm_by = now() - interval '1 second'")
+    assert cli.main(["sponsorships", "expire"]) == 0
+    sid = _requested(client, conn, email="zweite@example.org")
+    client.post(f"/api/v1/sponsorships/{sid}/decline", headers=portal.planner,
+                json={"reason": "Die Fläche wird umgebaut."})
+    assert cli.main(["sponsorships", "anonymise"]) == 0
+    assert cli.main(["sponsorships", "inspections", "--season", "autumn"]) == 0
+    assert cli.main(["sponsorships", "inspections", "--season", "autumn"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "expired 1 unconfirmed inquiries",
+        "anonymised 2 sponsorships ended more than 0 days ago",
+        "opened 3 inspection orders", "opened 0 inspection orders"]
+    assert conn.execute("SELECT status, name, email FROM sponsorships ORDER BY id").fetchall() == [
+        ("expired", "(anonymisiert)", None), ("declined", "(anonymisiert)", None)]
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["sponsorships", "inspections", "--season", "summer"])
+    assert exit_info.value.code == 2
+
+
+def test_inspections_follow_the_month() -> None:
+    assert [store.SEASONS.get(m) for m in range(1, 13)] == [
+        None, None, "spring", "spring", "spring", None, None, None, "autumn", "autumn",
+        "autumn", None]
