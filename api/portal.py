@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from fastapi import APIRouter
+from starlette.responses import RedirectResponse, Response
+
 from api.static import page_router
 
+router = APIRouter(include_in_schema=False)
+
+
+# Before the pages' routes: `/portal/{file}` would answer this address with a 404.
+@router.get("/portal/staff")
+def staff() -> Response:
+    """The staff page's short address."""
+    return RedirectResponse("/portal/staff.html", status_code=308)
+
+
 # Tiles from the configured origin; area photos from anywhere over https.
-router = page_router("portal", ("index.html", "app.js", "app.css", "act.html", "act.js",
-                                "staff.html", "staff.js"),
-                     img_src="'self' data: https: {tiles}", what="portal")
+router.include_router(page_router(
+    "portal", ("index.html", "app.js", "app.css", "act.html", "act.js", "staff.html",
+               "staff.js"), img_src="'self' data: https: {tiles}", what="portal"))

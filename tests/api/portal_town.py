@@ -32,10 +32,12 @@ def build(conn: psycopg.Connection[Any]) -> None:
         "true)")
 
 
-def mails(conn: psycopg.Connection[Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
-    """Queued mails: (to, template, lang, context), oldest first."""
+def mails(conn: psycopg.Connection[Any]) -> list[tuple[str | None, str, str, dict[str, Any]]]:
+    """Queued mails: (to, template, lang, context), oldest first (anonymised ones without
+    recipient and context)."""
     rows = conn.execute("SELECT payload FROM outbox WHERE channel = 'email' ORDER BY id")
-    return [(p["to"], p["template"], p["lang"], p["context"]) for (p,) in rows.fetchall()]
+    return [(p.get("to"), p["template"], p["lang"], p.get("context", {}))
+            for (p,) in rows.fetchall()]
 
 
 def token(url: str) -> str:

@@ -322,3 +322,16 @@ def test_stop_mail_link(client: TestClient, conn: psycopg.Connection[Any],
     sponsor = load_town(conn).areas["ga1"].sponsor
     assert sponsor is not None
     assert (sponsor.email, sponsor.active(f.at(0).date())) == (None, False)
+
+
+def test_portal_pages_are_served_with_a_strict_policy(client: TestClient) -> None:
+    page = client.get("/portal/")
+    assert (page.status_code, page.headers["content-type"]) == (200, "text/html; charset=utf-8")
+    assert '<html lang="de">' in page.text
+    assert page.headers["content-security-policy"].startswith(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:")
+    for name in ("app.js", "app.css", "act.html", "act.js", "staff.html", "staff.js"):
+        assert client.get(f"/portal/{name}").status_code == 200
+    assert client.get("/portal/nope.js").status_code == 404
+    staff = client.get("/portal/staff", follow_redirects=False)
+    assert (staff.status_code, staff.headers["location"]) == (308, "/portal/staff.html")

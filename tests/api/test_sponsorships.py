@@ -272,6 +272,16 @@ def test_chores_from_the_command_line(
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["sponsorships", "inspections", "--season", "summer"])
     assert exit_info.value.code == 2
+    # `bauhof db retention` anonymises too.
+    third = _requested(client, conn, area_id="ga3", email="dritte@example.org")
+    client.post(f"/api/v1/sponsorships/{third}/decline", headers=portal.planner,
+                json={"reason": "Doppelt angefragt."})
+    capsys.readouterr()
+    assert cli.main(["db", "retention"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "sponsorships   keep 0 days after the end: anonymised 1")
+    assert conn.execute("SELECT email FROM sponsorships WHERE id = %s", (third,)).fetchone() == (
+        None,)
 
 
 def test_inspections_follow_the_month() -> None:
