@@ -217,7 +217,11 @@ def test_citizen_asks_confirms_staff_approve_and_the_sponsor_hands_watering_to_t
     card = crew.locator(f"[data-order-id='{order.id}']")
     expect(card).to_have_count(1)
     expect(card).to_contain_text(str(name[0]))
+    card.locator("textarea.note").fill("gegossen")
+    card.get_by_test_id("done").click()
+    expect(card).to_have_count(0)
     crew.close()
+    assert orders.get(conn, order.id).resolved_by == "crew:nord"
 
     # In English, the area page says the same in words.
     page.goto(f"{base}/portal/#area={AREA}")
@@ -225,6 +229,7 @@ def test_citizen_asks_confirms_staff_approve_and_the_sponsor_hands_watering_to_t
     page.get_by_test_id("lang").click()
     expect(page.get_by_test_id("area-status")).to_have_text("sponsored")
     expect(page.get_by_test_id("area-moisture")).to_have_text("dry")
+    expect(page.get_by_test_id("area-watered")).to_contain_text("(Bauhof)")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.screenshot(path=str(screenshot_path("portal-phone-area-en.png")), full_page=True)
     desktop = browser.new_page(viewport={"width": 1366, "height": 900}, locale="de-DE")
