@@ -231,6 +231,8 @@ def test_citizen_asks_confirms_staff_approve_and_the_sponsor_hands_watering_to_t
     expect(page.get_by_test_id("area-moisture")).to_have_text("dry")
     expect(page.get_by_test_id("area-watered")).to_contain_text("(Bauhof)")
     expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_test_id("lang")).to_have_text("Deutsch")
+    expect(page.get_by_test_id("area-list")).to_be_hidden()  # the area's page, on a phone
     page.screenshot(path=str(screenshot_path("portal-phone-area-en.png")), full_page=True)
     desktop = browser.new_page(viewport={"width": 1366, "height": 900}, locale="de-DE")
     desktop.goto(f"{base}/portal/")

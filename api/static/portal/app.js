@@ -63,6 +63,7 @@ function applyLang() {
   });
   document.title = `${t("title")} – ${state.lang === "de" ? "Grünflächen-Patenschaften" : "green-area sponsorships"}`;
   $("lang").lang = state.lang === "de" ? "en" : "de";
+  $("lang").textContent = t("lang");
   $("map").setAttribute("aria-label", t("map"));
   renderList();
   if (state.current) showArea(state.current, false);
@@ -173,6 +174,7 @@ function showArea(id, focus = true) {
 
 function closeArea() {
   state.current = null;
+  document.body.classList.remove("showing");
   $("detail").hidden = true;
   $("i-done").hidden = true;
   $("inquiry").reset();
