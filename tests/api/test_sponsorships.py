@@ -288,3 +288,34 @@ def test_inspections_follow_the_month() -> None:
     assert [store.SEASONS.get(m) for m in range(1, 13)] == [
         None, None, "spring", "spring", "spring", None, None, None, "autumn", "autumn",
         "autumn", None]
+
+
+def test_steps_out_of_turn_are_refused(
+        client: TestClient, conn: psycopg.Connection[Any], portal: Tokens) -> None:
+    confirm = _inquire(client, conn)
+    row = conn.execute("SELECT id FROM sponsorships").fetchone()
+    assert row is not None
+    sid = int(row[0])
+    assert client.post(f"/api/v1/sponsorships/{sid}/decline", headers=portal.planner,
+                       json={"reason": "Fläche entfällt."}).json()["status"] == "declined"
+    late = _act(client, confirm)
+    assert (late.status_code, late.json()["detail"]) == (409, "the inquiry is declined")
+    assert client.post("/api/v1/sponsorships/999/approve",
+                       headers=portal.planner).status_code == 404
+    other = _requested(client, conn, email="zweite@example.org")
+    approved = client.post(f"/api/v1/sponsorships/{other}/approve", headers=portal.planner)
+    end_link = portal_town.mails(conn)[-1][3]["link_end"]
+    again = client.post(f"/api/v1/sponsorships/{other}/decline", headers=portal.planner,
+                        json={"reason": "zu spät"})
+    assert (again.status_code, again.json()["detail"]) == (
+        409, "only an open request can be declined; this one is active")
+    assert approved.json()["status"] == "active"
+    assert _act(client, end_link).json()["status"] == "ended"
+    twice = _act(client, end_link)
+    assert (twice.status_code, twice.json()["detail"]) == (
+        409, "the sponsorship has already ended")
+    unknown = client.post("/api/v1/green-areas/nope/inspection", headers=portal.crew,
+                          json={"result": "ok"})
+    assert unknown.status_code == 404
+    assert conn.execute("SELECT status FROM sponsorships ORDER BY id").fetchall() == [
+        ("declined",), ("ended",)]
