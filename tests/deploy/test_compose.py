@@ -101,7 +101,7 @@ def test_every_variable_is_in_env_example_and_every_example_is_used(
 def test_no_default_passwords(compose: dict[str, Any]) -> None:
     example = read_env_file(ENV_EXAMPLE)
     secrets = {k for k in example if "PASSWORD" in k or "SECRET" in k}
-    assert len(secrets) == 10
+    assert len(secrets) == 11
     assert {k: v for k, v in example.items() if k in secrets and v} == {}
     for ref in (r for text in strings(compose) for r in references(text)):
         if ref.name in OPTIONAL_SECRETS:
