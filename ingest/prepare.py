@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import re
 from datetime import UTC, datetime
@@ -14,11 +15,15 @@ import orjson
 from bauhof import codecs
 from bauhof.chirpstack import EventError, OtherEvent, StatusEvent, UplinkEvent, parse_event
 from bauhof.codecs import plausibility
+from bauhof.payloads import PayloadError, load_json
 from ingest.devices import DeviceDirectory, DeviceRecord, resolve_model
 from ingest.normalise import ReadingError, readings_from_object, split_readings
 from ingest.writer import Batch
 
 WEATHER_PREFIX = "bauhof/weather/"
+# A weather message is a handful of fields; a thousand times that is still no weather.
+WEATHER_MAX_BYTES = 16 * 1024
+log = logging.getLogger("bauhof.ingest")
 _DEV_IN_TOPIC = re.compile(r"/device/([0-9a-fA-F]{16})/")
 _STATION = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
@@ -62,11 +67,20 @@ class Preparer:
                 self._other(batch, event)
         except (EventError, codecs.CodecError, ReadingError) as exc:
             self.dead(batch, topic, payload, _reason(exc))
+        except Exception as exc:  # noqa: BLE001 - no message may stop ingest (issue 13)
+            # A fault of ours, not a known kind of bad input: logged once with the message,
+            # dead-lettered with the reason, so the batch and the worker go on.
+            log.warning("cannot use the message on %s (%s: %s); payload starts %r", topic[:200],
+                        type(exc).__name__, str(exc)[:200], payload[:200])
+            self.dead(batch, topic, payload,
+                      f"cannot use the event: {type(exc).__name__}: {exc}")
 
     def dead(self, batch: Batch, topic: str, payload: bytes, reason: str) -> None:
         """Put a message into the dead letters of the batch."""
         match = _DEV_IN_TOPIC.search(topic)
-        batch.dead.append((topic[:1024], payload, reason[:1000],
+        # PostgreSQL text holds no NUL: a reason quoting the payload must still be stored.
+        batch.dead.append((topic[:1024].replace("\0", "\ufffd"), payload,
+                           reason[:1000].replace("\0", "\ufffd"),
                            match.group(1).lower() if match else None, digest(topic, payload)))
 
     def _device(self, batch: Batch, event: UplinkEvent | StatusEvent | OtherEvent) -> (
@@ -142,9 +156,9 @@ class Preparer:
         if not _STATION.match(station):
             raise EventError(f"weather station {station[:80]!r} is not a simple name")
         try:
-            body = json.loads(payload)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise EventError(f"invalid JSON: {exc}") from exc
+            body = load_json(payload, max_bytes=WEATHER_MAX_BYTES)
+        except PayloadError as exc:
+            raise EventError(exc.reason) from exc
         if not isinstance(body, dict):
             raise EventError("weather message is not a JSON object")
         try:

@@ -205,12 +205,6 @@ class IngestWorker:
                     if epoch != self._epoch:
                         batch, epoch = self._build(messages), self._epoch
                 result = self._writer.write(batch)
-            except REFUSALS as exc:
-                # One message the database refuses must not hold back the others.
-                log.warning("batch refused (%s); writing its %d messages one by one",
-                            db.first_line(exc), len(messages))
-                self._write_singly(messages)
-                return
             except OUTAGES as exc:
                 log.error("cannot write to the database: %s; nothing acknowledged, "
                           "retrying in %.0f s", db.first_line(exc), delay)
@@ -220,6 +214,23 @@ class IngestWorker:
                               "them for the next start", len(messages))
                     return
                 delay = min(delay * 2, 60.0)
+                continue
+            except Exception as exc:  # noqa: BLE001 - REFUSALS, and what nobody foresaw
+                # One message the database (or the writer) refuses must not hold back the
+                # others, nor stop the worker: each is written alone, the bad one
+                # dead-lettered with the reason.
+                log.warning("batch refused (%s: %s); writing its %d messages one by one",
+                            type(exc).__name__, db.first_line(exc), len(messages))
+                messages = self._write_singly(messages)
+                if not messages:
+                    return
+                # An outage in the middle: the rest waits for the database like a batch.
+                self._close_db()
+                if self._stop.wait(delay):
+                    return
+                delay = min(delay * 2, 60.0)
+                with self._prepare_lock:
+                    batch, epoch = self._build(messages), self._epoch
                 continue
             self._account(messages, result.stored, result.duplicates, result.dead_lettered)
             self._ack(messages)
@@ -233,22 +244,36 @@ class IngestWorker:
             self._directory.refresh(self._conn, force=True)
             self._epoch += 1
 
-    def _write_singly(self, messages: list[Message]) -> None:
+    def _write_singly(self, messages: list[Message]) -> list[Message]:
+        """Write and acknowledge each message alone; return those not written because the
+        database went away meanwhile (none when all are done)."""
         assert self._writer is not None and self._conn is not None
-        self._forget_unwritten_devices()
-        for message in messages:
+        try:
+            self._forget_unwritten_devices()
+        except OUTAGES:
+            return messages
+        for n, message in enumerate(messages):
             try:
-                with self._prepare_lock:
-                    single = self._build([message])
-                result = self._writer.write(single)
-            except REFUSALS as exc:
-                self._forget_unwritten_devices()
-                batch = Batch()
-                self._preparer.dead(batch, message.topic, message.payload,
-                                    f"database refused: {db.first_line(exc)}")
-                result = self._writer.write(batch)
+                try:
+                    with self._prepare_lock:
+                        single = self._build([message])
+                    result = self._writer.write(single)
+                except OUTAGES:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - this one message is the bad one
+                    self._forget_unwritten_devices()
+                    batch = Batch()
+                    self._preparer.dead(batch, message.topic, message.payload,
+                                        f"database refused: {type(exc).__name__}: "
+                                        f"{db.first_line(exc)}")
+                    result = self._writer.write(batch)
+            except OUTAGES as exc:
+                log.error("cannot write to the database: %s; %d messages unacknowledged",
+                          db.first_line(exc), len(messages) - n)
+                return messages[n:]
             self._account([message], result.stored, result.duplicates, result.dead_lettered)
             self._ack([message])
+        return []
 
     def _build(self, messages: list[Message]) -> Batch:
         batch = Batch()

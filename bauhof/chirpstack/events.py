@@ -18,6 +18,8 @@ from typing import Any
 
 import orjson
 
+from bauhof.payloads import PayloadError, load_json
+
 EVENT_TYPES = frozenset({"up", "status", "join", "log", "location", "ack", "txack", "integration"})
 # MessageToDict writes 64-bit integers as strings and drops fields at their default value;
 # the JSON accessors below accept both, so one path validates JSON and Protobuf events.
@@ -326,9 +328,9 @@ def parse_event(topic: str, payload: bytes) -> Event:
     stripped = payload.lstrip()
     if stripped[:1] == b"{":
         try:
-            body = orjson.loads(payload)
-        except orjson.JSONDecodeError as exc:
-            raise EventError(f"invalid JSON: {exc}") from exc
+            body = load_json(payload, max_bytes=4 * MAX_PAYLOAD_BYTES)
+        except PayloadError as exc:
+            raise EventError(exc.reason) from exc
         if not isinstance(body, dict):
             raise EventError("JSON event is not an object")
         protobuf = False
