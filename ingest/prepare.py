@@ -67,7 +67,7 @@ class Preparer:
                 self._other(batch, event)
         except (EventError, codecs.CodecError, ReadingError) as exc:
             self.dead(batch, topic, payload, _reason(exc))
-        except Exception as exc:  # noqa: BLE001 - no message may stop ingest (issue 13)
+        except Exception as exc:  # no message may stop ingest (issue 13)
             # A fault of ours, not a known kind of bad input: logged once with the message,
             # dead-lettered with the reason, so the batch and the worker go on.
             log.warning("cannot use the message on %s (%s: %s); payload starts %r", topic[:200],

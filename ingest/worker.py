@@ -215,7 +215,7 @@ class IngestWorker:
                     return
                 delay = min(delay * 2, 60.0)
                 continue
-            except Exception as exc:  # noqa: BLE001 - REFUSALS, and what nobody foresaw
+            except Exception as exc:  # REFUSALS, and what nobody foresaw
                 # One message the database (or the writer) refuses must not hold back the
                 # others, nor stop the worker: each is written alone, the bad one
                 # dead-lettered with the reason.
@@ -260,12 +260,14 @@ class IngestWorker:
                     result = self._writer.write(single)
                 except OUTAGES:
                     raise
-                except Exception as exc:  # noqa: BLE001 - this one message is the bad one
+                except Exception as exc:  # this one message is the bad one
                     self._forget_unwritten_devices()
                     batch = Batch()
-                    self._preparer.dead(batch, message.topic, message.payload,
-                                        f"database refused: {type(exc).__name__}: "
-                                        f"{db.first_line(exc)}")
+                    reason = (f"database refused: {db.first_line(exc)}"
+                              if isinstance(exc, REFUSALS) else
+                              f"cannot store the event: {type(exc).__name__}: "
+                              f"{db.first_line(exc)}")
+                    self._preparer.dead(batch, message.topic, message.payload, reason)
                     result = self._writer.write(batch)
             except OUTAGES as exc:
                 log.error("cannot write to the database: %s; %d messages unacknowledged",

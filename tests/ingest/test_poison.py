@@ -8,6 +8,7 @@ good uplink that must be stored once.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 import paho.mqtt.client as paho
@@ -27,6 +28,14 @@ DIGITS = b'{"time":"2026-12-04T21:00:00+00:00","rain_mm_h":1' + b"0" * 4300 + b"
 NESTED = b"[" * 5000
 
 
+def wait_for_value(read: Callable[[], int], expected: int) -> None:
+    """Poll a counter of the worker (the writer thread accounts after its commit)."""
+    deadline = time.monotonic() + 20
+    while read() != expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert read() == expected
+
+
 def _object_bomb() -> bytes:
     """An uplink whose decoded `object` nests deeper than a JSON writer goes."""
     body = factories.encode(factories.uplink("a8404100000000ff", GOOD, f_cnt=1))
@@ -38,6 +47,7 @@ def test_weather_bombs_are_dead_lettered_and_ingest_goes_on(
         conn: Conn, ingest_worker: RunningWorker, publish: Publish) -> None:
     publish("bauhof/weather/herrenberg", DIGITS)
     publish("bauhof/weather/herrenberg", NESTED)
+    publish("bauhof/weather/herrenberg", DIGITS)  # the same bomb again: one row, counted twice
     publish(factories.topic(SOIL), factories.encode(factories.uplink(SOIL, GOOD, f_cnt=7)))
     wait_for(conn, "SELECT count(*) FROM raw_uplinks", 1)
     wait_for(conn, "SELECT count(*) FROM dead_letters", 2)
@@ -49,7 +59,9 @@ def test_weather_bombs_are_dead_lettered_and_ingest_goes_on(
         5000: "invalid JSON: depth limit exceeded: line 1 column 1026 (char 1025)",
     }
     assert conn.execute("SELECT count(*) FROM weather").fetchone() == (0,)
-    assert ingest_worker.worker.counters.dead_lettered == 2
+    counters = ingest_worker.worker.counters
+    wait_for_value(lambda: counters.received, 4)
+    assert (counters.stored, counters.duplicates, counters.dead_lettered) == (1, 0, 3)
 
 
 def test_an_event_nested_too_deep_to_store_is_dead_lettered(
