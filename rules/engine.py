@@ -9,6 +9,8 @@ the same shard take turns; the partial unique index on open orders is the last g
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 import threading
@@ -38,7 +40,7 @@ from rules.actions import (
 from rules.assets import Area, Town, load_town, weather_at
 from rules.clock import EventClock
 from rules.errors import IllegalTransition
-from rules.readings import SELECT, Reading, from_row
+from rules.readings import COLUMNS, SELECT, BadReading, Reading, from_row
 from rules.ruleset import HealthParams, Ruleset, WateringParams
 from rules.state import Key, StateStore
 
@@ -50,6 +52,7 @@ TOWN_REFRESH_S = 30.0
 TICK_S = 60
 # The reason ingest gives for readings outside physical limits (ingest/prepare.py).
 IMPLAUSIBLE = "implausible readings"
+REFUSED_READING = "rules engine refused the reading: "
 _RETRY = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure,
           pg_errors.LockNotAvailable)
 _SITE_KINDS = ("empty_bin", "watering", "bin_maintenance", "citizen_defect")
@@ -104,6 +107,8 @@ class Engine:
         self._silent_due: float | None = None
         self._marks: list[float] = []
         self._step_actions = 0
+        # Rows of this step the rules could not use, with the reason (dead-lettered at commit).
+        self._refused_rows: list[tuple[tuple[Any, ...], str]] = []
         self.conn.execute("INSERT INTO rules_cursor (shard, shards) VALUES (%s, %s) "
                           "ON CONFLICT DO NOTHING", (shard, shards))
 
@@ -187,6 +192,7 @@ class Engine:
 
     def _step(self) -> tuple[int, int]:
         self._marks.clear()
+        self._refused_rows = []
         row = self.conn.execute(
             "SELECT next_xid::text, clock, live, (SELECT version FROM rule_overrides_version) "
             "FROM rules_cursor WHERE shard = %s AND shards = %s FOR UPDATE",
@@ -229,6 +235,7 @@ class Engine:
         with self.conn.pipeline():
             self.apply(actions)
             changed = self.states.save(self.conn)
+        self._dead_letter_refused()
         if upper != cur or changed or actions or before != (self.clock.stream_max,
                                                            self.clock.live):
             self.conn.execute(
@@ -237,6 +244,26 @@ class Engine:
                 (upper, self.clock.stream_max, self.clock.live, self.shard, self.shards))
         self._marks.append(time.perf_counter())
         return len(readings), upper
+
+    def _dead_letter_refused(self) -> None:
+        """Readings the rules could not use go to dead_letters with the reason, in the step's
+        transaction: the cursor moves past them, so they cannot stop the engine again."""
+        refused, self._refused_rows = self._refused_rows, []
+        if not refused:
+            return
+        rows = []
+        for row, reason in refused:
+            data = dict(zip(COLUMNS, row, strict=False))
+            dev_eui = str(data.get("dev_eui"))
+            topic = f"rules/readings/{dev_eui}"
+            payload = json.dumps(data, default=str, sort_keys=True).encode()
+            log.warning("reading of %s at %s refused: %s", dev_eui, data.get("time"), reason)
+            digest = hashlib.sha256(topic.encode() + b"\0" + payload).digest()
+            rows.append((topic, payload, f"{REFUSED_READING}{reason}"[:1000], dev_eui, digest))
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO dead_letters (topic, payload, reason, dev_eui, digest)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (digest) DO NOTHING", rows)
 
     def _dead_letters(self, cur: int, upper: int, wall: datetime) -> list[Action]:
         """Uplinks ingest refused as implausible in the transactions the step reads.
@@ -292,7 +319,13 @@ class Engine:
             SELECT + "WHERE r.time >= %s AND r.time <= %s AND r.ingest_xid >= %s::text::xid8 "
             "AND r.ingest_xid < %s::text::xid8 ORDER BY r.time, r.dev_eui",
             (min(times), max(times), cur, upper)).fetchall()
-        return [from_row(r) for r in rows]
+        readings = []
+        for row in rows:
+            try:
+                readings.append(from_row(row))
+            except BadReading as exc:
+                self._refused_rows.append((row, exc.reason))
+        return readings
 
     # Evaluation (pure rules, state in memory) -----------------------------------------------
 
@@ -320,7 +353,10 @@ class Engine:
             if self._tick_mark is None or mark > self._tick_mark:
                 self._tick_mark = mark
                 actions += self._tick(r.time, [])
-            actions += self._dispatch(r, sites)
+            try:
+                actions += self._dispatch(r, sites)
+            except Exception as exc:  # one reading must never stop the engine (issue 13)
+                self._refused_rows.append((_row_of(r), f"{type(exc).__name__}: {exc}"))
         self.stats.readings += len(readings)
         now = self.clock.now(wall)
         if now is not None:
@@ -510,6 +546,12 @@ class Engine:
                     pass
         finally:
             listener.close()
+
+
+def _row_of(r: Reading) -> tuple[Any, ...]:
+    """A reading back as the row `readings.SELECT` gave (for its dead letter)."""
+    head = (r.time, r.dev_eui, r.model, r.asset_type, r.asset_id)
+    return (*head, *(r.values.get(c) for c in COLUMNS[len(head):]), r.rssi, r.snr)
 
 
 def _coalesce(actions: list[Action]) -> list[Action]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -58,10 +59,28 @@ class Reading:
                 "value": self.values.get(name)}
 
 
+class BadReading(ValueError):
+    """A row of `readings` the rules cannot use (a number that is not finite, a position off
+    the globe); `reason` is what an operator reads in the dead letters."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def from_row(row: tuple[Any, ...]) -> Reading:
-    """Build a Reading from a row of `SELECT` (columns, then rssi and snr)."""
+    """Build a Reading from a row of `SELECT` (columns, then rssi and snr); BadReading when
+    a value is not a finite number or a position is off the globe."""
     data = dict(zip(COLUMNS, row, strict=False))
     values = {k: data[k] for k in (*NUMERIC, *FLAGS, "motion") if data.get(k) is not None}
+    for name in NUMERIC:
+        value = values.get(name)
+        if value is not None and not math.isfinite(value):
+            raise BadReading(f"{name} is {value}, not a finite number")
+    for name, limit in (("latitude", 90.0), ("longitude", 180.0)):
+        value = values.get(name)
+        if value is not None and abs(value) > limit:
+            raise BadReading(f"{name} {value} is off the globe")
     rssi, snr = row[len(COLUMNS)], row[len(COLUMNS) + 1]
     return Reading(
         time=data["time"], dev_eui=data["dev_eui"], model=data["model"],
