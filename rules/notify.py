@@ -143,6 +143,12 @@ class Publisher:
             except DeliveryError as exc:
                 log.info("outbox %s attempt %d: %s", item.id, item.attempts, exc)
                 outbox.mark_failed(conn, item, str(exc))
+            except psycopg.Error:
+                raise
+            except Exception as exc:  # one bad event must not stop its channel (issue 13)
+                reason = f"cannot deliver the event: {type(exc).__name__}: {exc}"
+                log.warning("outbox %s attempt %d: %s", item.id, item.attempts, reason)
+                outbox.mark_failed(conn, item, reason)
         outbox.mark_sent(conn, sent)
         self.delivered[channel] += len(sent)
         return len(items)

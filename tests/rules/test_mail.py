@@ -109,3 +109,24 @@ def test_every_template_renders_in_both_languages() -> None:
         for lang in ("de", "en"):
             subject, body = mail.render(template, lang, context)
             assert "$" not in subject + body
+
+
+def test_one_bad_event_neither_stops_the_outbox_nor_holds_back_the_others(
+        conn: psycopg.Connection[Any], database_url: str,
+        smtp: tuple[mail.SmtpTarget, _Inbox]) -> None:
+    target, inbox = smtp
+    from psycopg.types.json import Jsonb
+    good = {"to": "anna@example.org", "template": "defect_fixed", "lang": "en",
+            "context": {"description": "x", "id": 1}, "ref": {}}
+    for payload in ({"template": "defect_fixed"}, {**good, "template": "no_such_template"},
+                    good):
+        conn.execute("INSERT INTO outbox (channel, topic, payload) VALUES ('email', 't', %s)",
+                     (Jsonb(payload),))
+    assert Publisher(database_url, None, target).deliver(conn, "email") == 3
+    assert [m["To"] for m in inbox.messages] == ["anna@example.org"]
+    assert conn.execute("SELECT status, attempts, last_error FROM outbox ORDER BY id"
+                        ).fetchall() == [
+        ("pending", 1, "cannot deliver the event: KeyError: 'to'"),
+        ("pending", 1, "cannot deliver the event: RulesError: no mail template "
+                       "no_such_template.en.txt in rules/templates/"),
+        ("sent", 1, None)]
