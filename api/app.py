@@ -18,7 +18,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from api import crew, planner, portal, problems, vendor
-from api.auth import TokenCache
+from api.auth import TokenCache, scope_principal
+from api.bodylimit import BodyLimit
 from api.changes import ChangeNotifier
 from api.config import ApiSettings
 from api.database import open_pool
@@ -128,6 +129,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
                            allow_headers=["Authorization", "Content-Type", "If-None-Match",
                                           "Last-Event-ID"], expose_headers=["ETag"])
     problems.install(app)
+    # Bodies bounded and tokens checked before any body is read (api/bodylimit.py).
+    app.add_middleware(BodyLimit, small=settings.max_body_bytes,
+                       upload=settings.max_photo_bytes, check_token=scope_principal)
     for module in (operations, metrics, devices, readings, assets, stream, work_orders,
                    rule_settings, users, open311, crew, planner, vendor):
         app.include_router(module.router)

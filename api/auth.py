@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Scope
 
 from api import users
 from api.database import Conn, Connection
@@ -125,6 +126,30 @@ def require(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
 Anyone = Annotated[Principal, Depends(principal)]
 Staff = Annotated[Principal, Depends(require("planner", "admin"))]
 Admin = Annotated[Principal, Depends(require("admin"))]
+
+
+async def scope_principal(scope: Scope) -> Principal:
+    """The caller of a request not yet routed (api.bodylimit checks it before the body)."""
+    request = Request(scope)
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _missing()
+    token = token.strip()
+    if not users.plausible_token(token):
+        raise _unauthenticated()
+    cache: TokenCache = request.app.state.token_cache
+    digest = users.hash_secret(token)
+    found = cache.get(digest)
+    if found is None:
+        generation = cache.generation
+
+        def lookup() -> Principal:
+            with request.app.state.pool.connection() as conn:
+                return _authenticated(conn, token)
+
+        found = await run_in_threadpool(lookup)
+        cache.put(digest, found, generation)
+    return found
 
 
 def stream_principal(credentials: Annotated[HTTPAuthorizationCredentials | None,

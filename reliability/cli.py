@@ -19,7 +19,8 @@ def register(commands: Any, bench: Any) -> None:
         "faults", help="crash, outage and restart faults against real processes: what was lost",
         description="Run every fault (kill -9 of ingest, PostgreSQL stopped, broker restarted, "
                     "network cut, database read-only, disk full, backlog, rules engine killed "
-                    "during a replay) on private services and print: fault, times tried, events "
+                    "during a replay, poison messages on every subscribed topic) on private "
+                    "services and print: fault, times tried, events "
                     "published, events stored, duplicates, orders expected, orders found. "
                     "Exits 1 on any loss or duplicate, or a fault that could not be run.")
     faults.add_argument("--quick", action="store_true",

@@ -186,3 +186,70 @@ def _condition(run: IngestRun, fault: str, seconds: float, execute: object,
     # What an operator reads, each distinct message once.
     row.details["log_says"] = " | ".join(dict.fromkeys(said))[:1000]
     return row
+
+
+# Poison: messages built to break a parser, on every topic ingest subscribes to. -----------
+
+_APP = "c3f2c4aa-07c8-4d6c-8a86-7ea2d4a31dca"
+_EUI = "24e124538b223213"
+
+
+def poison_messages() -> list[tuple[str, bytes]]:
+    """One message per way of breaking a parser, on each subscribed topic (issue 13)."""
+    def event(kind: str) -> str:
+        return f"application/{_APP}/device/{_EUI}/event/{kind}"
+
+    digits = b'{"time":"2026-12-04T21:00:00+00:00","rain_mm_h":1' + b"0" * 4300 + b"}"
+    deep_object = (b'{"deduplicationId":"00000000-0000-4000-8000-000000000001",'
+                   b'"time":"2026-06-01T12:00:00+00:00","deviceInfo":{"devEui":"' +
+                   _EUI.encode() + b'"},"fPort":2,"data":"AA==","object":' +
+                   b'{"a":' * 600 + b"1" + b"}" * 600 + b"}")
+    bombs = [digits, b"[" * 5000, b"{" * 5000, deep_object, b"\x0a\xff\xff\xff" * 100,
+             b'{"time":"\\u0000"}', b"x" * 300_000]
+    topics = ["bauhof/weather/herrenberg", *(event(k) for k in (
+        "up", "status", "join", "log", "location", "ack", "txack", "integration"))]
+    return [(topic, bomb) for topic in topics for bomb in bombs]
+
+
+def poison(lab: Lab, *, events: int, seed: int = 8) -> Row:
+    """Every poison message on every subscribed topic, spread over a stream of uplinks:
+    ingest must stay up (one start), store every good uplink once and dead-letter each."""
+    import paho.mqtt.client as paho
+
+    from bauhof.mqtt import make_client
+    from bauhof.settings import parse_mqtt_url
+
+    bad = poison_messages()
+    with IngestRun(lab, "poison", events, seed) as run:
+        publisher = run.publisher(rate=max(events / 8, 200.0)).start()
+        client = make_client(parse_mqtt_url(f"mqtt://127.0.0.1:{run.broker.port}"),
+                             "poison-messages")
+        client.connect("127.0.0.1", run.broker.port)
+        client.loop_start()
+        wait_until("poison: publisher connected", client.is_connected, 10.0)
+        down_seen = 0
+        try:
+            for n, (topic, payload) in enumerate(bad):
+                run.wait_stored(events * (n + 1) / (len(bad) + 2))
+                info = client.publish(topic, payload, qos=1)
+                info.wait_for_publish(10)
+                if info.rc != paho.MQTT_ERR_SUCCESS:
+                    raise StepFailed(f"publishing poison on {topic}", str(info.rc))
+                down_seen += 0 if run.ingest.alive() else 1
+        finally:
+            client.disconnect()
+            client.loop_stop()
+        report = publisher.join(300)
+        with connection(run.database_url) as conn:
+            wait_until("poison: every poison message dead-lettered",
+                       lambda: int(scalar(conn, "SELECT count(*) FROM dead_letters"))
+                       >= len(bad), 60.0)
+        alive = run.ingest.alive() and not down_seen
+        row = run.finish("poison messages", len(bad), report, ingest_never_down=alive,
+                         poison_topics=len({t for t, _ in bad}))
+        if not alive or row.details["ingest_starts"] != 1:
+            row.details["error"] = "ingest went down on a poison message"
+        if row.details["dead_letters"] != len(bad):
+            row.details["error"] = (f"{row.details['dead_letters']} dead letters for "
+                                    f"{len(bad)} poison messages")
+        return row

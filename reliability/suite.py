@@ -46,6 +46,7 @@ FAULTS: dict[str, Fault] = {
     "disk-full": lambda lab, p: faults.disk_full(lab, events=p.events, seconds=p.condition_s),
     "backlog": lambda lab, p: faults.backlog(lab, events=p.events),
     "kill-rules": lambda lab, p: orders.kill_rules(lab, days=p.rules_days, kills=p.rules_kills),
+    "poison": lambda lab, p: faults.poison(lab, events=p.events),
 }
 
 
