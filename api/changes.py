@@ -25,6 +25,8 @@ class ChangeNotifier:
     def __init__(self, url: str, on_auth_change: Callable[[], None] | None = None) -> None:
         self.url = url
         self.on_auth_change = on_auth_change
+        # Counts the auth notices; an open stream re-checks its token when it moves.
+        self.auth_generation = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._event = asyncio.Event()
         self._stop = threading.Event()
@@ -57,8 +59,15 @@ class ChangeNotifier:
         event.set()
 
     def _auth_changed(self) -> None:
-        if self.on_auth_change is not None and self._loop is not None:
-            self._loop.call_soon_threadsafe(self.on_auth_change)
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._auth_fire)
+
+    def _auth_fire(self) -> None:
+        """Forget checked tokens, then wake the streams so that each re-checks its own."""
+        self.auth_generation += 1
+        if self.on_auth_change is not None:
+            self.on_auth_change()
+        self.fire()
 
     def _run(self) -> None:
         delay = 1.0

@@ -13,6 +13,7 @@ another crew, cancelled) it gets a `removed` event with just the id.
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -20,7 +21,7 @@ import anyio
 from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import StreamingResponse
 
-from api import orders_view
+from api import orders_view, users
 from api.auth import stream_principal
 from api.changes import ChangeNotifier
 from api.problems import invalid
@@ -86,12 +87,35 @@ def render(who: Principal, cursor: Cursor, row: tuple[Any, ...]) -> str | None:
     return f"id: {history_id}\nevent: order\ndata: {dumps(data).decode()}\n\n"
 
 
+def _recheck(request: Request) -> Principal | None:
+    """The stream's token checked again (None: unknown, expired or revoked by now)."""
+    _, _, token = request.headers.get("authorization", "").partition(" ")
+    with request.app.state.pool.connection() as conn:
+        return users.authenticate(conn, token.strip())
+
+
+def _end(reason: str) -> str:
+    return f"event: end\ndata: {dumps({'reason': reason}).decode()}\n\n"
+
+
 async def _events(request: Request, who: Principal, cursor: Cursor) -> AsyncIterator[str]:
     notifier: ChangeNotifier = request.app.state.notifier
     settings = request.app.state.settings
+    checked = notifier.auth_generation
     yield "retry: 3000\n\n"
     last_sent = time.monotonic()
     while not await request.is_disconnected():
+        # A stream lives no longer than its token: it ends when the token expires, and
+        # re-checks it on every auth notice (a user disabled, a token revoked, a role changed).
+        if who.expires_at is not None and datetime.now(UTC) >= who.expires_at:
+            yield _end("the token expired")
+            return
+        if notifier.auth_generation != checked:
+            checked = notifier.auth_generation
+            now = await anyio.to_thread.run_sync(_recheck, request)
+            if now is None or (now.user_id, now.role) != (who.user_id, who.role):
+                yield _end("the token is unknown, expired or revoked")
+                return
         rows = await anyio.to_thread.run_sync(_fetch, request, cursor.after)
         held = False
         for row in rows:
@@ -111,7 +135,10 @@ async def _events(request: Request, who: Principal, cursor: Cursor) -> AsyncIter
         if time.monotonic() - last_sent >= settings.stream_keepalive_s:
             last_sent = time.monotonic()
             yield ": keep-alive\n\n"
-        await notifier.wait(settings.stream_poll_s)
+        wait_s = settings.stream_poll_s
+        if who.expires_at is not None:
+            wait_s = max(0.0, min(wait_s, (who.expires_at - datetime.now(UTC)).total_seconds()))
+        await notifier.wait(wait_s)
 
 
 @router.get("/work-orders", summary="Live order changes (Server-Sent Events)",
