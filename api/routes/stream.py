@@ -13,8 +13,8 @@ another crew, cancelled) it gets a `removed` event with just the id.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import anyio
