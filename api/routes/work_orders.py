@@ -248,11 +248,24 @@ def assign(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
                      assignee=target, at=at)
 
 
+def _crews_own_step(conn: Connection, who: Principal, order_id: int) -> None:
+    """403 for a planner starting or finishing a crew's order (docs/security.md role table:
+    planners assign and cancel; the work itself is the crew's)."""
+    if who.role != "planner":
+        return
+    assignee = orders_view.load(conn, who, order_id)["assignee"]
+    if assignee is not None and str(assignee).startswith("crew:"):
+        raise Problem(403, f"planners assign and cancel orders; starting and finishing order "
+                           f"{order_id} is for {assignee} (or an administrator)",
+                      slug="forbidden")
+
+
 @router.post("/{order_id}/start", response_model=OrderDetail, summary="Start work")
 def start(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
           body: NoteBody | None = None) -> Response:
     """Mark the order in progress (a crew starting an untaken order takes it)."""
     at = event_time(request, body.at if body else None)
+    _crews_own_step(conn, who, order_id)
     return _move(request, conn, who, order_id, to="in_progress",
                  note=body.note if body else None, assignee=who.crew, at=at)
 
@@ -267,6 +280,7 @@ def done(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
     """Close the order as done; a photo is stored and listed with the order."""
     when = event_time(request, at, "form")
     orders_view.load(conn, who, order_id)
+    _crews_own_step(conn, who, order_id)
     settings = request.app.state.settings
     stored = None
     if photo is not None and photo.filename:

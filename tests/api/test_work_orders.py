@@ -283,3 +283,25 @@ def test_unknown_order_and_bad_id(client: TestClient, tokens: Tokens,
     assert bad.json()["errors"][0] == {"field": "order_id", "location": "path",
                                        "message": "Input should be a valid integer, unable "
                                                   "to parse string as an integer"}
+
+
+def test_planners_assign_and_cancel_but_do_not_start_or_finish_a_crews_order(
+        client: TestClient, conn: psycopg.Connection[Any], tokens: Tokens) -> None:
+    town.build(conn)
+    ids = town.standard_orders(conn)
+    b2 = ids["b2"]  # assigned to crew nord
+    expected = (f"planners assign and cancel orders; starting and finishing order {b2} is "
+                "for crew:nord (or an administrator)")
+    started = client.post(f"/api/v1/work-orders/{b2}/start", headers=tokens.planner)
+    assert (started.status_code, started.json()["detail"]) == (403, expected)
+    finished = client.post(f"/api/v1/work-orders/{b2}/done", headers=tokens.planner,
+                           data={"note": "x"})
+    assert (finished.status_code, finished.json()["detail"]) == (403, expected)
+    assigned = client.post(f"/api/v1/work-orders/{ids['b1']}/assign", headers=tokens.planner,
+                           json={"crew": "sued"})
+    assert (assigned.status_code, assigned.json()["assignee"]) == (200, "crew:sued")
+    cancelled = client.post(f"/api/v1/work-orders/{b2}/cancel", headers=tokens.planner,
+                            json={"reason": "doppelt"})
+    assert (cancelled.status_code, cancelled.json()["status"]) == (200, "cancelled")
+    assert client.post(f"/api/v1/work-orders/{ids['b1']}/start",
+                       headers=tokens.other_crew).json()["status"] == "in_progress"
