@@ -54,6 +54,8 @@ class Settings:
     link_secret: str = DEFAULT_LINK_SECRET
     public_url: str = "http://127.0.0.1:8000"
     sponsor_retention_days: int = 90
+    # Webhooks to private, loopback or link-local addresses only when an operator says so.
+    webhook_allow_private: bool = False
 
 
 def parse_mqtt_url(url: str) -> MqttTarget:
@@ -145,6 +147,7 @@ def load(environ: dict[str, str] | None = None, cwd: Path | None = None) -> Sett
         public_url=(env.get("BAUHOF_PUBLIC_URL", "").strip()
                     or "http://127.0.0.1:8000").rstrip("/"),
         sponsor_retention_days=int(retention),
+        webhook_allow_private=env.get("BAUHOF_WEBHOOK_ALLOW_PRIVATE", "") in ("1", "true", "yes"),
     )
 
 

@@ -121,7 +121,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
         stop_metrics = metrics.serve(metered.registry, args.metrics_port)
     publisher = Publisher(cfg.database_url, cfg.mqtt, smtp, ca_file=cfg.mqtt_ca_file,
                           link_secret=settings.require_link_secret(cfg) if smtp else None,
-                          public_url=cfg.public_url)
+                          public_url=cfg.public_url,
+                          webhook_allow_private=cfg.webhook_allow_private)
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import socket
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
 from typing import Any
@@ -42,20 +45,55 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest.hexdigest()}"
 
 
-def post_webhook(url: str, secret: str, item: outbox.Item) -> None:
-    """POST one event; DeliveryError unless the receiver answers 2xx."""
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A webhook's answer is its status: a redirect is a failure, never followed (issue 13:
+    a receiver's redirect made the engine send a signed request to a loopback path)."""
+
+    def redirect_request(  # noqa: PLR0917 - urllib calls it with these six
+            self, req: urllib.request.Request, fp: Any, code: int, msg: str,
+            headers: Any, newurl: str) -> None:
+        """Refuse every redirect."""
+        raise urllib.error.HTTPError(req.full_url, code, f"redirect to {newurl[:200]} refused",
+                                     headers, fp)
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+def public_destination(url: str) -> None:
+    """DeliveryError unless every address the URL's host resolves to is public."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError) as exc:
+        raise DeliveryError("webhook", url, f"cannot resolve {host!r}: {exc}") from exc
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if not address.is_global:
+            raise DeliveryError("webhook", url, f"{host} resolves to {address}, not a public "
+                                "address; set BAUHOF_WEBHOOK_ALLOW_PRIVATE=1 to allow it")
+
+
+def post_webhook(url: str, secret: str, item: outbox.Item, *,
+                 allow_private: bool = False) -> None:
+    """POST one event; DeliveryError unless the receiver answers 2xx itself (redirects are
+    not followed; private destinations only with `allow_private`)."""
     if not url.startswith(("http://", "https://")):
         raise DeliveryError("webhook", url, "only http:// and https:// URLs are allowed")
+    if not allow_private:
+        # Checked at delivery, not only when the webhook was registered: DNS can change.
+        public_destination(url)
     body = json.dumps(item.payload, separators=(",", ":")).encode()
     request = urllib.request.Request(url, data=body, method="POST", headers={  # noqa: S310
         "Content-Type": "application/json", "X-Bauhof-Topic": item.topic,
         "X-Bauhof-Delivery": str(item.id),
         "X-Bauhof-Signature": sign(secret, int(time.time()), body)})
     try:
-        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_S) as response:  # noqa: S310
+        with _OPENER.open(request, timeout=WEBHOOK_TIMEOUT_S) as response:
             status = int(response.status)
     except urllib.error.HTTPError as exc:
-        raise DeliveryError("webhook", url, f"HTTP {exc.code}") from exc
+        reason = str(exc.reason) if 300 <= exc.code < 400 else f"HTTP {exc.code}"
+        raise DeliveryError("webhook", url, reason) from exc
     except (OSError, urllib.error.URLError) as exc:
         raise DeliveryError("webhook", url, str(exc)) from exc
     if not 200 <= status < 300:
@@ -67,11 +105,13 @@ class Publisher:
 
     def __init__(self, url: str, mqtt: MqttTarget | None, smtp: mail.SmtpTarget | None = None,
                  *, ca_file: str | None = None, poll_s: float = 0.5,
-                 link_secret: str | None = None, public_url: str = "") -> None:
+                 link_secret: str | None = None, public_url: str = "",
+                 webhook_allow_private: bool = False) -> None:
         self.url = url
         # Mails to sponsors carry signed links (bauhof/signed_links.py), made at delivery.
         self.link_secret = link_secret
         self.public_url = public_url
+        self.webhook_allow_private = webhook_allow_private
         self.mqtt_target = mqtt
         self.smtp = smtp
         self.ca_file = ca_file
@@ -161,7 +201,8 @@ class Publisher:
                                (item.webhook_id,)).fetchone()
             if row is None:
                 raise DeliveryError("webhook", str(item.webhook_id), "webhook was removed")
-            post_webhook(str(row[0]), str(row[1]), item)
+            post_webhook(str(row[0]), str(row[1]), item,
+                         allow_private=self.webhook_allow_private)
         elif item.channel == "email":
             if self.smtp is None:
                 raise DeliveryError("email", str(item.payload.get("to")), "no SMTP configured")

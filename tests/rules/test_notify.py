@@ -82,7 +82,15 @@ class _Hook(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).seen.append((dict(self.headers), body))
-        self.send_response(type(self).answers.pop(0))
+        answer = type(self).answers.pop(0)
+        self.send_response(answer)
+        if answer in (301, 302, 303, 307, 308):
+            self.send_header("Location", "/latest/meta-data/")
+        self.end_headers()
+
+    def do_GET(self) -> None:
+        type(self).seen.append((dict(self.headers), b"GET " + self.path.encode()))
+        self.send_response(200)
         self.end_headers()
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -109,7 +117,8 @@ def test_webhook_is_signed_and_retried_with_backoff(
                  "(%s, %s, ARRAY['workorders/+/opened'])", (url, SECRET))
     oid = _open_bin_order(conn)
     orders.transition(conn, oid, "cancelled", "dispatcher")  # not in the filter
-    publisher = Publisher(database_url, None)
+    # The receiver is on loopback: allowed explicitly, as an operator would.
+    publisher = Publisher(database_url, None, webhook_allow_private=True)
     assert publisher.deliver(conn, "webhook") == 1
     row = conn.execute("SELECT status, attempts, last_error, "
                        "round(extract(epoch FROM next_attempt_at - now())) FROM outbox "
@@ -126,3 +135,38 @@ def test_webhook_is_signed_and_retried_with_backoff(
     assert v1 == expected
     assert headers["X-Bauhof-Topic"] == f"bauhof/workorders/{oid}/opened"
     assert json.loads(body)["order"]["id"] == oid
+
+
+@pytest.mark.parametrize("code", [302, 307])
+def test_a_redirecting_webhook_is_not_followed(
+        conn: psycopg.Connection[Any], database_url: str,
+        hook_server: tuple[str, type[_Hook]], code: int) -> None:
+    url, hook = hook_server
+    hook.answers = [code]
+    conn.execute("INSERT INTO webhooks (url, secret, topics) VALUES "
+                 "(%s, %s, ARRAY['workorders/+/opened'])", (url, SECRET))
+    _open_bin_order(conn)
+    assert Publisher(database_url, None, webhook_allow_private=True).deliver(
+        conn, "webhook") == 1
+    # One POST, and nothing sent to where the redirect pointed.
+    assert [body[:4] for _, body in hook.seen] == [b'{"at']
+    location = url.rsplit("/", 1)[0] + "/latest/meta-data/"
+    assert conn.execute("SELECT status, last_error FROM outbox WHERE channel = 'webhook'"
+                        ).fetchall() == [
+        ("pending", f"webhook delivery to {url} failed: redirect to {location} refused")]
+
+
+def test_a_loopback_webhook_is_refused_by_default(
+        conn: psycopg.Connection[Any], database_url: str,
+        hook_server: tuple[str, type[_Hook]]) -> None:
+    url, hook = hook_server
+    hook.answers = [200]
+    conn.execute("INSERT INTO webhooks (url, secret, topics) VALUES "
+                 "(%s, %s, ARRAY['workorders/+/opened'])", (url, SECRET))
+    _open_bin_order(conn)
+    assert Publisher(database_url, None).deliver(conn, "webhook") == 1
+    assert hook.seen == []
+    assert conn.execute("SELECT status, last_error FROM outbox WHERE channel = 'webhook'"
+                        ).fetchall() == [
+        ("pending", f"webhook delivery to {url} failed: 127.0.0.1 resolves to 127.0.0.1, not "
+                    "a public address; set BAUHOF_WEBHOOK_ALLOW_PRIVATE=1 to allow it")]
