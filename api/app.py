@@ -104,8 +104,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             # dead letter, a taken name).
             if path.startswith("/api/") and method in ("post", "put", "patch", "delete"):
                 codes.append("409")
-            if path.endswith("/done"):
-                codes.append("413")
+            if method in ("post", "put", "patch", "delete"):
+                codes.append("413")  # api/bodylimit.py
             for code in dict.fromkeys(codes):
                 if code != "422" and responses.get(code, {}).get("content"):
                     continue  # a route that documents its own error body keeps it

@@ -37,6 +37,8 @@ class ApiSettings:
     pool_min: int = 10
     pool_max: int = 10
     max_photo_bytes: int = 10 * 1024 * 1024
+    # GET /metrics: with a token, only for it; without, only on the API's host (no proxy).
+    metrics_token: str | None = None
     # Every other request body (JSON of orders, users, rule settings, Open311 reports).
     max_body_bytes: int = 256 * 1024
     # Open311: the jurisdiction we answer for, and how far a report may be from an asset.
@@ -116,6 +118,7 @@ def from_settings(base: Settings, environ: dict[str, str] | None = None) -> ApiS
         grafana_url=env.get("BAUHOF_GRAFANA_URL", "").strip().rstrip("/"),
         link_secret=require_link_secret(base),
         public_url=base.public_url,
+        metrics_token=env.get("BAUHOF_METRICS_TOKEN") or None,
         max_body_bytes=int(_float(env, "BAUHOF_API_MAX_BODY_BYTES", 256 * 1024)),
         max_photo_bytes=int(_float(env, "BAUHOF_API_MAX_PHOTO_BYTES", 10 * 1024 * 1024)),
     )

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # prometheus_client is imported by the workers only, not by e
 
 log = logging.getLogger("bauhof.metrics")
 PORT_ENV = "BAUHOF_METRICS_PORT"
+ADDR_ENV = "BAUHOF_METRICS_ADDR"
 # Powers of two from 1 ms to 32 s: both a quiet town (milliseconds) and a backlog being
 # caught up (tens of seconds) land in a bucket of their own.
 LATENCY_BUCKETS: Sequence[float] = tuple(0.001 * 2**i for i in range(16))
@@ -35,11 +36,18 @@ def port_number(text: str) -> int:
 
 
 def add_port_argument(parser: argparse.ArgumentParser) -> None:
-    """Add `--metrics-port` (default: $BAUHOF_METRICS_PORT; no server without either)."""
+    """Add `--metrics-port` (default: $BAUHOF_METRICS_PORT; no server without either) and
+    `--metrics-addr` (default: $BAUHOF_METRICS_ADDR, else 127.0.0.1)."""
     parser.add_argument("--metrics-port", type=port_number, default=os.environ.get(PORT_ENV),
                         metavar="PORT",
-                        help=f"serve Prometheus metrics on http://0.0.0.0:PORT/metrics "
+                        help=f"serve Prometheus metrics on http://ADDR:PORT/metrics "
                              f"(default: ${PORT_ENV}; none without it)")
+    # Loopback unless told: the metrics name hosts and counts (issue 13); a container
+    # scraped from its internal network sets 0.0.0.0 explicitly.
+    parser.add_argument("--metrics-addr", default=os.environ.get(ADDR_ENV) or "127.0.0.1",
+                        metavar="ADDR",
+                        help=f"address of the metrics server (default: ${ADDR_ENV}, else "
+                             "127.0.0.1)")
 
 
 def new_registry() -> CollectorRegistry:
@@ -52,7 +60,7 @@ def new_registry() -> CollectorRegistry:
 
 
 def serve(registry: CollectorRegistry | None, port: int | None,
-          addr: str = "0.0.0.0") -> Callable[[], None]:  # noqa: S104 (scraped from other containers)
+          addr: str = "127.0.0.1") -> Callable[[], None]:
     """Serve the registry on addr:port in a thread; return the function that stops it."""
     if registry is None or port is None:
         return lambda: None

@@ -53,7 +53,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         worker = IngestWorker(config)
     else:
         worker = metered = MeteredIngestWorker(config)
-        stop_metrics = metrics.serve(metered.registry, args.metrics_port)
+        stop_metrics = metrics.serve(metered.registry, args.metrics_port, args.metrics_addr)
     worker.install_signal_handlers()
     try:
         worker.run()

@@ -118,7 +118,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
         engine = Engine(cfg.database_url, rules, shard=shard, shards=shards)
     else:
         engine = metered = MeteredEngine(cfg.database_url, rules, shard=shard, shards=shards)
-        stop_metrics = metrics.serve(metered.registry, args.metrics_port)
+        stop_metrics = metrics.serve(metered.registry, args.metrics_port, args.metrics_addr)
     publisher = Publisher(cfg.database_url, cfg.mqtt, smtp, ca_file=cfg.mqtt_ca_file,
                           link_secret=settings.require_link_secret(cfg) if smtp else None,
                           public_url=cfg.public_url,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -32,3 +33,24 @@ def test_a_bad_port_is_refused_before_anything_starts(value: str, message: str) 
     assert result.stderr.strip().splitlines()[-1] == (
         f"bauhof ingest: error: argument --metrics-port: {message} "
         "(see `bauhof ingest --help`)")
+
+
+def test_worker_metrics_listen_on_loopback_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bauhof import metrics
+    from bauhof.services import free_port
+
+    monkeypatch.delenv("BAUHOF_METRICS_ADDR", raising=False)
+    assert build_parser().parse_args(["ingest"]).metrics_addr == "127.0.0.1"
+    assert build_parser().parse_args(["rules", "--metrics-addr", "0.0.0.0"]).metrics_addr \
+        == "0.0.0.0"
+    monkeypatch.setenv("BAUHOF_METRICS_ADDR", "::1")
+    assert build_parser().parse_args(["rules"]).metrics_addr == "::1"
+    port = free_port()
+    stop = metrics.serve(metrics.new_registry(), port,
+                         build_parser().parse_args(["ingest"]).metrics_addr)
+    try:
+        listening = [line.split()[1] for line in Path("/proc/net/tcp6").read_text().splitlines()[1:]
+                     if line.split()[3] == "0A" and line.split()[1].endswith(f":{port:04X}")]
+    finally:
+        stop()
+    assert listening == [f"00000000000000000000000001000000:{port:04X}"]

@@ -3,21 +3,23 @@
 Ingest workers' counters as they last saved them in `ingest_stats` (every 10 s), dead letters
 by status, open work orders by kind and status, the rules engine's backlog and the age of the
 newest reading. Read on every scrape in one round trip; the workers' own process metrics are
-on their `--metrics-port` (bauhof/metrics.py). Like /health this route needs no token: keep
-it off the public site at the reverse proxy (docs/operations.md).
+on their `--metrics-port` (bauhof/metrics.py). Served to the metrics token
+(BAUHOF_METRICS_TOKEN), or without one only on the API's own host, never through a proxy.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterable
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
 from starlette.responses import Response
 
 from api.database import Conn, Connection
+from api.problems import Problem
 from api.ratelimit import limit_public
 
 router = APIRouter(tags=["operations"])
@@ -113,9 +115,34 @@ def read(conn: Connection) -> DatabaseCollector:
     return DatabaseCollector(conn.execute(_QUERY, {"stale": STALE_S}).fetchall())
 
 
-@router.get("/metrics", dependencies=[Depends(limit_public)],
+_LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
+def metrics_access(request: Request) -> None:
+    """Admit the metrics token, or without one configured a caller on the API's own host
+    that no proxy forwarded (issue 13: the documented proxies passed /metrics to anyone)."""
+    token = request.app.state.settings.metrics_token
+    if token is not None:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(),
+                                                                 token.encode()):
+            raise Problem(401, "/metrics needs the metrics token (BAUHOF_METRICS_TOKEN) as a "
+                               "bearer token", slug="unauthenticated",
+                          headers={"WWW-Authenticate": 'Bearer realm="bauhof-metrics"'})
+        return
+    client = request.client.host if request.client else ""
+    if client not in _LOOPBACK or "x-forwarded-for" in request.headers \
+            or "forwarded" in request.headers:
+        raise Problem(403, "/metrics is internal: scrape it on the API's host, or set "
+                           "BAUHOF_METRICS_TOKEN and send it as a bearer token",
+                      slug="forbidden")
+
+
+@router.get("/metrics", dependencies=[Depends(limit_public), Depends(metrics_access)],
             responses={200: {"content": {CONTENT_TYPE_LATEST: {}},
                              "description": "Prometheus text format"},
+                       401: {"description": "Unauthorized"},
+                       403: {"description": "Forbidden"},
                        429: {"description": "Too Many Requests"}},
             response_class=Response, summary="Prometheus metrics from the database")
 def metrics(*, conn: Conn) -> Response:

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from api import pagination
+from api import pagination, users
 from api.auth import Staff
 from api.database import Conn, Connection
 from api.problems import Problem, not_found
@@ -45,7 +45,8 @@ class Readiness(BaseModel):
 
     status: str
     database: str
-    schema_version: int | None
+    # Only for planners and administrators (a release's version is an attacker's hint).
+    schema_version: int | None = None
 
 
 class Worker(BaseModel):
@@ -126,18 +127,26 @@ def health(*, request: Request) -> Response:
 def ready(*, request: Request) -> Response:
     """503 while the database is down or a migration is missing."""
     want = max(m.version for m in available_migrations())
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
     try:
         with request.app.state.pool.connection(timeout=2.0) as conn:
             row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+            who = (users.authenticate(conn, token.strip()) if scheme.lower() == "bearer"
+                   else None)
     except Exception:
-        return json_response(request, {"status": "unavailable", "database": "unreachable",
-                                       "schema_version": None}, status_code=503)
+        return json_response(request, {"status": "unavailable", "database": "unreachable"},
+                             status_code=503)
     version = None if row is None or row[0] is None else int(row[0])
     ok = version is not None and version >= want
-    return json_response(request, {
-        "status": "ok" if ok else "unavailable",
-        "database": "ok" if ok else f"needs migration to {want} (run `bauhof db migrate`)",
-        "schema_version": version}, status_code=200 if ok else 503)
+    body: dict[str, Any] = {"status": "ok" if ok else "unavailable",
+                            "database": "ok" if ok else
+                            "needs migration (run `bauhof db migrate`)"}
+    # Versions tell an attacker which release runs: only planners and administrators see them.
+    if who is not None and who.role in ("planner", "admin"):
+        body["schema_version"] = version
+        if not ok:
+            body["database"] = f"needs migration to {want} (run `bauhof db migrate`)"
+    return json_response(request, body, status_code=200 if ok else 503)
 
 
 @router.get("/api/v1/ops/ingest", response_model=IngestStatus, tags=["operations"],

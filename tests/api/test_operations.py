@@ -16,9 +16,9 @@ from tests.api.conftest import Tokens
 from tests.factories import encode, topic, uplink
 
 
-def test_health_and_ready(client: TestClient) -> None:
+def test_health_and_ready(client: TestClient, tokens: Tokens) -> None:
     assert client.get("/health").json() == {"status": "ok"}
-    ready = client.get("/ready")
+    ready = client.get("/ready", headers=tokens.admin)
     assert ready.status_code == 200
     newest = max(m.version for m in available_migrations())
     assert ready.json() == {"status": "ok", "database": "ok", "schema_version": newest}
