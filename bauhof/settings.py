@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -12,6 +15,8 @@ DEFAULT_PG_PORT = 15432
 DEFAULT_DB_NAME = "bauhof"
 # Signs the links in sponsors' e-mails (bauhof/signed_links.py); refused in production.
 DEFAULT_LINK_SECRET = "bauhof-development-link-secret"  # noqa: S105 (refused in production)
+DEV_INGEST_CLIENT_ID = "bauhof-ingest"
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class SettingsError(ValueError):
@@ -56,6 +61,8 @@ class Settings:
     sponsor_retention_days: int = 90
     # Webhooks to private, loopback or link-local addresses only when an operator says so.
     webhook_allow_private: bool = False
+    # Ingest's MQTT client id (its persistent session): see `ingest_client_id`.
+    mqtt_client_id: str = DEV_INGEST_CLIENT_ID
 
 
 def parse_mqtt_url(url: str) -> MqttTarget:
@@ -148,6 +155,8 @@ def load(environ: dict[str, str] | None = None, cwd: Path | None = None) -> Sett
                     or "http://127.0.0.1:8000").rstrip("/"),
         sponsor_retention_days=int(retention),
         webhook_allow_private=env.get("BAUHOF_WEBHOOK_ALLOW_PRIVATE", "") in ("1", "true", "yes"),
+        mqtt_client_id=ingest_client_id(env.get("BAUHOF_MQTT_CLIENT_ID", "").strip(), mode,
+                                        mqtt, db_url),
     )
 
 
@@ -158,6 +167,34 @@ def require_link_secret(cfg: Settings) -> str:
         raise SettingsError("BAUHOF_LINK_SECRET must be set to a random value of at least 32 "
                             "characters in production (it signs the links in sponsors' mail)")
     return cfg.link_secret
+
+
+def ingest_client_id(explicit: str, mode: str, mqtt: MqttTarget, database_url: str) -> str:
+    """Ingest's MQTT client id: BAUHOF_MQTT_CLIENT_ID, else `bauhof-ingest` in development
+    and in production one derived from ingest's own broker password.
+
+    Mosquitto 2.0 hands a persistent session to whoever connects with its client id, of any
+    account (issue 13: `gateway-bridge` connecting as `bauhof-ingest` took ingest's queued
+    uplinks). A client id only the bauhof account's holders can compute closes that; it stays
+    the same across restarts as long as the password does (a new password: a new session,
+    so drain ingest first or set BAUHOF_MQTT_CLIENT_ID).
+    """
+    if explicit:
+        if not _CLIENT_ID.match(explicit):
+            raise SettingsError(f"BAUHOF_MQTT_CLIENT_ID must be 1-64 letters, digits, '-' or "
+                                f"'_', got {explicit[:80]!r}")
+        if mode == "production" and explicit == DEV_INGEST_CLIENT_ID:
+            raise SettingsError(
+                f"BAUHOF_MQTT_CLIENT_ID={explicit} is the documented id every broker account "
+                "knows (anyone could take over ingest's session): leave it unset for an "
+                "unguessable one")
+        return explicit
+    if mode != "production":
+        return DEV_INGEST_CLIENT_ID
+    # The broker password when there is one; else the database URL's (both are secrets).
+    secret = mqtt.password or database_url
+    digest = hmac.new(secret.encode(), b"bauhof ingest mqtt client id", hashlib.sha256)
+    return f"{DEV_INGEST_CLIENT_ID}-{digest.hexdigest()[:32]}"
 
 
 def _port(env: dict[str, str], name: str, default: int) -> int:

@@ -16,8 +16,10 @@ def register(commands: Any, bench: Any) -> None:
         description="Subscribe to ChirpStack v4 application events (QoS 1, persistent session) "
                     "and store them exactly once. SIGTERM flushes, acknowledges and exits 0.",
     )
-    parser.add_argument("--client-id", default="bauhof-ingest",
-                        help="MQTT client id; stable across restarts, unique per worker")
+    parser.add_argument("--client-id", default=None,
+                        help="MQTT client id; stable across restarts, unique per worker "
+                             "(default: $BAUHOF_MQTT_CLIENT_ID, else bauhof-ingest in "
+                             "development and an unguessable one in production)")
     parser.add_argument("--share", metavar="GROUP",
                         help="join the MQTT 5 shared subscription $share/GROUP/…")
     parser.add_argument("--batch-size", type=_positive, default=2000)
@@ -44,7 +46,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     cfg = settings.load()
     config = IngestConfig(
-        database_url=cfg.database_url, mqtt=cfg.mqtt, client_id=args.client_id,
+        database_url=cfg.database_url, mqtt=cfg.mqtt,
+        client_id=args.client_id or cfg.mqtt_client_id,
         share_group=args.share, mqtt_ca_file=cfg.mqtt_ca_file, batch_size=args.batch_size,
         batch_seconds=args.batch_ms / 1000,
     )

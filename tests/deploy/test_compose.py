@@ -170,7 +170,7 @@ def test_bauhof_services_share_one_image_with_roles_and_health_checks(
     assert images == {"bauhof:0.1.0"}
     roles = {name: services[name]["command"][1:3] for name in BAUHOF_SERVICES}
     assert roles == {
-        "bauhof-migrate": ["db", "migrate"], "bauhof-ingest": ["ingest", "--client-id"],
+        "bauhof-migrate": ["db", "migrate"], "bauhof-ingest": ["ingest"],
         "bauhof-rules": ["rules"], "bauhof-api": ["api", "--host"],
         "simulator": ["simulate", "--speed"],
     }
@@ -195,7 +195,9 @@ def test_commands_parse_with_bauhof_cli(resolved: dict[str, Any]) -> None:
     migrate = parser.parse_args(resolved["services"]["bauhof-migrate"]["command"])
     assert (migrate.command, migrate.action, migrate.log_json) == ("db", "migrate", True)
     ingest = parser.parse_args(resolved["services"]["bauhof-ingest"]["command"])
-    assert (ingest.command, ingest.client_id, ingest.share) == ("ingest", "bauhof-ingest", None)
+    # No fixed id: production settings derive an unguessable one (tests/deploy/
+    # test_mqtt_takeover.py).
+    assert (ingest.command, ingest.client_id, ingest.share) == ("ingest", None, None)
     rules = parser.parse_args(resolved["services"]["bauhof-rules"]["command"])
     assert (rules.command, rules.action) == ("rules", "run")
     simulate = parser.parse_args(resolved["services"]["simulator"]["command"])
