@@ -170,3 +170,22 @@ def test_a_loopback_webhook_is_refused_by_default(
                         ).fetchall() == [
         ("pending", f"webhook delivery to {url} failed: 127.0.0.1 resolves to 127.0.0.1, not "
                     "a public address; set BAUHOF_WEBHOOK_ALLOW_PRIVATE=1 to allow it")]
+
+
+def test_a_webhook_receiver_that_never_answers_times_out(
+        conn: psycopg.Connection[Any], database_url: str) -> None:
+    import socket
+
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts, never answers
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}/hook"
+    try:
+        conn.execute("INSERT INTO webhooks (url, secret, topics) VALUES "
+                     "(%s, %s, ARRAY['workorders/+/opened'])", (url, SECRET))
+        _open_bin_order(conn)
+        assert Publisher(database_url, None, webhook_allow_private=True).deliver(
+            conn, "webhook") == 1
+    finally:
+        silent.close()
+    assert conn.execute("SELECT status, last_error FROM outbox WHERE channel = 'webhook'"
+                        ).fetchall() == [("pending", f"webhook delivery to {url} failed: "
+                                                     "timed out")]
