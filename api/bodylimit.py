@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
+import psycopg
+from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.open311_format import error_response
 from api.problems import Problem, response
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -54,10 +56,9 @@ def _too_large(limit: int) -> Problem:
 
 
 def _refusal(problem: Problem, path: str) -> Response:
-    """A problem document; on Open311 paths GeoReport v2's error list instead."""
+    """A problem document; on Open311 paths GeoReport v2's error list (JSON or XML)."""
     if path.startswith("/open311/"):
-        return Response(orjson.dumps([{"code": problem.status, "description": problem.detail}]),
-                        status_code=problem.status, media_type="application/json")
+        return error_response(path, problem.status, problem.detail, problem.headers)
     return response(problem, path)
 
 
@@ -95,6 +96,13 @@ class BodyLimit:
                 await self.check_token(scope)
             except Problem as problem:
                 await response(problem, path)(scope, receive, send)
+                return
+            except (PoolTimeout, psycopg.OperationalError):
+                # As the routes answer when no connection is free (api/problems.py).
+                await response(Problem(503, "the database is busy; try again in a few "
+                                            "seconds", slug="busy",
+                                       headers={"Retry-After": "5"}), path)(
+                    scope, receive, send)
                 return
         received = 0
         started = False
