@@ -62,7 +62,7 @@ def _status(http: httpx.Client, method: str, path: str, headers: dict[str, str],
 
 def test_the_role_table_has_every_request_once() -> None:
     rows = table()
-    assert len(rows) == 26
+    assert len(rows) == 29
     assert len({(m, p) for m, p, _ in rows}) == len(rows)
 
 
@@ -103,4 +103,4 @@ def test_the_role_table_is_enforced_as_written(
                 else:
                     assert status in (403, 404), (method, path, role, status, body)
                 seen.append((method, template, role, cells[role]))
-    assert len(seen) == 26 * 4
+    assert len(seen) == 29 * 4
