@@ -65,6 +65,10 @@ def register(commands: Any, bench: Any) -> None:
     bench_parser.add_argument("--json", action="store_true", help="print one JSON object")
     bench_parser.set_defaults(handler=cmd_bench_rules)
 
+    from rules import whatif_cli
+
+    whatif_cli.register(commands)
+
 
 def _shard(text: str) -> tuple[int, int]:
     index, sep, total = text.partition("/")

@@ -9,19 +9,30 @@ forecast scales the trend by each weekday's factor as it steps forward hour by h
 
 from __future__ import annotations
 
+import functools
 import itertools
-from datetime import UTC, datetime
 
 import numpy as np
+import numpy.typing as npt
 
 HOUR = 3600.0
+DAY = 86400.0
+# 1 January 1970 was a Thursday (weekday 3).
+_EPOCH_WEEKDAY = 3
+
+
+@functools.lru_cache(maxsize=256)
+def _pairs(n: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """The index pairs i < j of n points (the same few lengths come up for every bin)."""
+    i, j = np.triu_indices(n, k=1)
+    return i, j
 
 
 def theil_sen(ts: list[float], ys: list[float]) -> tuple[float, float]:
     """Slope (per second) and intercept of the median-of-pairwise-slopes line."""
     x = np.asarray(ts, dtype=float)
     y = np.asarray(ys, dtype=float)
-    i, j = np.triu_indices(len(x), k=1)
+    i, j = _pairs(len(x))
     dx = x[j] - x[i]
     keep = dx > 0
     if not keep.any():
@@ -33,7 +44,8 @@ def theil_sen(ts: list[float], ys: list[float]) -> tuple[float, float]:
 
 def weekday(ts: float) -> int:
     """Monday = 0 … Sunday = 6, in UTC."""
-    return datetime.fromtimestamp(ts, UTC).weekday()
+    # Arithmetic, not datetime: the forecast asks for every hour it steps through.
+    return int((ts // DAY + _EPOCH_WEEKDAY) % 7)
 
 
 def weekday_rates(points: list[list[float]]) -> list[float | None]:

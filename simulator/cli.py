@@ -252,8 +252,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return 2
     try:
         speed = clock.parse_speed(args.speed)
-        since = clock.parse_time(args.since) if args.since else None
-        until = clock.parse_time(args.until) if args.until else None
+        since = clock.parse_time(args.since, "--since") if args.since else None
+        until = clock.parse_time(args.until, "--until") if args.until else None
     except clock.ClockError as exc:
         print(f"bauhof replay: error: {exc}", file=sys.stderr)
         return 2
