@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, LiteralString
 
 import psycopg
 from psycopg import conninfo, sql
@@ -259,20 +259,22 @@ def outcome(url: str, messages: int, wall_s: float, database: str | None) -> Out
     with db.connect(url, autocommit=True) as conn:
         uplinks = _scalar(conn, "SELECT count(*) FROM raw_uplinks")
         dead = _scalar(conn, "SELECT count(*) FROM dead_letters")
-        orders = dict(conn.execute(
-            "SELECT rule, count(*)::int FROM work_orders GROUP BY rule ORDER BY rule"
-        ).fetchall())
-        defects = dict(conn.execute(
-            "SELECT rule, count(*)::int FROM defects WHERE source = 'rule' "
-            "GROUP BY rule ORDER BY rule").fetchall())
-        keys = tuple(OrderKey(*row) for row in conn.execute(
-            "SELECT rule, subject_type, subject_id, opened_at FROM work_orders "
-            "ORDER BY rule, opened_at, subject_type, subject_id").fetchall())
+        orders = {str(rule): int(str(n)) for rule, n in conn.execute(
+            "SELECT rule, count(*) FROM work_orders GROUP BY rule ORDER BY rule")}
+        defects = {str(rule): int(str(n)) for rule, n in conn.execute(
+            "SELECT rule, count(*) FROM defects WHERE source = 'rule' "
+            "GROUP BY rule ORDER BY rule")}
+        keys = tuple(
+            OrderKey(str(rule), str(kind), str(subject), opened)
+            for rule, kind, subject, opened in conn.execute(
+                "SELECT rule, subject_type, subject_id, opened_at FROM work_orders "
+                "ORDER BY rule, opened_at, subject_type, subject_id")
+            if isinstance(opened, datetime))
     return Outcome(messages, uplinks, dead, orders, defects, wall_s, keys, database)
 
 
-def _scalar(conn: psycopg.Connection[Any], query: str) -> int:
-    row = conn.execute(query).fetchone()  # type: ignore[arg-type]  # a constant
+def _scalar(conn: psycopg.Connection[Any], query: LiteralString) -> int:
+    row = conn.execute(query).fetchone()
     return int(row[0]) if row else 0
 
 

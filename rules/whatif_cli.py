@@ -84,7 +84,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
         try:
             town = scenario.load(args.scenario)
         except scenario.ScenarioError as exc:
-            return _usage(f"--scenario: {exc}")
+            return _usage(str(exc))
     stream = Stream(recording=args.stream,
                     from_db=None if args.from_db is None else args.from_db or cfg.database_url,
                     since=since, until=until, town=town)
