@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -162,6 +163,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         except SimulatorError as exc:
             print(f"bauhof simulate: --crews: {exc}", file=sys.stderr)
             return 2 if isinstance(exc, MissingToken) else 1
+    if args.quiet:
+        # --quiet means quiet: no HTTP request log of the crews' API client either.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+    began = datetime.now(UTC)
     run = Simulation(
         town, seed=town.simulation.seed if args.seed is None else args.seed, start=start,
         days=args.days or town.simulation.days, encoding=args.encoding, faults=rates,
@@ -196,7 +201,27 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     for label, path in (("recording", args.record), ("ground truth", args.truth)):
         if path is not None:
             print(f"{label}: {path}")
+    if not args.no_publish and stats.published:
+        _warn_if_repeated(run, cfg.database_url, began)
     return 130 if stats.stopped else 0
+
+
+def _warn_if_repeated(run: Any, database_url: str, began: datetime) -> None:
+    """Warn when most of the run's first uplinks were stored before it began (a repeat)."""
+    from bauhof.db import DatabaseError
+    from simulator import duplicates
+
+    ids = duplicates.first_ids(run.scenario, seed=run.seed, start_us=run.start_us,
+                               end_us=run.end_us, faults=run.faults)
+    try:
+        stored = duplicates.stored_before(database_url, ids, began)
+    except DatabaseError:
+        return  # no database here to ask: the broker's ingest may write elsewhere
+    if ids and stored * 2 > len(ids):
+        print(f"bauhof simulate: warning: {stored} of the first {len(ids)} uplinks of this run "
+              "were already stored before it began, so ingest counted them as duplicates: the "
+              "same --seed, --start and --scenario give the same data; change one of them for "
+              "new data", file=sys.stderr)
 
 
 class MissingToken(SimulatorError):
