@@ -48,7 +48,8 @@ def test_deadletters_cli(conn: psycopg.Connection[Any], database_url: str,
         "'nosuch': register the device with a model of `bauhof decode --list`\n")
     conn.execute("UPDATE devices SET model = 'dragino-ldds75' WHERE dev_eui = %s", (EUI,))
     assert main(["deadletters", "reprocess", str(first)]) == 0
-    assert capsys.readouterr().out == f"dead letter {first} reprocessed: 1 stored, 0 already there\n"
+    assert capsys.readouterr().out == (
+        f"dead letter {first} reprocessed: 1 stored, 0 already there\n")
     assert conn.execute("SELECT count(*) FROM raw_uplinks").fetchone() == (1,)
     assert conn.execute("SELECT count(*) FROM readings").fetchone() == (1,)
     assert main(["deadletters", "reprocess", str(first)]) == 1
