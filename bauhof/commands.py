@@ -177,7 +177,6 @@ def cmd_assets(args: argparse.Namespace) -> int:
     """Validate and load an asset file."""
     from bauhof import assets
 
-    cfg = settings_mod.load()
     path = args.file
     if args.action == "import":
         return _import_cadastre(cfg.database_url, path)
@@ -186,7 +185,18 @@ def cmd_assets(args: argparse.Namespace) -> int:
         from bauhof.demo import scenario_file
 
         path = scenario_file(str(path))
-    counts = assets.load_file(cfg.database_url, path)
+    if not path.is_file():
+        from simulator.scenario import packaged
+
+        print(f"bauhof assets: error: no asset file {args.file} (nor a packaged scenario: "
+              f"{', '.join(packaged())})", file=sys.stderr)
+        return 2
+    cfg = settings_mod.load()
+    try:
+        counts = assets.load_file(cfg.database_url, path)
+    except assets.AssetFileError as exc:
+        print(f"bauhof assets: {exc}", file=sys.stderr)
+        return 1
     print(", ".join(f"{n} {kind}" for kind, n in counts.items()))
     return 0
 
@@ -221,8 +231,14 @@ def cmd_decode(args: argparse.Namespace) -> int:
     if args.event is not None:
         from bauhof.chirpstack.decode import decode_event_file
 
+        if not args.event.is_file():
+            print(f"bauhof decode: error: no event file {args.event}", file=sys.stderr)
+            return 2
         try:
             result = decode_event_file(args.event, model=args.model)
+        except codecs.UnknownModelError as exc:
+            print(f"bauhof decode: error: {exc} (see `bauhof decode --list`)", file=sys.stderr)
+            return 2
         except (codecs.CodecError, ValueError, OSError) as exc:
             print(f"bauhof decode: {exc}", file=sys.stderr)
             return 1
@@ -242,6 +258,9 @@ def cmd_decode(args: argparse.Namespace) -> int:
         return 2
     try:
         decoded = codecs.decode(args.model, args.fport, payload)
+    except codecs.UnknownModelError as exc:
+        print(f"bauhof decode: error: {exc} (see `bauhof decode --list`)", file=sys.stderr)
+        return 2
     except codecs.CodecError as exc:
         print(f"bauhof decode: {exc}", file=sys.stderr)
         return 1

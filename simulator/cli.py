@@ -128,6 +128,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from simulator import clock, faults, scenario
     from simulator.session import Simulation
 
+    if not Path(args.scenario).is_file() and args.scenario not in scenario.packaged():
+        print(f"bauhof simulate: error: --scenario {args.scenario}: no such file, and no "
+              f"packaged scenario of that name ({', '.join(scenario.packaged())})",
+              file=sys.stderr)
+        return 2
     try:
         town = scenario.load(args.scenario)
         speed = clock.parse_speed(args.speed) if args.speed else (
