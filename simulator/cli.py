@@ -77,12 +77,17 @@ def register(commands: Any, bench: Any) -> None:
 
     ben = bench.add_parser(
         "replay", help="replay simulated days of the default town through ingest",
-        description="Generate a recording of the default town, then replay it at full speed "
-                    "through `bauhof ingest` into private services on free ports; report "
-                    "simulated days per wall minute and end-to-end events per second.",
+        description="Generate the default town's stream and send it at full speed through "
+                    "`bauhof ingest` into private services on free ports, generation and "
+                    "ingest running at once (or, with --from-recording, replay a recording "
+                    "generated first); report the end-to-end time, where it went, simulated "
+                    "days per wall minute and events per second.",
     )
     ben.add_argument("--days", type=_days, default=30.0, help="simulated days (default 30)")
     ben.add_argument("--seed", type=int, default=1)
+    ben.add_argument("--from-recording", action="store_true",
+                     help="generate a recording first (timed apart), then replay it; by "
+                          "default the stream is generated while it is sent")
     ben.add_argument("--json", action="store_true", help="print one JSON object")
     ben.set_defaults(handler=cmd_bench_replay)
 
@@ -324,6 +329,7 @@ def cmd_bench_replay(args: argparse.Namespace) -> int:
     from simulator.bench import run_bench
 
     try:
-        return run_bench(args.days, seed=args.seed, as_json=args.json)
+        return run_bench(args.days, seed=args.seed, as_json=args.json,
+                         from_recording=args.from_recording)
     except SimulatorError as exc:
         return _fail("bench replay", exc)
