@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, LiteralString
 
 import psycopg
@@ -282,7 +283,7 @@ def _scalar(conn: psycopg.Connection[Any], query: LiteralString) -> int:
 class Stream:
     """Where the messages come from, and where their assets come from."""
 
-    recording: Any = None  # a Path to a `--record` file
+    recording: Path | None = None  # a `simulate --record` file
     from_db: str | None = None  # a database URL
     since: datetime | None = None
     until: datetime | None = None
