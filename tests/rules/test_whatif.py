@@ -173,3 +173,29 @@ def test_whatif_from_the_towns_database(
     assert result["uplinks"] == row[0] > 0
     assert result["dead_letters"] == 0
     assert _counts(town) == before
+
+
+def test_readable_tables(town: psycopg.Connection[Any], stream: tuple[Path, Path, int],
+                         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path, scenario_file, uplinks = stream
+    numbers = _run(capsys, str(path), "--scenario", str(scenario_file))
+    assert main(["whatif", str(path), "--scenario", str(scenario_file)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"packaged rules: {numbers['messages']:,} messages, "
+                               f"{uplinks:,} uplinks stored, 0 dead letters, ")
+    assert lines[1] == "  orders:"
+    assert lines[2:2 + len(numbers["orders"])] == [
+        f"    {rule:<24} {count:>7,}" for rule, count in sorted(numbers["orders"].items())]
+    no_bins = tmp_path / "no-bins.yaml"
+    no_bins.write_text("bins: {enabled: false}\n")
+    assert main(["whatif", str(path), "--scenario", str(scenario_file),
+                 "--compare", str(no_bins)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"orders per rule: A = packaged rules, B = {no_bins} "
+                               f"({uplinks:,} uplinks, ")
+    full = numbers["orders"]["bins.full"]
+    assert f"  {'bins.full':<24} {full:>7,} {0:>7,} {0:>7,} {full:>7,}" in lines
+    start = lines.index("  lost bins.full, e.g.:")
+    assert len(lines[start + 1:start + 4]) == 3
+    assert all(line.startswith("    bin:") and " opened 2026-06-0" in line
+               for line in lines[start + 1:start + 4])
