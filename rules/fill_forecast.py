@@ -28,6 +28,17 @@ def _pairs(n: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     return i, j
 
 
+def _median(values: npt.NDArray[np.float64]) -> float:
+    """np.median of a 1-D array without NaN, the same value a third of the time: numpy's
+    general wrapper cost more than the partition itself, once per reading of every bin."""
+    n = values.size
+    k = n // 2
+    if n % 2:
+        return float(np.partition(values, k)[k])
+    part = np.partition(values, (k - 1, k))
+    return float((part[k - 1] + part[k]) / 2)
+
+
 def theil_sen(ts: list[float], ys: list[float]) -> tuple[float, float]:
     """Slope (per second) and intercept of the median-of-pairwise-slopes line."""
     x = np.asarray(ts, dtype=float)
@@ -36,9 +47,9 @@ def theil_sen(ts: list[float], ys: list[float]) -> tuple[float, float]:
     dx = x[j] - x[i]
     keep = dx > 0
     if not keep.any():
-        return 0.0, float(np.median(y)) if len(y) else 0.0
-    slope = float(np.median((y[j] - y[i])[keep] / dx[keep]))
-    intercept = float(np.median(y - slope * x))
+        return 0.0, _median(y) if len(y) else 0.0
+    slope = _median((y[j] - y[i])[keep] / dx[keep])
+    intercept = _median(y - slope * x)
     return slope, intercept
 
 
