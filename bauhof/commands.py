@@ -179,7 +179,7 @@ def cmd_assets(args: argparse.Namespace) -> int:
 
     path = args.file
     if args.action == "import":
-        return _import_cadastre(cfg.database_url, path)
+        return _import_cadastre(settings_mod.load().database_url, path)
     if not path.exists() and path.suffix == "" and "/" not in str(path):
         # A packaged scenario's name: `bauhof assets load herrenberg`.
         from bauhof.demo import scenario_file
