@@ -22,6 +22,12 @@ def register(commands: Any, bench: Any) -> None:
     database = commands.add_parser("db", help="database schema")
     database.add_argument("action", choices=("migrate", "retention"),
                           help="migrate: apply pending migrations; retention: drop old chunks")
+    database.add_argument("--now", metavar="TIME",
+                          help="retention: measure the horizons back from this time (ISO 8601) "
+                               "instead of the clock, for a copy of simulated data")
+    database.add_argument("--force", action="store_true",
+                          help="retention: drop a table's rows even when all are past its "
+                               "horizon")
     database.set_defaults(handler=cmd_db)
 
     assets = commands.add_parser("assets", help="green areas, sponsors, bins, vehicles, devices")
@@ -123,22 +129,41 @@ def cmd_db(args: argparse.Namespace) -> int:
     """Apply pending migrations."""
     from bauhof import db
 
+    if args.action != "retention" and (args.now or args.force):
+        print("bauhof db: error: --now and --force are for `db retention`", file=sys.stderr)
+        return 2
+    now = None
+    if args.now:
+        try:
+            now = datetime.fromisoformat(args.now)
+        except ValueError:
+            print(f"bauhof db: error: --now {args.now!r}: expected ISO 8601 like "
+                  "2026-06-30T00:00Z", file=sys.stderr)
+            return 2
+        now = now if now.tzinfo else now.replace(tzinfo=UTC)
     cfg = settings_mod.load()
     if args.action == "retention":
         import os
 
         from bauhof.db import retention
 
+        status = 0
         with db.connect(cfg.database_url, autocommit=True) as conn:
-            for dropped in retention.apply(conn, retention.horizons(dict(os.environ))):
+            for dropped in retention.apply(conn, retention.horizons(dict(os.environ)), now,
+                                           args.force):
+                if dropped.skipped:
+                    print(f"bauhof db retention: warning: {dropped.skipped}", file=sys.stderr)
+                    status = 1
+                    continue
                 print(f"{dropped.table:14} keep {dropped.days} days: "
                       f"dropped {dropped.chunks} {dropped.unit}")
             from api.sponsorship_store import anonymise
 
+            # Personal data goes by the wall clock, whatever --now says of the readings.
             count = anonymise(conn, datetime.now(UTC), cfg.sponsor_retention_days)
             print(f"{'sponsorships':14} keep {cfg.sponsor_retention_days} days after the end: "
                   f"anonymised {count}")
-        return 0
+        return status
     applied = db.migrate(cfg.database_url)
     if applied:
         for name in applied:
@@ -152,16 +177,26 @@ def cmd_assets(args: argparse.Namespace) -> int:
     """Validate and load an asset file."""
     from bauhof import assets
 
-    cfg = settings_mod.load()
     path = args.file
     if args.action == "import":
-        return _import_cadastre(cfg.database_url, path)
+        return _import_cadastre(settings_mod.load().database_url, path)
     if not path.exists() and path.suffix == "" and "/" not in str(path):
         # A packaged scenario's name: `bauhof assets load herrenberg`.
         from bauhof.demo import scenario_file
 
         path = scenario_file(str(path))
-    counts = assets.load_file(cfg.database_url, path)
+    if not path.is_file():
+        from simulator.scenario import packaged
+
+        print(f"bauhof assets: error: no asset file {args.file} (nor a packaged scenario: "
+              f"{', '.join(packaged())})", file=sys.stderr)
+        return 2
+    cfg = settings_mod.load()
+    try:
+        counts = assets.load_file(cfg.database_url, path)
+    except assets.AssetFileError as exc:
+        print(f"bauhof assets: {exc}", file=sys.stderr)
+        return 1
     print(", ".join(f"{n} {kind}" for kind, n in counts.items()))
     return 0
 
@@ -196,8 +231,14 @@ def cmd_decode(args: argparse.Namespace) -> int:
     if args.event is not None:
         from bauhof.chirpstack.decode import decode_event_file
 
+        if not args.event.is_file():
+            print(f"bauhof decode: error: no event file {args.event}", file=sys.stderr)
+            return 2
         try:
             result = decode_event_file(args.event, model=args.model)
+        except codecs.UnknownModelError as exc:
+            print(f"bauhof decode: error: {exc} (see `bauhof decode --list`)", file=sys.stderr)
+            return 2
         except (codecs.CodecError, ValueError, OSError) as exc:
             print(f"bauhof decode: {exc}", file=sys.stderr)
             return 1
@@ -217,6 +258,9 @@ def cmd_decode(args: argparse.Namespace) -> int:
         return 2
     try:
         decoded = codecs.decode(args.model, args.fport, payload)
+    except codecs.UnknownModelError as exc:
+        print(f"bauhof decode: error: {exc} (see `bauhof decode --list`)", file=sys.stderr)
+        return 2
     except codecs.CodecError as exc:
         print(f"bauhof decode: {exc}", file=sys.stderr)
         return 1

@@ -37,6 +37,10 @@ def register(commands: Any, bench: Any) -> None:
     bench_parser.add_argument("--json", action="store_true", help="print one JSON object")
     bench_parser.set_defaults(handler=cmd_bench_ingest)
 
+    from ingest import deadletters
+
+    deadletters.register(commands)
+
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Run the worker until SIGTERM."""

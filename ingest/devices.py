@@ -13,6 +13,7 @@ import psycopg
 
 from bauhof import codecs
 from bauhof.chirpstack import DeviceInfo
+from bauhof.codecs import plausibility
 
 # ChirpStack codec output (`object`) keys mapped to Bauhof's reading names. Extend it with
 # BAUHOF_OBJECT_KEYMAP='{"Bat": "battery_v", …}'; keys not mapped are kept in `extra`.
@@ -57,10 +58,19 @@ class DeviceRecord:
     asset_id: str | None
 
 
+_REGION = """
+SELECT min(latitude), max(latitude), min(longitude), max(longitude) FROM (
+  SELECT latitude, longitude FROM green_areas
+  UNION ALL SELECT latitude, longitude FROM bins) assets
+"""
+
+
 class DeviceDirectory:
-    """An in-memory view of the devices table, refreshed periodically and on a miss."""
+    """An in-memory view of the devices table, refreshed periodically and on a miss, and of
+    the town's area (where positions are plausible; None before any asset is loaded)."""
 
     def __init__(self, refresh_s: float = 30.0) -> None:
+        self.region: plausibility.Region | None = None
         self._devices: dict[str, DeviceRecord] = {}
         self._loaded_at = -1e9
         self._refresh_s = refresh_s
@@ -74,6 +84,10 @@ class DeviceDirectory:
             "SELECT dev_eui, model, kind, asset_type, asset_id FROM devices"
         ).fetchall()
         self._devices = {r[0]: DeviceRecord(r[1], r[2], r[3], r[4]) for r in rows}
+        box = conn.execute(_REGION).fetchone()
+        self.region = None if box is None or box[0] is None else plausibility.Region.around(
+            float(box[0]), float(box[1]), float(box[2]), float(box[3]),
+            plausibility.REGION_MARGIN_DEG)
         self._loaded_at = now
 
     def get(self, dev_eui: str) -> DeviceRecord | None:

@@ -113,7 +113,7 @@ class Preparer:
         values: list[Any] | None = None
         extra: str | None = None
         if readings:
-            problems = plausibility.check(readings)
+            problems = plausibility.check(readings, model, self.directory.region)
             if problems:
                 raise EventError("implausible readings: " + "; ".join(problems))
             values, extra = split_readings(readings)

@@ -222,6 +222,9 @@ def cmd_settings(args: argparse.Namespace) -> int:
     from planning import PlanningError
     from planning import settings as planning_settings
 
+    if args.what == "save" and args.file is not None and not args.file.is_file():
+        print(f"bauhof routes settings: error: no settings file {args.file}", file=sys.stderr)
+        return 2
     try:
         with _connect() as conn:
             if args.what == "show":

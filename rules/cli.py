@@ -22,13 +22,17 @@ log = logging.getLogger("bauhof.rules")
 def register(commands: Any, bench: Any) -> None:
     """Add the rules engine's commands."""
     parser = commands.add_parser(
-        "rules", help="run the rules engine (or `rules check FILE` to validate a rules file)",
+        "rules", help="run the rules engine (or `rules check FILE`, `rules explain ASSET`)",
         description="Turn new readings into work orders and defects. Reads durably from the "
                     "database (woken by NOTIFY), publishes every change on MQTT, webhooks "
                     "and e-mail. SIGTERM finishes the current step and exits 0.")
-    parser.add_argument("action", nargs="?", choices=("run", "check"), default="run",
-                        help="run the engine (default) or check a rules file")
-    parser.add_argument("file", nargs="?", type=Path, help="the rules file to check")
+    parser.add_argument("action", nargs="?", choices=("run", "check", "explain"), default="run",
+                        help="run the engine (default), check a rules file (its parameters "
+                             "and where each comes from), or explain one asset's effective "
+                             "parameters (green area, bin or vehicle id, or a dev_eui; "
+                             "with --rules and the database's rule_overrides)")
+    parser.add_argument("file", nargs="?", metavar="FILE|ASSET",
+                        help="the rules file to check, or the asset to explain")
     parser.add_argument("--rules", type=Path, metavar="FILE",
                         help="rules file (default: the packaged rules/default_rules.yaml)")
     parser.add_argument("--shard", type=_shard, default=(0, 1), metavar="I/N",
@@ -65,6 +69,10 @@ def register(commands: Any, bench: Any) -> None:
     bench_parser.add_argument("--json", action="store_true", help="print one JSON object")
     bench_parser.set_defaults(handler=cmd_bench_rules)
 
+    from rules import whatif_cli
+
+    whatif_cli.register(commands)
+
 
 def _shard(text: str) -> tuple[int, int]:
     index, sep, total = text.partition("/")
@@ -90,14 +98,26 @@ def _load_rules(path: Path | None) -> Any:
 
 def cmd_rules(args: argparse.Namespace) -> int:
     """Run the engine, or validate a rules file."""
-    if args.action == "check":
+    if args.action in ("check", "explain"):
         if args.file is None:
-            print("bauhof rules: error: `rules check` needs a FILE", file=sys.stderr)
+            what = "a FILE" if args.action == "check" else "an ASSET id or dev_eui"
+            print(f"bauhof rules: error: `rules {args.action}` needs {what}", file=sys.stderr)
             return 2
-        rules = _load_rules(args.file)
-        print(f"{args.file}: ok (version {rules.version}, {len(rules.overrides)} overrides, "
-              f"{len(rules.watering.plant_types)} plant types)")
-        return 0
+        from rules import explain
+
+        if args.action == "check":
+            path = Path(args.file)
+            if not path.is_file():
+                print(f"bauhof rules: error: no rules file {path}", file=sys.stderr)
+                return 2
+            rules = _load_rules(path)
+            print(f"{path}: ok (version {rules.version}, {len(rules.overrides)} overrides, "
+                  f"{len(rules.watering.plant_types)} plant types)")
+            for line in explain.check_lines(rules):
+                print(line)
+            return 0
+        return explain.cmd_explain(args.file, _load_rules(args.rules),
+                                   "packaged rules" if args.rules is None else str(args.rules))
     from bauhof import metrics, settings
     from bauhof.cli import CommandError
     from rules import mail

@@ -9,31 +9,54 @@ forecast scales the trend by each weekday's factor as it steps forward hour by h
 
 from __future__ import annotations
 
+import functools
 import itertools
-from datetime import UTC, datetime
 
 import numpy as np
+import numpy.typing as npt
 
 HOUR = 3600.0
+DAY = 86400.0
+# 1 January 1970 was a Thursday (weekday 3).
+_EPOCH_WEEKDAY = 3
+
+
+@functools.lru_cache(maxsize=256)
+def _pairs(n: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """The index pairs i < j of n points (the same few lengths come up for every bin)."""
+    i, j = np.triu_indices(n, k=1)
+    return i, j
+
+
+def _median(values: npt.NDArray[np.float64]) -> float:
+    """np.median of a 1-D array without NaN, the same value a third of the time: numpy's
+    general wrapper cost more than the partition itself, once per reading of every bin."""
+    n = values.size
+    k = n // 2
+    if n % 2:
+        return float(np.partition(values, k)[k])
+    part = np.partition(values, (k - 1, k))
+    return float((part[k - 1] + part[k]) / 2)
 
 
 def theil_sen(ts: list[float], ys: list[float]) -> tuple[float, float]:
     """Slope (per second) and intercept of the median-of-pairwise-slopes line."""
     x = np.asarray(ts, dtype=float)
     y = np.asarray(ys, dtype=float)
-    i, j = np.triu_indices(len(x), k=1)
+    i, j = _pairs(len(x))
     dx = x[j] - x[i]
     keep = dx > 0
     if not keep.any():
-        return 0.0, float(np.median(y)) if len(y) else 0.0
-    slope = float(np.median((y[j] - y[i])[keep] / dx[keep]))
-    intercept = float(np.median(y - slope * x))
+        return 0.0, _median(y) if len(y) else 0.0
+    slope = _median((y[j] - y[i])[keep] / dx[keep])
+    intercept = _median(y - slope * x)
     return slope, intercept
 
 
 def weekday(ts: float) -> int:
     """Monday = 0 … Sunday = 6, in UTC."""
-    return datetime.fromtimestamp(ts, UTC).weekday()
+    # Arithmetic, not datetime: the forecast asks for every hour it steps through.
+    return int((ts // DAY + _EPOCH_WEEKDAY) % 7)
 
 
 def weekday_rates(points: list[list[float]]) -> list[float | None]:

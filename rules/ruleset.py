@@ -62,9 +62,11 @@ class WateringParams(_Params):
 
 
 class WateringSection(WateringParams):
-    """Watering parameters plus per-plant-type overrides."""
+    """Watering parameters plus per-plant-type overrides and forced values."""
 
     plant_types: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # Parameters that win over every area's own columns (and plant types); see docs/rules.md.
+    force: dict[str, Any] = Field(default_factory=dict)
 
 
 class BinParams(_Params):
@@ -90,6 +92,12 @@ class BinParams(_Params):
         return self
 
 
+class BinSection(BinParams):
+    """Bin parameters plus forced values (winning over each bin's own threshold column)."""
+
+    force: dict[str, Any] = Field(default_factory=dict)
+
+
 class HealthParams(_Params):
     """Sensor health: silence, battery, radio, stuck and impossible readings."""
 
@@ -108,6 +116,12 @@ class HealthParams(_Params):
     impossible_readings: int = Field(default=1, ge=1)
     impossible_clear_readings: int = Field(default=12, ge=1)
     priority: int = Field(default=4, ge=1, le=5)
+
+
+class HealthSection(HealthParams):
+    """Sensor-health parameters plus forced values."""
+
+    force: dict[str, Any] = Field(default_factory=dict)
 
 
 class Depot(_Params):
@@ -134,6 +148,12 @@ class VehicleParams(_Params):
     priority: int = Field(default=2, ge=1, le=5)
 
 
+class VehicleSection(VehicleParams):
+    """Vehicle parameters plus forced values."""
+
+    force: dict[str, Any] = Field(default_factory=dict)
+
+
 class Ruleset(_Params):
     """A whole rules file."""
 
@@ -141,9 +161,9 @@ class Ruleset(_Params):
     clock: ClockParams = ClockParams()
     orders: OrderParams = OrderParams()
     watering: WateringSection = WateringSection()
-    bins: BinParams = BinParams()
-    sensor_health: HealthParams = HealthParams()
-    vehicles: VehicleParams = VehicleParams()
+    bins: BinSection = BinSection()
+    sensor_health: HealthSection = HealthSection()
+    vehicles: VehicleSection = VehicleSection()
     overrides: dict[str, dict[str, dict[str, Any]]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -151,6 +171,9 @@ class Ruleset(_Params):
         # Validate every override now, so a typo fails at load time and not at 3 a.m.
         for plant, values in self.watering.plant_types.items():
             _merge(WateringParams, self.watering, values, f"watering.plant_types.{plant}")
+        for section, cls in SECTIONS.items():
+            forced = getattr(self, section).force
+            _merge(cls, getattr(self, section), forced, f"{section}.force")
         for asset, parts in self.overrides.items():
             for section, values in parts.items():
                 if section not in SECTIONS:
@@ -190,39 +213,102 @@ class Ruleset(_Params):
             merged.setdefault(asset, {})[section] = values
         return self.model_copy(update={"overrides": merged}), refused
 
+    def watering_layers(self, area_id: str, plant_type: str | None,
+                        low_pct: float | None = None, clear_pct: float | None = None) -> (
+        list[Layer]
+    ):
+        """What sets an area's watering parameters, lowest first (above the section)."""
+        columns: dict[str, Any] = {}
+        if low_pct is not None:
+            columns["low_pct"] = low_pct
+        if clear_pct is not None:
+            columns["clear_pct"] = clear_pct
+        return _layers(
+            (f"watering.plant_types.{plant_type}",
+             self.watering.plant_types.get(plant_type or "", {})),
+            ("the green area's own moisture_low_pct/moisture_clear_pct", columns),
+            ("watering.force", self.watering.force),
+            (f"overrides.{area_id}.watering", self.overrides.get(area_id, {}).get("watering")))
+
     def watering_for(self, area_id: str, plant_type: str | None,
                      low_pct: float | None = None, clear_pct: float | None = None) -> (
         WateringParams
     ):
-        """Parameters for one area: defaults < plant type < the area's columns < overrides."""
-        values: dict[str, Any] = dict(self.watering.plant_types.get(plant_type or "", {}))
-        if low_pct is not None:
-            values["low_pct"] = low_pct
-        if clear_pct is not None:
-            values["clear_pct"] = clear_pct
-        values.update(self.overrides.get(area_id, {}).get("watering", {}))
-        return _merge(WateringParams, self.watering, values, f"green area {area_id}")
+        """Parameters for one area: section < plant type < the area's columns < force <
+        overrides."""
+        return _merge(WateringParams, self.watering, _flat(self.watering_layers(
+            area_id, plant_type, low_pct, clear_pct)), f"green area {area_id}")
+
+    def bins_layers(self, bin_id: str, fill_threshold_pct: float | None = None) -> list[Layer]:
+        """What sets a bin's parameters, lowest first (above the section)."""
+        return _layers(
+            ("the bin's own fill_threshold_pct",
+             {} if fill_threshold_pct is None else {"fill_threshold_pct": fill_threshold_pct}),
+            ("bins.force", self.bins.force),
+            (f"overrides.{bin_id}.bins", self.overrides.get(bin_id, {}).get("bins")))
 
     def bins_for(self, bin_id: str, fill_threshold_pct: float | None = None) -> BinParams:
-        """Parameters for one bin: defaults < the bin's threshold column < overrides."""
-        values: dict[str, Any] = {}
-        if fill_threshold_pct is not None:
-            values["fill_threshold_pct"] = fill_threshold_pct
-        values.update(self.overrides.get(bin_id, {}).get("bins", {}))
-        return _merge(BinParams, self.bins, values, f"bin {bin_id}")
+        """Parameters for one bin: section < the bin's threshold column < force < overrides."""
+        return _merge(BinParams, self.bins, _flat(self.bins_layers(bin_id, fill_threshold_pct)),
+                      f"bin {bin_id}")
+
+    def health_layers(self, dev_eui: str, asset_id: str | None = None) -> list[Layer]:
+        """What sets a device's health parameters, lowest first (above the section)."""
+        return _layers(
+            ("sensor_health.force", self.sensor_health.force),
+            (f"overrides.{asset_id}.sensor_health",
+             self.overrides.get(asset_id, {}).get("sensor_health") if asset_id else None),
+            (f"overrides.{dev_eui}.sensor_health",
+             self.overrides.get(dev_eui, {}).get("sensor_health")))
 
     def health_for(self, dev_eui: str, asset_id: str | None = None) -> HealthParams:
-        """Parameters for one device (overrides by dev_eui, then by its asset)."""
-        values: dict[str, Any] = {}
-        if asset_id:
-            values.update(self.overrides.get(asset_id, {}).get("sensor_health", {}))
-        values.update(self.overrides.get(dev_eui, {}).get("sensor_health", {}))
-        return _merge(HealthParams, self.sensor_health, values, f"device {dev_eui}")
+        """Parameters for one device: section < force < overrides by its asset < by dev_eui."""
+        return _merge(HealthParams, self.sensor_health,
+                      _flat(self.health_layers(dev_eui, asset_id)), f"device {dev_eui}")
+
+    def vehicles_layers(self, vehicle_id: str) -> list[Layer]:
+        """What sets a vehicle's parameters, lowest first (above the section)."""
+        return _layers(
+            ("vehicles.force", self.vehicles.force),
+            (f"overrides.{vehicle_id}.vehicles",
+             self.overrides.get(vehicle_id, {}).get("vehicles")))
 
     def vehicles_for(self, vehicle_id: str) -> VehicleParams:
-        """Parameters for one vehicle."""
-        values = self.overrides.get(vehicle_id, {}).get("vehicles", {})
-        return _merge(VehicleParams, self.vehicles, values, f"vehicle {vehicle_id}")
+        """Parameters for one vehicle: section < force < overrides."""
+        return _merge(VehicleParams, self.vehicles, _flat(self.vehicles_layers(vehicle_id)),
+                      f"vehicle {vehicle_id}")
+
+    def explain(self, section: str, layers: list[Layer], label: str = "rules file") -> (
+        list[tuple[str, Any, str]]
+    ):
+        """(parameter, effective value, where it comes from) for one subject's section, given
+        its layers (from `*_layers`, lowest first); `label` names the rules file."""
+        cls = SECTIONS[section]
+        base = getattr(self, section)
+        params = _merge(cls, base, _flat(layers), section)
+        file_set = base.model_fields_set
+        out: list[tuple[str, Any, str]] = []
+        for name in cls.model_fields:
+            source = f"{label} {section}.{name}" if name in file_set else "default"
+            for where, values in layers:
+                if name in values:
+                    source = where
+            out.append((name, getattr(params, name), source))
+        return out
+
+
+Layer = tuple[str, dict[str, Any]]
+
+
+def _layers(*candidates: tuple[str, dict[str, Any] | None]) -> list[Layer]:
+    return [(where, dict(values)) for where, values in candidates if values]
+
+
+def _flat(layers: list[Layer]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for _where, layer in layers:
+        values.update(layer)
+    return values
 
 
 # The sections an asset's overrides may set (rules file `overrides:` and table rule_overrides).

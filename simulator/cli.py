@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -76,12 +77,17 @@ def register(commands: Any, bench: Any) -> None:
 
     ben = bench.add_parser(
         "replay", help="replay simulated days of the default town through ingest",
-        description="Generate a recording of the default town, then replay it at full speed "
-                    "through `bauhof ingest` into private services on free ports; report "
-                    "simulated days per wall minute and end-to-end events per second.",
+        description="Generate the default town's stream and send it at full speed through "
+                    "`bauhof ingest` into private services on free ports, generation and "
+                    "ingest running at once (or, with --from-recording, replay a recording "
+                    "generated first); report the end-to-end time, where it went, simulated "
+                    "days per wall minute and events per second.",
     )
     ben.add_argument("--days", type=_days, default=30.0, help="simulated days (default 30)")
     ben.add_argument("--seed", type=int, default=1)
+    ben.add_argument("--from-recording", action="store_true",
+                     help="generate a recording first (timed apart), then replay it; by "
+                          "default the stream is generated while it is sent")
     ben.add_argument("--json", action="store_true", help="print one JSON object")
     ben.set_defaults(handler=cmd_bench_replay)
 
@@ -127,6 +133,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from simulator import clock, faults, scenario
     from simulator.session import Simulation
 
+    if not Path(args.scenario).is_file() and args.scenario not in scenario.packaged():
+        print(f"bauhof simulate: error: --scenario {args.scenario}: no such file, and no "
+              f"packaged scenario of that name ({', '.join(scenario.packaged())})",
+              file=sys.stderr)
+        return 2
     try:
         town = scenario.load(args.scenario)
         speed = clock.parse_speed(args.speed) if args.speed else (
@@ -162,6 +173,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         except SimulatorError as exc:
             print(f"bauhof simulate: --crews: {exc}", file=sys.stderr)
             return 2 if isinstance(exc, MissingToken) else 1
+    if args.quiet:
+        # --quiet means quiet: no HTTP request log of the crews' API client either.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+    began = datetime.now(UTC)
     run = Simulation(
         town, seed=town.simulation.seed if args.seed is None else args.seed, start=start,
         days=args.days or town.simulation.days, encoding=args.encoding, faults=rates,
@@ -196,7 +211,27 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     for label, path in (("recording", args.record), ("ground truth", args.truth)):
         if path is not None:
             print(f"{label}: {path}")
+    if not args.no_publish and stats.published:
+        _warn_if_repeated(run, cfg.database_url, began)
     return 130 if stats.stopped else 0
+
+
+def _warn_if_repeated(run: Any, database_url: str, began: datetime) -> None:
+    """Warn when most of the run's first uplinks were stored before it began (a repeat)."""
+    from bauhof.db import DatabaseError
+    from simulator import duplicates
+
+    ids = duplicates.first_ids(run.scenario, seed=run.seed, start_us=run.start_us,
+                               end_us=run.end_us, faults=run.faults)
+    try:
+        stored = duplicates.stored_before(database_url, ids, began)
+    except DatabaseError:
+        return  # no database here to ask: the broker's ingest may write elsewhere
+    if ids and stored * 2 > len(ids):
+        print(f"bauhof simulate: warning: {stored} of the first {len(ids)} uplinks of this run "
+              "were already stored before it began, so ingest counted them as duplicates: the "
+              "same --seed, --start and --scenario give the same data; change one of them for "
+              "new data", file=sys.stderr)
 
 
 class MissingToken(SimulatorError):
@@ -252,8 +287,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return 2
     try:
         speed = clock.parse_speed(args.speed)
-        since = clock.parse_time(args.since) if args.since else None
-        until = clock.parse_time(args.until) if args.until else None
+        since = clock.parse_time(args.since, "--since") if args.since else None
+        until = clock.parse_time(args.until, "--until") if args.until else None
     except clock.ClockError as exc:
         print(f"bauhof replay: error: {exc}", file=sys.stderr)
         return 2
@@ -294,6 +329,7 @@ def cmd_bench_replay(args: argparse.Namespace) -> int:
     from simulator.bench import run_bench
 
     try:
-        return run_bench(args.days, seed=args.seed, as_json=args.json)
+        return run_bench(args.days, seed=args.seed, as_json=args.json,
+                         from_recording=args.from_recording)
     except SimulatorError as exc:
         return _fail("bench replay", exc)

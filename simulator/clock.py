@@ -42,14 +42,15 @@ def iso(t_us: int) -> str:
     return from_us(t_us).isoformat(timespec="microseconds")
 
 
-def parse_time(text: str) -> datetime:
-    """Parse `--start`: an ISO 8601 date or date-time (UTC unless it says otherwise), or `now`."""
+def parse_time(text: str, flag: str = "--start") -> datetime:
+    """Parse a time option (`--start`, named by `flag` in errors): an ISO 8601 date or
+    date-time (UTC unless it says otherwise), or `now`."""
     if text == "now":
         return datetime.now(UTC).replace(microsecond=0)
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ClockError(f"--start {text!r}: expected ISO 8601 like 2026-06-01T06:00Z") from None
+        raise ClockError(f"{flag} {text!r}: expected ISO 8601 like 2026-06-01T06:00Z") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

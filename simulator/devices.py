@@ -52,9 +52,15 @@ class DeviceSim:
 
 
 def build(
-    index: int, dev: Device, *, scenario: Scenario, world: World, seed: int, dice: FaultDice
+    index: int, dev: Device, *, scenario: Scenario, world: World, seed: int, dice: FaultDice,
+    run_key: str | None = None,
 ) -> DeviceSim:
-    """The simulated device for `devices[index]`; EngineError when it cannot be simulated."""
+    """The simulated device for `devices[index]`; EngineError when it cannot be simulated.
+
+    `run_key` (seed, start and scenario; see `Engine.run_key`) seeds the identifiers each
+    uplink carries, so the same seed on another day or town is new data to ingest, while the
+    same run replayed is recognised as duplicates.
+    """
     where = f"devices[{index}] ({dev.dev_eui})"
     if dev.model not in SIMULATED_MODELS:
         raise EngineError(f"{where}: the simulator has no sensor model for {dev.model!r}")
@@ -72,7 +78,9 @@ def build(
         application_name=sim.applications[app], model=dev.model,
         device_name=dev.name or dev.dev_eui, dev_eui=dev.dev_eui, tags=dev.tags,
     )
-    ids = random.Random(streams.format("ids"))
+    # The device's address stays what the seed alone made it (a device keeps its session).
+    dev_addr = random.Random(streams.format("ids")).getrandbits(32)
+    ids = random.Random(f"{run_key or seed}:ids:{dev.dev_eui}")
     links = Links(
         scenario.gateways, kind, random.Random(streams.format("shadowing")),
         tx_power_dbm=sim.tx_power_dbm, exponent=sim.path_loss_exponent,
@@ -84,7 +92,7 @@ def build(
         interval_s=dev.expected_interval_s or DEFAULT_INTERVAL_S,
         noise=random.Random(streams.format("noise")), ids=ids,
         radio=random.Random(streams.format("radio")), fault_rng=dice.device_rng(dev.dev_eui),
-        dev_addr=f"{ids.getrandbits(32):08x}", place=place,
+        dev_addr=f"{dev_addr:08x}", place=place,
     )
 
 

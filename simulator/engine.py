@@ -8,7 +8,9 @@ the run's seed and a name (`"<seed>:noise:<dev_eui>"`), so the same seed gives t
 
 from __future__ import annotations
 
+import hashlib
 import heapq
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -43,6 +45,16 @@ TRACKING_INTERVAL_S = 120
 JITTER_US = 2 * US
 
 
+def run_key(scenario: Scenario, seed: int, start_us: int) -> str:
+    """What a run's deduplication ids derive from: the seed, the start and the scenario's
+    content (a digest), so only the same run repeated gives the same ids."""
+    # Sorted keys: the same scenario read from a file whose mappings are ordered differently
+    # is the same scenario.
+    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return f"{seed}:{start_us}:{digest}"
+
+
 class Engine:
     """Simulates the scenario from `start_us` to `end_us` and yields what gets published."""
 
@@ -67,8 +79,10 @@ class Engine:
         self.truth = truth or Truth()
         self.dice = FaultDice(faults or {}, seed)
         self.world = World(scenario, seed, start_us, self.truth)
+        self.run_key = run_key(scenario, seed, start_us)
         self.devices = [
-            devices.build(i, d, scenario=scenario, world=self.world, seed=seed, dice=self.dice)
+            devices.build(i, d, scenario=scenario, world=self.world, seed=seed, dice=self.dice,
+                          run_key=self.run_key)
             for i, d in enumerate(scenario.devices)
         ]
         self.crews: Crews | None = None

@@ -23,6 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Literal
 
+import orjson
+
 from simulator import SimulatorError
 from simulator.clock import iso, to_us
 
@@ -69,11 +71,10 @@ def to_line(message: Message) -> str:
             fmt, payload = "raw", base64.b64encode(message.payload).decode()
     else:
         payload = base64.b64encode(message.payload).decode()
-    return json.dumps(
+    # orjson writes what json.dumps(ensure_ascii=False, compact separators) does, faster.
+    return orjson.dumps(
         {"time": iso(message.time_us), "topic": message.topic, "format": fmt, "payload": payload},
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    ).decode()
 
 
 def from_line(line: str, path: str = "<recording>", number: int = 0) -> Message:

@@ -56,3 +56,55 @@ def test_ingest_batches_go_once_old_and_read_by_every_rules_worker(
     conn.execute("UPDATE rules_cursor SET next_xid = %s::text::xid8", (xids[3],))
     assert retention.apply(conn, {"ingest_batches": 7})[0].chunks == 2
     assert conn.execute("SELECT count(*) FROM ingest_batches").fetchone() == (1,)
+
+
+def _simulated_june(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    for i, day in enumerate((1, 10, 20, 29)):
+        conn.execute(
+            "INSERT INTO raw_uplinks (time, dev_eui, deduplication_id, application_id, f_cnt,"
+            " f_port, payload) VALUES (%s, 'a840410000000001', %s, 'app', %s, 2, '\\x00')",
+            (datetime(2026, 6, day, 12, tzinfo=UTC), f"00000000-0000-4000-8000-00000000000{i}",
+             i))
+
+
+def _days_left(conn: psycopg.Connection[tuple[object, ...]]) -> list[int]:
+    return [int(str(r[0])) for r in conn.execute(
+        "SELECT extract(day FROM time AT TIME ZONE 'UTC') FROM raw_uplinks ORDER BY time")]
+
+
+def test_retention_refuses_to_drop_everything_and_measures_from_now(
+        conn: psycopg.Connection[tuple[object, ...]], database_url: str,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from bauhof.cli import main
+
+    _simulated_june(conn)
+    monkeypatch.setenv("BAUHOF_DATABASE_URL", database_url)
+    monkeypatch.setenv("BAUHOF_RETAIN_RAW_UPLINKS_DAYS", "14")
+    # Against the wall clock every simulated June row is past the horizon: a warning, no drop.
+    wall = retention.apply(conn, {"raw_uplinks": 14},
+                           now=datetime(2026, 12, 5, tzinfo=UTC))
+    assert [(d.table, d.chunks) for d in wall] == [("raw_uplinks", 0)]
+    assert wall[0].skipped == (
+        "every row of raw_uplinks is older than 14 days (newest 2026-06-29, horizon "
+        "2026-11-21): nothing dropped; for a copy of simulated data pass --now "
+        "(e.g. --now 2026-06-29), or --force to drop them all")
+    assert _days_left(conn) == [1, 10, 20, 29]
+    assert main(["db", "retention"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("bauhof db retention: warning: every row of raw_uplinks is older "
+                          "than 14 days (newest 2026-06-29, horizon ")
+    assert err.count("\n") == 1
+    assert _days_left(conn) == [1, 10, 20, 29]
+    # Measured from the end of the simulated month, chunks before 16 June go.
+    assert main(["db", "retention", "--now", "2026-06-30T00:00Z"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "raw_uplinks    keep 14 days: dropped 2 chunk(s)"
+    assert _days_left(conn) == [20, 29]
+    assert main(["db", "retention", "--now", "notadate"]) == 2
+    assert capsys.readouterr().err == ("bauhof db: error: --now 'notadate': expected ISO 8601 "
+                                       "like 2026-06-30T00:00Z\n")
+    assert main(["db", "migrate", "--force"]) == 2
+    assert capsys.readouterr().err == (
+        "bauhof db: error: --now and --force are for `db retention`\n")
+    assert main(["db", "retention", "--now", "2027-06-30", "--force"]) == 0
+    assert _days_left(conn) == []

@@ -54,10 +54,18 @@ def decode_event_file(path: Path, model: str | None = None,
     if not isinstance(event, UplinkEvent):
         raise ValueError(f"{path}: not an uplink event")
     chosen = model or _model_from(event)
+    if chosen is None and event.object is not None:
+        # As ingest does: ChirpStack's own decoding, its keys mapped to reading names.
+        from ingest.devices import object_keymap
+        from ingest.normalise import readings_from_object
+
+        return {"model": None, "readings": readings_from_object(event.object, object_keymap()),
+                "warnings": ["no model: the readings are ChirpStack's `object`, mapped "
+                             "through BAUHOF_OBJECT_KEYMAP"]}
     if chosen is None:
         raise ValueError(
             f"{path}: no model: pass --model, or set the device profile name or the "
-            "bauhof_model tag to a model id"
+            "bauhof_model tag to a model id (or let ChirpStack decode it into `object`)"
         )
     decoded = codecs.decode(chosen, event.f_port, event.data)
     return {"model": chosen, "readings": decoded.readings, "warnings": list(decoded.warnings)}

@@ -61,3 +61,6 @@ class Codec:
     default_fport: int
     decode: Callable[[int, bytes], Decoded]
     encode: Callable[[Mapping[str, ReadingValue]], tuple[int, bytes]]
+    # What the model can measure at all (inclusive), narrower than the general physical limits
+    # of bauhof/codecs/plausibility.py: a reading outside is a fault, not the world.
+    limits: Mapping[str, tuple[float, float]] = field(default_factory=dict)

@@ -203,6 +203,9 @@ def encode_lgt92(readings: Mapping[str, ReadingValue]) -> tuple[int, bytes]:
 
 CODECS = (
     Codec(LSE01, "soil", FPORT, decode_lse01, encode_lse01),
-    Codec(LDDS75, "bin", FPORT, decode_ldds75, encode_ldds75),
+    # LDDS75 data sheet: 280-7500 mm. Below the blind zone it still reports a distance (a full
+    # bin's lid), so only the far end is a limit.
+    Codec(LDDS75, "bin", FPORT, decode_ldds75, encode_ldds75,
+          limits={"distance_mm": (0, 7500)}),
     Codec(LGT92, "tracker", FPORT, decode_lgt92, encode_lgt92),
 )

@@ -277,7 +277,10 @@ def encode_at101(readings: Mapping[str, ReadingValue]) -> tuple[int, bytes]:
 
 CODECS = (
     Codec(EM500_SMTC, "soil", MILESIGHT_FPORT, decode_em500_smtc, encode_em500_smtc),
-    Codec(EM310_UDL, "bin", MILESIGHT_FPORT, decode_em310_udl, encode_em310_udl),
-    Codec(EM400_UDL, "bin", MILESIGHT_FPORT, decode_em400_udl, encode_em400_udl),
+    # EM310-UDL and EM400-UDL data sheets: ultrasonic, up to 4.5 m.
+    Codec(EM310_UDL, "bin", MILESIGHT_FPORT, decode_em310_udl, encode_em310_udl,
+          limits={"distance_mm": (0, 4500)}),
+    Codec(EM400_UDL, "bin", MILESIGHT_FPORT, decode_em400_udl, encode_em400_udl,
+          limits={"distance_mm": (0, 4500)}),
     Codec(AT101, "tracker", MILESIGHT_FPORT, decode_at101, encode_at101),
 )

@@ -1,6 +1,10 @@
 """Physical plausibility: decoders say what the bytes say, this says whether it can be true.
 
-Ingest dead-letters a frame whose readings give any reason here.
+Three kinds of limit: the general physical ones below, each model's own measuring range (its
+codec's `limits`, e.g. an ultrasonic bin sensor's distance), and the town's area for
+positions (a municipal vehicle's tracker does not report from the North Pole). Ingest
+dead-letters a frame whose readings give any reason here; the rules engine turns that dead
+letter into a `health.impossible` defect.
 """
 
 from __future__ import annotations
@@ -8,8 +12,30 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from bauhof.codecs.base import ReadingValue
+
+
+class Region(NamedTuple):
+    """Where positions are plausible: the town's assets and a margin around them."""
+
+    lat_min: float
+    lat_max: float
+    lon_min: float
+    lon_max: float
+
+    @classmethod
+    def around(cls, lat_min: float, lat_max: float, lon_min: float, lon_max: float,
+               margin_deg: float) -> Region:
+        """The box of the assets widened by `margin_deg` on every side."""
+        return cls(lat_min - margin_deg, lat_max + margin_deg, lon_min - margin_deg,
+                   lon_max + margin_deg)
+
+
+# Half a degree (about 55 km north-south, 37 km east-west in central Europe): a town's vehicles
+# reach its landfill and the neighbouring towns, not another country.
+REGION_MARGIN_DEG = 0.5
 
 # Inclusive limits beyond which a reading is a broken sensor or a wrong codec, not the world.
 LIMITS: dict[str, tuple[float, float]] = {
@@ -62,10 +88,18 @@ def _base(name: str) -> str:
     return name if match is None else match["base"]
 
 
-def check(readings: Mapping[str, ReadingValue]) -> list[str]:
-    """Reasons why these readings cannot be physically true; empty when they can."""
+def check(readings: Mapping[str, ReadingValue], model: str | None = None,
+          region: Region | None = None) -> list[str]:
+    """Reasons why these readings cannot be physically true (for this model, in this town's
+    region when given); empty when they can."""
     reasons: list[str] = []
+    own = _model_limits(model) if model is not None else {}
     for name, value in readings.items():
+        if name in own:
+            reason = _reason(name, value, own[name])
+            if reason is not None:
+                reasons.append(reason + f" (the {model}'s range)")
+            continue
         base = _base(name)
         if isinstance(value, dict):
             for key, limits in COMPOUND_LIMITS.get(base, {}).items():
@@ -76,4 +110,28 @@ def check(readings: Mapping[str, ReadingValue]) -> list[str]:
             reason = _reason(name, value, LIMITS[base])
             if reason is not None:
                 reasons.append(reason)
+    if region is not None and not reasons:
+        reasons.extend(_outside(readings, region))
     return reasons
+
+
+def _outside(readings: Mapping[str, ReadingValue], region: Region) -> list[str]:
+    lat, lon = readings.get("latitude"), readings.get("longitude")
+    if not isinstance(lat, int | float) or not isinstance(lon, int | float) or (
+            lat == 0 and lon == 0):
+        return []  # no fix (0, 0 is how trackers say so), or no position at all
+    if region.lat_min <= lat <= region.lat_max and region.lon_min <= lon <= region.lon_max:
+        return []
+    return [f"position {lat!r}, {lon!r} outside the town's area "
+            f"{region.lat_min:.2f}..{region.lat_max:.2f}, "
+            f"{region.lon_min:.2f}..{region.lon_max:.2f}"]
+
+
+@functools.lru_cache(maxsize=64)
+def _model_limits(model: str) -> Mapping[str, tuple[float, float]]:
+    from bauhof import codecs
+
+    try:
+        return codecs.get(model).limits
+    except codecs.UnknownModelError:
+        return {}

@@ -23,7 +23,16 @@ def test_rules_check_accepts_the_defaults_and_names_a_bad_field(
     good.write_text("bins: {fill_threshold_pct: 70}\n"
                     "overrides: {b1: {bins: {confirm_readings: 2}}}\n")
     assert main(["rules", "check", str(good)]) == 0
-    assert capsys.readouterr().out == f"{good}: ok (version 1, 1 overrides, 0 plant types)\n"
+    assert capsys.readouterr().out == (
+        f"{good}: ok (version 1, 1 overrides, 0 plant types)\n"
+        "  watering: packaged defaults\n"
+        "  bins: fill_threshold_pct 70.0\n"
+        "    note: bins.fill_threshold_pct 70.0 applies only to assets without their own "
+        "fill_threshold_pct; to win over theirs, put it under bins.force "
+        "(see `bauhof rules explain ASSET`)\n"
+        "  sensor_health: packaged defaults\n"
+        "  vehicles: packaged defaults\n"
+        "  overrides for 1 assets: b1\n")
     bad = tmp_path / "bad.yaml"
     bad.write_text("sensor_health: {silent_intervals: 0}\n")
     assert main(["rules", "check", str(bad)]) == 1

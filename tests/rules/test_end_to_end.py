@@ -175,8 +175,10 @@ def test_a_week_of_the_default_town_gives_the_orders_the_truth_calls_for(
     expected_silent = _silent_devices(entries, intervals)
     assert by_rule["health.silent"] == expected_silent
     assert faults["silent"] <= by_rule["health.silent"]
-    # Absurd soil moisture (300 %) is impossible; a 9 m distance or latitude 89.9° is not.
-    assert by_rule["health.impossible"] == faults["absurd"] & soil
+    # Every absurd reading is impossible: soil moisture 300 % by the physical limits, a 9 m
+    # distance by the bin sensor's own range, latitude 89.9° by the town's area.
+    assert by_rule["health.impossible"] == faults["absurd"]
+    assert faults["absurd"] & soil and faults["absurd"] - soil
     # Exactly the bins and areas the readings called for, by the rules' own definitions ...
     full = _full_bins(entries, town_now.bins, thresholds, measured=True)
     assert by_rule["bins.full"] == full

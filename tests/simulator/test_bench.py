@@ -12,10 +12,12 @@ import pytest
 
 
 @pytest.mark.slow
-def test_bench_replay_prints_one_json_object(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", [[], ["--from-recording"]])
+def test_bench_replay_prints_one_json_object(tmp_path: Path, mode: list[str]) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BAUHOF_")}
     done = subprocess.run(
-        [sys.executable, "-m", "bauhof.cli", "bench", "replay", "--days", "0.05", "--json"],
+        [sys.executable, "-m", "bauhof.cli", "bench", "replay", "--days", "0.05", "--json",
+         *mode],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240, check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
@@ -27,3 +29,9 @@ def test_bench_replay_prints_one_json_object(tmp_path: Path) -> None:
     assert figures["wall_s"] > 0
     assert figures["events_per_s"] == pytest.approx(figures["messages"] / figures["wall_s"],
                                                     rel=0.02)
+    assert figures["mode"] == ("recording" if mode else "generated while sending")
+    # Where the time went adds up to the end-to-end time (a recording is generated apart).
+    parts = figures["publish_s"] + figures["ingest_tail_s"] + (
+        figures["read_recording_s"] if mode else figures["generate_s"])
+    assert abs(parts - figures["wall_s"]) <= 0.03
+    assert figures["generate_s"] > 0

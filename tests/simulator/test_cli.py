@@ -58,8 +58,10 @@ def test_bad_arguments_give_one_line_and_status_2(
 
 
 def test_an_unknown_scenario_is_named(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["simulate", "--scenario", "atlantis", "--no-publish", "--truth", "t"]) == 1
-    assert "scenario atlantis: no such file, and no packaged scenario" in capsys.readouterr().err
+    assert main(["simulate", "--scenario", "atlantis", "--no-publish", "--truth", "t"]) == 2
+    assert capsys.readouterr().err == (
+        "bauhof simulate: error: --scenario atlantis: no such file, and no packaged scenario "
+        "of that name (herrenberg)\n")
 
 
 def test_an_unwritable_recording_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,313 @@
+"""What would these rules have done with this stream? Answered in a throw-away database.
+
+`bauhof whatif` creates a fresh database on the town's server (never writing to the town's
+own), migrates it, loads the stream's assets, feeds the stream straight into ingest's Preparer
+and Writer (no broker: the same code, without the network), lets the rules engine catch up
+after every batch on a wall clock that follows the stream, counts what the rules did, and
+drops the database again unless asked to keep it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, LiteralString
+
+import psycopg
+from psycopg import conninfo, sql
+from psycopg import errors as pg_errors
+
+from bauhof import db
+from rules.ruleset import Ruleset
+from simulator.recording import Message
+from simulator.scenario import Scenario
+
+# Messages per ingest transaction; the rules engine catches up after each one, as a live
+# engine woken by NOTIFY would.
+BATCH = 5000
+# Asset tables copied from the town for a stream read from its database, parents first.
+ASSET_TABLES = ("sponsors", "green_areas", "bins", "vehicles", "devices")
+# What ingest learns of a device while running: not copied, the stream sets it again.
+_DEVICE_HEALTH = frozenset({"first_seen", "last_seen", "last_battery_v", "last_battery_pct",
+                            "last_rssi", "last_snr"})
+EXAMPLES = 3
+
+
+class WhatIfError(Exception):
+    """The run could not be done; the message says what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderKey:
+    """One work order as a comparison sees it (event times, so the same every run)."""
+
+    rule: str
+    subject_type: str
+    subject_id: str
+    opened_at: datetime
+
+    def text(self) -> str:
+        """`bins.full bin:B-017 at 2026-06-03T10:00:00+00:00`."""
+        return f"{self.rule} {self.subject_type}:{self.subject_id} at " \
+               f"{self.opened_at.astimezone(UTC).isoformat()}"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the rules did with the stream."""
+
+    messages: int
+    uplinks: int
+    dead_letters: int
+    orders: dict[str, int]
+    defects: dict[str, int]
+    wall_s: float
+    order_keys: tuple[OrderKey, ...] = field(default=(), repr=False)
+    database: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON object `bauhof whatif --json` prints."""
+        out: dict[str, Any] = {
+            "messages": self.messages, "uplinks": self.uplinks,
+            "dead_letters": self.dead_letters, "orders": self.orders,
+            "defects": self.defects, "wall_s": round(self.wall_s, 2)}
+        if self.database is not None:
+            out["database"] = self.database
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Orders gained and lost per rule going from rules A to rules B."""
+
+    a: Outcome
+    b: Outcome
+    gained: dict[str, list[OrderKey]]
+    lost: dict[str, list[OrderKey]]
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON object `bauhof whatif --compare --json` prints."""
+        rules = sorted(set(self.gained) | set(self.lost))
+        return {
+            "a": self.a.summary(), "b": self.b.summary(),
+            "changes": {rule: {
+                "gained": len(self.gained.get(rule, [])), "lost": len(self.lost.get(rule, [])),
+                "examples_gained": [k.text() for k in self.gained.get(rule, [])[:EXAMPLES]],
+                "examples_lost": [k.text() for k in self.lost.get(rule, [])[:EXAMPLES]],
+            } for rule in rules},
+        }
+
+
+def compare(a: Outcome, b: Outcome) -> Comparison:
+    """The orders B opened that A did not (gained) and the reverse (lost), per rule."""
+    keys_a, keys_b = set(a.order_keys), set(b.order_keys)
+    gained: dict[str, list[OrderKey]] = {}
+    lost: dict[str, list[OrderKey]] = {}
+    for key in sorted(keys_b - keys_a, key=_order):
+        gained.setdefault(key.rule, []).append(key)
+    for key in sorted(keys_a - keys_b, key=_order):
+        lost.setdefault(key.rule, []).append(key)
+    return Comparison(a, b, gained, lost)
+
+
+def _order(key: OrderKey) -> tuple[str, datetime, str, str]:
+    return key.rule, key.opened_at, key.subject_type, key.subject_id
+
+
+def throwaway_name(town_url: str) -> str:
+    """A database name next to the town's that no other run uses at the same time."""
+    town = conninfo.conninfo_to_dict(town_url).get("dbname") or "bauhof"
+    suffix = f"_whatif_{os.getpid()}_{time.time_ns() % 10**9:09d}"
+    return f"{str(town)[:63 - len(suffix)]}{suffix}"
+
+
+def url_of(town_url: str, name: str) -> str:
+    """The town's connection settings with another database name."""
+    return conninfo.make_conninfo(town_url, dbname=name)
+
+
+@contextmanager
+def throwaway(town_url: str, keep: bool = False) -> Iterator[tuple[str, str]]:
+    """Create and migrate a fresh database on the town's server; yield (name, url); drop it
+    afterwards unless `keep`."""
+    name = throwaway_name(town_url)
+    with db.connect(town_url, autocommit=True, application_name="bauhof-whatif") as conn:
+        try:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        except pg_errors.InsufficientPrivilege as exc:
+            raise WhatIfError(
+                f"cannot create a throw-away database next to {db.redact(town_url)}: "
+                f"{db.first_line(exc)} (grant the role CREATEDB)") from exc
+    url = url_of(town_url, name)
+    try:
+        db.migrate(url)
+        yield name, url
+    finally:
+        if not keep:
+            with db.connect(town_url, autocommit=True,
+                            application_name="bauhof-whatif") as conn:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(name)))
+
+
+def copy_assets(town_url: str, url: str) -> None:
+    """Copy the town's assets (not what ingest learnt while running) into the database."""
+    with db.connect(town_url, autocommit=True) as src, db.connect(url) as dst:
+        for table in ASSET_TABLES:
+            columns = [c for c in _columns(src, table) if c in set(_columns(dst, table))]
+            if table == "devices":
+                columns = [c for c in columns if c not in _DEVICE_HEALTH]
+            names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+            with src.cursor().copy(sql.SQL("COPY (SELECT {} FROM {}) TO STDOUT").format(
+                    names, sql.Identifier(table))) as out, dst.cursor().copy(
+                    sql.SQL("COPY {} ({}) FROM STDIN").format(
+                        sql.Identifier(table), names)) as into:
+                for chunk in out:
+                    into.write(chunk)
+        dst.commit()
+
+
+def copy_weather(town_url: str, url: str, since: datetime | None,
+                 until: datetime | None) -> None:
+    """Copy the town's weather observations of the stream's time (a day before, for the
+    rules' forecast look-ups)."""
+    with db.connect(town_url, autocommit=True) as src, db.connect(url) as dst:
+        query = sql.SQL(
+            "COPY (SELECT time, station, rain_mm_h, temperature_c, forecast_rain_mm_24h "
+            "FROM weather WHERE ({since}::timestamptz IS NULL "
+            "OR time >= {since}::timestamptz - interval '1 day') "
+            "AND ({until}::timestamptz IS NULL OR time < {until}::timestamptz)) TO STDOUT"
+        ).format(since=sql.Literal(since), until=sql.Literal(until))
+        with src.cursor().copy(query) as out, dst.cursor().copy(
+                "COPY weather (time, station, rain_mm_h, temperature_c, forecast_rain_mm_24h)"
+                " FROM STDIN") as into:
+            for chunk in out:
+                into.write(chunk)
+        dst.commit()
+
+
+def load_town(url: str, town: Scenario) -> None:
+    """Store a scenario's assets (validated as an asset file is, without the YAML round trip
+    `assets load` makes)."""
+    from bauhof import assets
+
+    data = town.model_dump(mode="json", exclude_none=True)
+    parsed = assets.AssetFile.model_validate(
+        {k: v for k, v in data.items() if k in assets.AssetFile.model_fields})
+    problems = assets.cross_check(parsed)
+    if problems:
+        raise WhatIfError(f"the scenario's assets cannot be loaded: {problems[0]}")
+    with db.connect(url) as conn:
+        assets.store(conn, parsed)
+
+
+def _columns(conn: psycopg.Connection[Any], table: str) -> list[str]:
+    rows = conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' "
+        "AND table_name = %s ORDER BY ordinal_position", (table,)).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def run(url: str, messages: Iterable[Message], rules: Ruleset,
+        batch: int = BATCH) -> tuple[int, int]:
+    """Feed the messages through ingest and the rules into the database at `url`; return
+    (messages fed, ingest batches written)."""
+    from ingest.devices import DeviceDirectory, object_keymap
+    from ingest.prepare import Preparer
+    from ingest.writer import Batch, Writer
+    from rules.engine import Engine
+
+    now_us = 0
+
+    def wall() -> datetime:
+        # The stream's clock: the newest message fed so far.
+        return datetime.fromtimestamp(now_us / 1e6, UTC)
+
+    fed = written = 0
+    with db.connect(url, autocommit=True, application_name="bauhof-whatif-ingest") as conn:
+        directory = DeviceDirectory()
+        directory.refresh(conn, force=True)
+        preparer = Preparer(directory, object_keymap())
+        writer = Writer(conn, "whatif")
+        writer.setup()
+        engine = Engine(url, rules, wall=wall)
+        try:
+            pending = Batch()
+            for message in messages:
+                preparer.add(pending, message.topic, message.payload)
+                now_us = max(now_us, message.time_us)
+                fed += 1
+                if fed % batch == 0:
+                    writer.write(pending)
+                    written += 1
+                    pending = Batch()
+                    engine.catch_up()
+            writer.write(pending)
+            written += 1
+            engine.catch_up()
+        finally:
+            engine.close()
+    return fed, written
+
+
+def outcome(url: str, messages: int, wall_s: float, database: str | None) -> Outcome:
+    """Count what the rules did in the database at `url`."""
+    with db.connect(url, autocommit=True) as conn:
+        uplinks = _scalar(conn, "SELECT count(*) FROM raw_uplinks")
+        dead = _scalar(conn, "SELECT count(*) FROM dead_letters")
+        orders = {str(rule): int(str(n)) for rule, n in conn.execute(
+            "SELECT rule, count(*) FROM work_orders GROUP BY rule ORDER BY rule")}
+        defects = {str(rule): int(str(n)) for rule, n in conn.execute(
+            "SELECT rule, count(*) FROM defects WHERE source = 'rule' "
+            "GROUP BY rule ORDER BY rule")}
+        keys = tuple(
+            OrderKey(str(rule), str(kind), str(subject), opened)
+            for rule, kind, subject, opened in conn.execute(
+                "SELECT rule, subject_type, subject_id, opened_at FROM work_orders "
+                "ORDER BY rule, opened_at, subject_type, subject_id")
+            if isinstance(opened, datetime))
+    return Outcome(messages, uplinks, dead, orders, defects, wall_s, keys, database)
+
+
+def _scalar(conn: psycopg.Connection[Any], query: LiteralString) -> int:
+    row = conn.execute(query).fetchone()
+    return int(row[0]) if row else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """Where the messages come from, and where their assets come from."""
+
+    recording: Path | None = None  # a `simulate --record` file
+    from_db: str | None = None  # a database URL
+    since: datetime | None = None
+    until: datetime | None = None
+    town: Scenario | None = None  # the assets of a recording
+
+    def messages(self) -> Iterator[Message]:
+        """The stream's messages in order."""
+        from simulator import archive, recording
+
+        if self.recording is not None:
+            yield from recording.read(self.recording)
+        else:
+            assert self.from_db is not None
+            yield from archive.from_database(self.from_db, self.since, self.until)
+
+
+def whatif(town_url: str, stream: Stream, rules: Ruleset, *, keep: bool = False) -> Outcome:
+    """Run the stream through ingest and `rules` in a throw-away database next to the town's."""
+    started = time.perf_counter()
+    with throwaway(town_url, keep) as (name, url):
+        if stream.from_db is not None:
+            copy_assets(stream.from_db, url)
+            copy_weather(stream.from_db, url, stream.since, stream.until)
+        elif stream.town is not None:
+            load_town(url, stream.town)
+        fed, _ = run(url, stream.messages(), rules)
+        return outcome(url, fed, time.perf_counter() - started, name if keep else None)
