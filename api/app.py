@@ -26,6 +26,7 @@ from api.database import open_pool
 from api.ratelimit import TokenBucket
 from api.routes import (
     assets,
+    crew_app,
     devices,
     metrics,
     open311,
@@ -139,5 +140,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(portal.router)
     app.include_router(portal_routes.router)
     app.include_router(sponsorships.router)
+    app.include_router(crew_app.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

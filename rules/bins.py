@@ -142,7 +142,7 @@ def _full_order(r: Reading, b: Bin, p: BinParams, fill: float, *,
     if full_ts is not None:
         full = datetime.fromtimestamp(full_ts, UTC)
         params["forecast_full_at"] = full.isoformat()
-        due = min(due, full)
+        due = full  # not late before the time it forecasts (rules/escalation.py)
         title = f"Empty bin {b.name or b.id}: {fill:.0f} %, full by {full:%a %H:%M} (forecast)"
     return Open(rule=FULL, kind="empty_bin", subject_type="bin", subject_id=b.id, at=r.time,
                 title=title, priority=p.priority, due_at=due, since=r.time, value=fill,

@@ -455,7 +455,8 @@ class Engine:
             view = escalation.OpenOrder(
                 order.id, order.rule, order.subject_type, order.subject_id, order.status,
                 order.priority, order.opened_at, int(order.params.get("age_steps", 0)),
-                order.reminders, order.last_reminded_at, order.assignee, order.title)
+                order.reminders, order.last_reminded_at, order.assignee, order.title,
+                due_at=order.due_at, forecast=order.params.get("reason") == "forecast")
             actions += escalation.age(view, now, rs.orders, self._reminder_mail(order))
         return actions
 

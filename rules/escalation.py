@@ -1,5 +1,9 @@
 """Orders age: priority rises at configured ages, reminders repeat while an order stays open.
 
+A forecast order (a bin expected to be full later) is not late before the time it forecasts:
+its ageing counts from its due time, so a bin at 0 % "full in 5 days" stays at its rule's
+priority until then.
+
 Both are judged on the event clock, and each action carries the moment it became due
 (opened_at + age), so a replay at any speed produces the same history.
 """
@@ -31,6 +35,15 @@ class OpenOrder:
     title: str
     latitude: float | None = None
     longitude: float | None = None
+    due_at: datetime | None = None
+    forecast: bool = False
+
+
+def ages_from(order: OpenOrder) -> datetime:
+    """When ageing starts: the due time of a forecast order, else the opening."""
+    if order.forecast and order.due_at is not None and order.due_at > order.opened_at:
+        return order.due_at
+    return order.opened_at
 
 
 def age(order: OpenOrder, now: datetime, p: OrderParams,
@@ -39,8 +52,9 @@ def age(order: OpenOrder, now: datetime, p: OrderParams,
     actions: list[Action] = []
     steps = sorted(p.escalate_after_h)
     priority = order.priority
+    start = ages_from(order)
     for index in range(order.age_steps, len(steps)):
-        due = order.opened_at + timedelta(hours=steps[index])
+        due = start + timedelta(hours=steps[index])
         if due > now:
             break
         if priority > 1:
@@ -48,7 +62,7 @@ def age(order: OpenOrder, now: datetime, p: OrderParams,
         actions.append(Reprioritize(order.id, due, priority,
                                     note=f"open for {steps[index]:g} h: priority {priority}"))
     if p.remind_every_h:
-        last = order.last_reminded_at or order.opened_at
+        last = order.last_reminded_at or start
         due = last + timedelta(hours=p.remind_every_h)
         if due <= now:
             mail = () if reminder_mail is None else (reminder_mail,)

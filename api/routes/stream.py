@@ -6,8 +6,9 @@ gets exactly what it missed. The stream wakes on the outbox NOTIFY that every ch
 later id can become visible before an earlier one: the stream waits up to GAP_WAIT_S for a
 missing id before skipping it (a rolled-back transaction never fills its gap).
 
-A crew gets the orders it may see; when an order it was shown leaves its view (taken by
-another crew, cancelled) it gets a `removed` event with just the id.
+A crew gets the orders it may see; when an order that was in its view leaves it (taken or
+started by another crew, closed by someone else) it gets a `removed` event with just the id,
+also for orders it only knows from the list.
 """
 
 from __future__ import annotations
@@ -76,7 +77,12 @@ def render(who: Principal, cursor: Cursor, row: tuple[Any, ...]) -> str | None:
     history_id, order_id = int(row[0]), int(row[1])
     order = orders_view.summary(row[8:])
     if not orders_view.visible(who, order["assignee"], order["status"]):
-        if order_id in cursor.seen:
+        # It was in this crew's view if the stream showed it, if it was in the open pool
+        # just before this change, or if it is still this crew's (closed by someone else):
+        # a crew that loaded it from the list must hear that it went.
+        was_visible = (order_id in cursor.seen or row[5] == "open"
+                       or (who.crew is not None and order["assignee"] == who.crew))
+        if who.crew is not None and was_visible:
             cursor.seen.discard(order_id)
             return f"id: {history_id}\nevent: removed\ndata: {dumps({'id': order_id}).decode()}\n\n"
         return None

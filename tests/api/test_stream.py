@@ -77,12 +77,13 @@ def test_a_crew_sees_its_orders_and_is_told_when_one_leaves_its_view(
                   json={"note": "check"})
         http.post(f"/api/v1/work-orders/{ids['b1']}/assign", headers=tokens.planner,
                   json={"crew": "sued"})
-        events = _events(lines, 1)
+        events = _events(lines, 2)
         http.post(f"/api/v1/work-orders/{ids['b1']}/assign", headers=tokens.planner,
                   json={"crew": "nord"})
         events += _events(lines, 1)
     assert [(e, d.get("event"), d.get("id") or d["order"]["id"]) for _, e, d in events] == [
-        ("order", "assigned", ids["b1"]), ("removed", None, ids["b1"])]
+        ("removed", None, ids["ga1"]), ("order", "assigned", ids["b1"]),
+        ("removed", None, ids["b1"])]
 
 
 def test_the_stream_needs_a_token(live_server: Callable[..., str], tokens: Tokens) -> None:

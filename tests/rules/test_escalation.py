@@ -35,3 +35,17 @@ def test_reminder_mail_is_attached() -> None:
     mail = Mail("pat@example.org", "watering_reminder")
     p = P.model_copy(update={"escalate_after_h": ()})
     assert escalation.age(order(), at(25), p, mail) == [Remind(1, at(24), (mail,))]
+
+
+def test_a_forecast_order_is_not_escalated_before_its_due_time() -> None:
+    # Opened at 0 % "full in 5 days": 119 h later it is still at its rule's priority.
+    forecast = order(due_at=at(120), forecast=True)
+    assert escalation.age(forecast, at(119), P) == []
+    assert escalation.age(forecast, at(143), P) == []
+    assert escalation.age(forecast, at(144), P) == [
+        Reprioritize(1, at(144), 2, "open for 24 h: priority 2"), Remind(1, at(144))]
+
+
+def test_a_threshold_order_ages_from_its_opening_whatever_its_due_time() -> None:
+    assert escalation.age(order(due_at=at(120)), at(24), P) == [
+        Reprioritize(1, at(24), 2, "open for 24 h: priority 2"), Remind(1, at(24))]
