@@ -5,5 +5,5 @@ from __future__ import annotations
 from api.static import page_router
 
 # Images from here or inline (the evidence charts).
-router = page_router("crew", ("index.html", "app.js", "app.css", "manifest.json"),
+router = page_router("crew", ("index.html", "app.js", "app.css", "manifest.json", "sw.js"),
                      img_src="'self' data: blob:", what="crew app")

@@ -41,8 +41,10 @@ def test_crew_signs_in_sees_live_orders_and_finishes_one(
         page.get_by_test_id("signin-button").click()
         cards = page.get_by_test_id("order")
         expect(cards).to_have_count(1)
-        expect(cards.first).to_contain_text("Leeren: Empty bin Bin b1: 92 % full")
-        expect(cards.first.locator(".why")).to_have_text("Füllstand 92 % (Schwelle 80 %)")
+        expect(page.get_by_test_id("who")).to_have_text("nord · Kolonne")
+        expect(cards.first.get_by_test_id("title")).to_have_text("Leeren: Bin b1 – 92 % voll")
+        cards.first.locator(".head").click()
+        expect(cards.first.get_by_test_id("facts")).to_have_text("Schwelle 80 %")
         expect(cards.first.locator(".chart svg polyline")).to_have_count(1)
         expect(cards.first.locator("a.geo")).to_have_attribute("href", "geo:48.596,8.87")
         expect(page.get_by_test_id("live")).to_have_text("live")
@@ -50,12 +52,17 @@ def test_crew_signs_in_sees_live_orders_and_finishes_one(
         f.ingest(conn, [f.fill(4, 3, 95.0)])
         engine.step()
         expect(cards).to_have_count(2)
-        page.screenshot(path=str(screenshot_path("crew-phone.png")), full_page=True)
+        page.screenshot(path=str(screenshot_path("crew-phone-small-town.png")), full_page=True)
 
         first = page.locator(f"[data-order-id='{order_id}']")
         first.locator("textarea.note").fill("geleert")
+        # Not started: the first tap asks, the second sends after the undo time.
         first.get_by_test_id("done").click()
-        expect(first).to_have_count(0)
+        expect(first.get_by_test_id("done")).to_have_text(
+            "Noch nicht begonnen – wirklich erledigt? Nochmal tippen.")
+        first.get_by_test_id("done").click()
+        expect(first.get_by_test_id("undo")).to_be_visible()
+        expect(first).to_have_count(0, timeout=15_000)
         expect(cards).to_have_count(1)
         status_row = conn.execute("SELECT status, resolved_by FROM work_orders WHERE id = %s",
                                   (order_id,)).fetchone()
