@@ -146,8 +146,8 @@ def crew_orders(
 def stop_done(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
               seq: Annotated[int, Path(ge=1, le=10_000)],
               body: NoteBody | None = None) -> Response:
-    """Mark the stop emptied now; the last stop finishes the route's order. 409 when the
-    order is closed or the stop was finished already."""
+    """Mark the stop emptied now (and the bin's empty-bin order done); the last stop
+    finishes the route's order. 409 when the order is closed or the stop is done already."""
     at = event_time(request, body.at if body else None)
     with conn.transaction():
         current = orders_view.load(conn, who, order_id)
@@ -172,6 +172,14 @@ def stop_done(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
         order = orders.get(conn, order_id, lock=True)
         orders.record(conn, order, row[1], who.actor, "stop_done",
                       note=body.note if body else None, data={"seq": seq, "bin_id": row[0]})
+        # The bin's own empty-bin order is done with its stop.
+        for (bin_order,) in conn.execute(
+                "SELECT id FROM work_orders WHERE kind = 'empty_bin' AND subject_type = 'bin' "
+                "AND subject_id = %s AND status = ANY(%s)",
+                (row[0], list(orders.OPEN_STATUSES))).fetchall():
+            orders.transition(conn, int(bin_order), "done", who.actor,
+                              f"emptied on the route of work order {order_id}",
+                              assignee=who.crew, at=row[1])
         left = conn.execute(
             "SELECT count(*) FROM route_plan_stops WHERE plan_id = %s AND route_no = %s "
             "AND done_at IS NULL", (params.get("plan_id"), params.get("route_no"))).fetchone()
