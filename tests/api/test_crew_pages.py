@@ -110,6 +110,7 @@ def test_titles_are_german_with_current_values_in_berlin_time(
     page.get_by_test_id("search").fill("hohlweg")
     expect(page.get_by_test_id("summary")).to_have_text("156 offene Aufträge (1 angezeigt)")
     page.get_by_test_id("search").fill("")
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(screenshot_path("crew-desktop.png")))
     page.get_by_test_id("lang").click()
     expect(card.get_by_test_id("title")).to_have_text(

@@ -24,7 +24,8 @@ const TEXT = {
     signout: "Abmelden", empty: "Keine offenen Aufträge.", map: "Karte", navigate: "Navigation",
     note: "Notiz", photo: "Foto (optional)", start: "Beginnen", done: "Erledigt",
     live: "live", offline: "offline", undo: "Rückgängig", dismiss: "Ausblenden",
-    mine: "Meine Aufträge", pool: "Frei in der Nähe", kind: "Art", search: "Ort suchen",
+    mine: "Meine Aufträge", pool: "Frei in der Nähe",
+    mineEmpty: "Euch ist nichts zugewiesen – freie Aufträge unten übernehmen.", kind: "Art", search: "Ort suchen",
     all: "Alle", new: "neu", overdue: "überfällig", locale: "de-DE",
     roles: { crew: "Kolonne", admin: "Verwaltung", planner: "Planung" },
     count: (n, shown) => (n === 1 ? "1 offener Auftrag" : `${n} offene Aufträge`) +
@@ -82,7 +83,8 @@ const TEXT = {
     signout: "Sign out", empty: "No open orders.", map: "Map", navigate: "Navigate",
     note: "Note", photo: "Photo (optional)", start: "Start", done: "Done",
     live: "live", offline: "offline", undo: "Undo", dismiss: "Dismiss",
-    mine: "My orders", pool: "Unassigned nearby", kind: "Kind", search: "Search place",
+    mine: "My orders", pool: "Unassigned nearby",
+    mineEmpty: "Nothing assigned to you – take an unassigned order below.", kind: "Kind", search: "Search place",
     all: "All", new: "new", overdue: "overdue", locale: "en-GB",
     roles: { crew: "crew", admin: "admin", planner: "planner" },
     count: (n, shown) => (n === 1 ? "1 open order" : `${n} open orders`) +
@@ -333,7 +335,8 @@ function fill(li) {
   setText(prio, `P${o.priority}`);
   prio.className = `prio p${o.priority}`;
   setText(li.querySelector(".title"), titleOf(o));
-  setText(li.querySelector(".place"), o.kind === "collection_route" ? "" : (o.place || T().noPlace));
+  // The title names the place; a citizen's address, when it says more, goes below it.
+  setText(li.querySelector(".place"), o.address && o.address !== o.place ? o.address : "");
   setText(li.querySelector(".meta"), metaOf(o));
   li.querySelector(".new").hidden = !(state.fresh.has(id) || Date.now() - Date.parse(o.opened_at) < NEW_MS);
   const overdue = o.due_at != null && Date.parse(o.due_at) < Date.now();
@@ -464,6 +467,7 @@ function applyFilter() {
     if (ok) shown++;
   });
   $("empty").hidden = state.orders.size > 0;
+  $("mine-empty").hidden = $("mine").children.length > 0;
   setText($("summary"), T().count(state.orders.size, shown));
 }
 
