@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from tests.api.town import open_order
 from tests.rules import factory as f
@@ -17,7 +16,7 @@ STOPS = (("R1", "Rathausplatz", 48.5961, 8.8701, 85.0, 90.0),
 
 
 def build(conn: psycopg.Connection[Any], assignee: str | None = "crew:nord") -> dict[str, int]:
-    """Bins R1–R3 on route 1 of an active plan (their empty-bin orders open too), bin R4 off
+    """Bins R1-R3 on route 1 of an active plan (their empty-bin orders open too), bin R4 off
     the route with an order of its own; returns the order ids by name."""
     f.vehicle(conn, "v1", dev=3)
     for i, (bid, name, lat, lon, _, _) in enumerate((*STOPS, ("R4", "Bahnhof", 48.6, 8.88,

@@ -38,7 +38,7 @@ def test_cards_carry_place_values_series_and_stops(client: TestClient, tokens: T
     ids = crew_routes.build(conn)
     items = {c["id"]: c for c in client.get("/api/v1/crew/orders",
                                             headers=tokens.crew).json()["items"]}
-    # 155 town orders, the route and R4; R1–R3 are stops of the route, not cards.
+    # 155 town orders, the route and R4; R1-R3 are stops of the route, not cards.
     assert len(items) == 157
     assert not {ids["R1"], ids["R2"], ids["R3"]} & set(items)
     b1 = items[town["empty_bin"][0]]

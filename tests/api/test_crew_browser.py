@@ -42,7 +42,7 @@ def test_crew_signs_in_sees_live_orders_and_finishes_one(
         cards = page.get_by_test_id("order")
         expect(cards).to_have_count(1)
         expect(page.get_by_test_id("who")).to_have_text("nord · Kolonne")
-        expect(cards.first.get_by_test_id("title")).to_have_text("Leeren: Bin b1 – 92 % voll")
+        expect(cards.first.get_by_test_id("title")).to_have_text("Leeren: Bin b1 \u2013 92 % voll")
         cards.first.locator(".head").click()
         expect(cards.first.get_by_test_id("facts")).to_have_text("Schwelle 80 %")
         expect(cards.first.locator(".chart svg polyline")).to_have_count(1)
@@ -59,7 +59,7 @@ def test_crew_signs_in_sees_live_orders_and_finishes_one(
         # Not started: the first tap asks, the second sends after the undo time.
         first.get_by_test_id("done").click()
         expect(first.get_by_test_id("done")).to_have_text(
-            "Noch nicht begonnen – wirklich erledigt? Nochmal tippen.")
+            "Noch nicht begonnen \u2013 wirklich erledigt? Nochmal tippen.")
         first.get_by_test_id("done").click()
         expect(first.get_by_test_id("undo")).to_be_visible()
         expect(first).to_have_count(0, timeout=15_000)

@@ -58,7 +58,7 @@ def test_work_done_offline_is_sent_in_order_when_back(
 
     context.set_offline(False)
     expect(second.get_by_test_id("queue")).to_have_text(
-        "abgelehnt: Auftrag gibt es nicht mehr für euch – jemand anderes hat ihn übernommen "
+        "abgelehnt: Auftrag gibt es nicht mehr für euch \u2013 jemand anderes hat ihn übernommen "
         "oder abgeschlossen.", timeout=20_000)
     expect(first).to_have_count(0, timeout=20_000)
     history = conn.execute("SELECT event, actor, note FROM order_history WHERE order_id = %s "

@@ -27,7 +27,7 @@ def test_a_route_is_a_stop_list_and_a_stop_is_one_tap(
     page = browser.new_page(viewport={"width": 390, "height": 844}, locale="de-DE")
     sign_in(page, live_server(), tokens.crew)
     cards = page.get_by_test_id("order")
-    # The route and R4; R1–R3 are on the route, not cards of their own.
+    # The route and R4; R1-R3 are on the route, not cards of their own.
     expect(cards).to_have_count(2)
     route = page.locator(f"[data-order-id='{ids['route']}']")
     expect(page.get_by_test_id("mine").get_by_test_id("order")).to_have_count(1)
@@ -35,8 +35,9 @@ def test_a_route_is_a_stop_list_and_a_stop_is_one_tap(
     route.locator(".head").click()
     stops = route.get_by_test_id("stop")
     expect(stops.locator(".stop-label")).to_have_text([
-        "1. Rathausplatz – 85 % voll (geplant 90 %)", "2. Schulhof – 70 % voll (geplant 82 %)",
-        "3. Friedhof Ost – 65 % voll (geplant 81 %)"])
+        "1. Rathausplatz \u2013 85 % voll (geplant 90 %)",
+        "2. Schulhof \u2013 70 % voll (geplant 82 %)",
+        "3. Friedhof Ost \u2013 65 % voll (geplant 81 %)"])
     expect(stops.locator("a.stop-nav")).to_have_count(3)
     expect(stops.nth(1).locator("a.stop-nav")).to_have_attribute("href", "geo:48.5972,8.8722")
     expect(route.get_by_test_id("next")).to_have_text("Nächster Halt: 1. Rathausplatz")
@@ -85,7 +86,7 @@ def test_titles_are_german_with_current_values_in_berlin_time(
     sign_in(page, live_server(), tokens.crew)
     card = page.locator(f"[data-order-id='{forecast}']")
     expect(card.get_by_test_id("title")).to_have_text(
-        "Leeren: Hohlweg 22 – 49 % voll, voll am Fr., 05.06., 06:19")
+        "Leeren: Hohlweg 22 \u2013 49 % voll, voll am Fr., 05.06., 06:19")
     expect(card.get_by_test_id("meta")).to_have_text(
         "frei · fällig Fr., 05.06., 06:19 · 111 m entfernt")
     card.locator(".head").click()
@@ -94,7 +95,7 @@ def test_titles_are_german_with_current_values_in_berlin_time(
         "Priorität der Regel (1 = dringend, 5 = wenn Zeit ist)")
     radio = page.locator(f"[data-order-id='{town['sensor_maintenance'][0]}']")
     expect(radio.get_by_test_id("title")).to_have_text(
-        "Sensor: Marktplatz 1 – schlechter Funkempfang – Antenne/Standort prüfen")
+        "Sensor: Marktplatz 1 \u2013 schlechter Funkempfang \u2013 Antenne/Standort prüfen")
     report = page.locator(f"[data-order-id='{town['citizen_defect'][1]}']")
     expect(report.get_by_test_id("title")).to_have_text("Meldung: Stadtpark 2")
     report.locator(".head").click()
@@ -102,7 +103,7 @@ def test_titles_are_german_with_current_values_in_berlin_time(
         "Bürgermeldung: Bank beschädigt 2 · Lindenstraße 2")
     watering = page.locator(f"[data-order-id='{town['watering'][0]}']")
     expect(watering.get_by_test_id("title")).to_have_text(
-        "Gießen: Stadtpark 1 – Bodenfeuchte 11 %")
+        "Gießen: Stadtpark 1 \u2013 Bodenfeuchte 11 %")
     expect(page.get_by_test_id("summary")).to_have_text("156 offene Aufträge")
     page.get_by_test_id("kind").select_option("watering")
     expect(page.get_by_test_id("summary")).to_have_text("156 offene Aufträge (50 angezeigt)")
@@ -114,7 +115,7 @@ def test_titles_are_german_with_current_values_in_berlin_time(
     page.screenshot(path=str(screenshot_path("crew-desktop.png")))
     page.get_by_test_id("lang").click()
     expect(card.get_by_test_id("title")).to_have_text(
-        "Empty bin: Hohlweg 22 – 49 % full, full by Fri 05/06, 06:19")
+        "Empty bin: Hohlweg 22 \u2013 49 % full, full by Fri 05/06, 06:19")
     page.close()
 
 
