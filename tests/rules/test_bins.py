@@ -107,3 +107,16 @@ def test_late_reading_is_ignored() -> None:
 def test_next_collection() -> None:
     assert bins.next_collection(at(0).timestamp(), 0) == at(6).timestamp()  # Monday 06:00
     assert bins.next_collection(at(7).timestamp(), 0) == at(7 * 24 + 6).timestamp()
+
+
+def test_a_forecast_order_is_due_when_the_bin_is_forecast_full_not_in_24_hours() -> None:
+    # +1 point an hour from 10 %, collection on Sunday: full (100 %) on Thursday at 18:00,
+    # 87 hours later: that is when it is due, not 24 hours after opening.
+    sunday = replace(BIN, collection_weekday=6)
+    state: dict[str, Any] = {}
+    assert feed(state, [(0, 10.0), (1, 11.0), (2, 12.0)], sunday) == []
+    (opened,) = feed(state, [(3, 13.0)], sunday)
+    assert isinstance(opened, Open)
+    assert opened.params["reason"] == "forecast"
+    assert opened.params["forecast_full_at"] == "2026-06-04T18:00:00+00:00"
+    assert opened.due_at == datetime(2026, 6, 4, 18, 0, tzinfo=UTC)

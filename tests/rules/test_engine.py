@@ -284,3 +284,22 @@ def test_a_backlog_whose_transaction_ids_cross_a_power_of_ten_is_read_in_order(
     assert engine.catch_up() == sum(len(b) for b in batches) == 131
     assert engine.stats.steps == 15
     assert stream.outcome(conn) == EXPECTED
+
+
+def test_a_forecast_order_is_not_escalated_before_its_due_time(
+        conn: psycopg.Connection[Any], make_engine: MakeEngine) -> None:
+    # +1 point an hour from 10 %, collection on Sunday: forecast full on Thursday 18:00 (90 h).
+    f.bin_(conn, weekday=6)
+    engine = make_engine()
+    _run_all(conn, engine, [[f.fill(2, h, 10.0 + h)] for h in range(4)])
+    (order,) = orders.list_orders(conn)
+    assert (order.params["reason"], order.due_at, order.priority) == ("forecast", f.at(90), 3)
+    _run_all(conn, engine, [[f.fill(2, 60, 20.0)], [f.fill(2, 89, 30.0)]])
+    assert [(h.event, h.note) for h in orders.history(conn, order.id)] == [
+        ("opened", order.title)]
+    assert orders.get(conn, order.id).priority == 3
+    _run_all(conn, engine, [[f.fill(2, 115, 40.0)]])
+    assert [(h.event, h.note) for h in orders.history(conn, order.id)] == [
+        ("opened", order.title), ("escalated", "open for 24 h: priority 2"),
+        ("reminder", "still open since Mon Jun  1 03:00:00 2026")]
+    assert orders.get(conn, order.id).priority == 2
