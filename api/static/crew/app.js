@@ -234,13 +234,15 @@ function facts(o) {
   return parts.join(" · ");
 }
 
+// Without the phone's position, distances count from the middle of the crew's orders.
+function centreOf(items) {
+  let n = 0, lat = 0, lon = 0;
+  items.forEach((o) => { if (o.latitude != null) { n++; lat += o.latitude; lon += o.longitude; } });
+  return n ? { lat: lat / n, lon: lon / n, depot: true } : null;
+}
 function center() {
   if (state.position) return { lat: state.position.lat, lon: state.position.lon, depot: false };
-  if (!state.centre) {
-    let n = 0, lat = 0, lon = 0;
-    state.orders.forEach((o) => { if (o.latitude != null) { n++; lat += o.latitude; lon += o.longitude; } });
-    state.centre = n ? { lat: lat / n, lon: lon / n, depot: true } : null;
-  }
+  if (!state.centre) state.centre = centreOf(state.orders.values());
   return state.centre;
 }
 function distance(o) {
@@ -578,9 +580,9 @@ async function loadAll() {
   if (state.position) q.set("near", `${state.position.lat},${state.position.lon}`);
   const page = await api(`/api/v1/crew/orders${q.toString() ? "?" + q : ""}`);
   const seen = new Set();
+  state.centre = centreOf(page.items);
   page.items.forEach((o) => { seen.add(o.id); upsert(o, false); });
   [...state.orders.keys()].filter((id) => !seen.has(id)).forEach((id) => removeOrder(id, true));
-  state.centre = null;
   state.loaded = true;
   arrange();
 }
