@@ -57,7 +57,7 @@ def test_cards_carry_place_values_series_and_stops(client: TestClient, tokens: T
                                          (3, "Friedhof Ost", 65.0, 81.0, None)]
     only = client.get(f"/api/v1/crew/orders?ids={ids['R4']},{ids['route']},999999",
                       headers=tokens.crew).json()["items"]
-    assert [c["id"] for c in only] == [ids["route"], ids["R4"]]
+    assert [c["id"] for c in only] == [ids["R4"], ids["route"]]
 
 
 def test_finishing_stops_one_call_each_closes_the_route(client: TestClient, tokens: Tokens,

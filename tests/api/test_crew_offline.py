@@ -1,6 +1,7 @@
 """The crew app offline in Debian's Chromium: the shell and the last list survive a reload
 without network; start and finish made offline are queued, sent in order when the network is
-back, and a finish refused because the order was closed meanwhile says so on its card."""
+back (a photo too), and a finish refused because the order was closed meanwhile says so on
+its card."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from playwright.sync_api import Browser, expect
 from rules import orders
 from tests.api import crew_town
 from tests.api.conftest import Tokens
-from tests.api.test_crew_day import sign_in
+from tests.api.test_crew_day import PNG, sign_in
 
 
 def test_work_done_offline_is_sent_in_order_when_back(
@@ -40,6 +41,8 @@ def test_work_done_offline_is_sent_in_order_when_back(
     first.get_by_test_id("start").click()
     expect(first.get_by_test_id("queue")).to_have_text("wartet auf Netz")
     expect(first.get_by_test_id("start")).to_be_hidden()
+    first.locator("input.photo").set_input_files(
+        files=[{"name": "leer.png", "mimeType": "image/png", "buffer": PNG}])
     first.get_by_test_id("done").click()  # started here: no question, an undo
     expect(first.get_by_test_id("undo-bar")).to_be_visible()
     expect(first.get_by_test_id("undo-bar")).to_be_hidden(timeout=10_000)
@@ -68,6 +71,10 @@ def test_work_done_offline_is_sent_in_order_when_back(
                        ("done", "crew:nord", "offline begonnen")]
     assert conn.execute("SELECT status FROM work_orders WHERE id = %s",
                         (closed,)).fetchone() == ("cancelled",)
+    # The photo chosen offline was kept in IndexedDB and sent with the finish.
+    assert conn.execute("SELECT content_type, size_bytes, uploaded_by FROM order_photos "
+                        "WHERE order_id = %s", (kept,)).fetchall() == [
+        ("image/png", len(PNG), "crew:nord")]
     expect(page.get_by_test_id("live")).to_have_text("live", timeout=20_000)
     second.get_by_test_id("dismiss").click()
     expect(second).to_have_count(0)

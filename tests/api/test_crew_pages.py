@@ -23,11 +23,14 @@ from tests.rules import factory as f
 def test_a_route_is_a_stop_list_and_a_stop_is_one_tap(
         browser: Browser, live_server: Callable[..., str], conn: psycopg.Connection[Any],
         tokens: Tokens) -> None:
-    ids = crew_routes.build(conn)
+    ids = crew_routes.bins(conn)
     page = browser.new_page(viewport={"width": 390, "height": 844}, locale="de-DE")
     sign_in(page, live_server(), tokens.crew)
     cards = page.get_by_test_id("order")
-    # The route and R4; R1-R3 are on the route, not cards of their own.
+    expect(cards).to_have_count(4)
+    # The planner plans the day: the route arrives live and R1-R3 go onto it.
+    ids["route"] = crew_routes.plan(conn)
+    expect(page.locator(f"[data-order-id='{ids['R1']}']")).to_have_count(0)
     expect(cards).to_have_count(2)
     route = page.locator(f"[data-order-id='{ids['route']}']")
     expect(page.get_by_test_id("mine").get_by_test_id("order")).to_have_count(1)

@@ -492,6 +492,13 @@ function upsert(o, live) {
   }
   li.classList.remove("gone");
   fill(li);
+  if (o.route) {
+    // Bins that became stops of a route are done on the route, not on cards of their own.
+    const bins = new Set(o.route.stops.filter((s) => !s.done_at).map((s) => s.bin_id));
+    state.orders.forEach((x) => {
+      if (x.kind === "empty_bin" && bins.has(x.subject_id)) removeOrder(x.id, false);
+    });
+  }
 }
 
 // An order left this crew's view: the card goes, with a notice if it was open; a card with
