@@ -20,7 +20,7 @@ from api.auth import Anyone, require
 from api.database import Conn
 from api.problems import Problem, invalid, not_found
 from api.responses import json_response
-from api.routes.work_orders import NoteBody, OrderId, conflict, event_time
+from api.routes.work_orders import NoteBody, OrderDetail, OrderId, conflict, event_time
 from api.users import Principal
 from rules import orders
 from rules.errors import IllegalTransition
@@ -141,8 +141,9 @@ def crew_orders(
     return json_response(request, {"items": items})
 
 
-@router.post("/api/v1/work-orders/{order_id}/stops/{seq}/done", response_model=Card,
-             summary="Finish one stop of a collection route")
+@router.post("/api/v1/work-orders/{order_id}/stops/{seq}/done",
+             response_model=Card | OrderDetail,
+             summary="Finish one stop of a collection route (the card; the order once closed)")
 def stop_done(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
               seq: Annotated[int, Path(ge=1, le=10_000)],
               body: NoteBody | None = None) -> Response:

@@ -96,6 +96,7 @@ def test_a_burst_of_50_assignments_keeps_the_page_responsive_and_the_note(
         "els => els.map(e => e.dataset.orderId)")) == sorted(burst)
     expect(cards).to_have_count(total - 1)
     expect(typed.locator("textarea.note")).to_have_value("Deckel klemmt")
+    typed.screenshot(path=str(screenshot_path("crew-card-open.png")))
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(screenshot_path("crew-phone-after-burst.png")))
     assert typed.locator("input.photo").evaluate("e => e.files[0].name") == "deckel.png"
