@@ -1,7 +1,8 @@
 """The crew page in a real headless Chromium (Debian's, driven by Playwright).
 
-Sign in, see an order the rules engine raised, see another arrive live, finish one, and see
-it disappear; a screenshot at phone width is kept in artifacts/crew-phone.png.
+Sign in, see an order the rules engine raised, see another arrive live, finish one (asked
+once, as it was not started; sent after the undo time), and see it disappear; a screenshot at
+phone width is kept in artifacts/crew-phone-small-town.png.
 """
 
 from __future__ import annotations
