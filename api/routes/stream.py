@@ -32,6 +32,7 @@ from api.users import Principal
 router = APIRouter(prefix="/api/v1/stream", tags=["work orders"])
 GAP_WAIT_S = 1.0
 BATCH = 200
+SEEN_MAX = 20_000
 _ORDER_COLUMNS = ", ".join("o." + c for c in orders_view.SUMMARY)
 _FETCH = (
     "SELECT h.id, h.order_id, h.at, h.actor, h.event, h.from_status, h.to_status, h.note, "  # noqa: S608
@@ -87,6 +88,9 @@ def render(who: Principal, cursor: Cursor, row: tuple[Any, ...]) -> str | None:
             return f"id: {history_id}\nevent: removed\ndata: {dumps({'id': order_id}).decode()}\n\n"
         return None
     if who.crew is not None:
+        if len(cursor.seen) >= SEEN_MAX:
+            # Bounded over a day: the open pool and the crew's own orders are covered anyway.
+            cursor.seen.clear()
         cursor.seen.add(order_id)
     data = {"history_id": history_id, "at": row[2], "actor": row[3], "event": row[4],
             "from_status": row[5], "to_status": row[6], "note": row[7], "order": order}
