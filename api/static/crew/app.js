@@ -888,7 +888,9 @@ function undo(li) {
 
 // ---------------------------------------------------------------------------------------
 // Accounts
-async function signOut(msg) {
+// Without `keepCaches` every cached order and photo goes; a page opened signed out only shows
+// the form (clearing then would race the worker filling its caches at install).
+async function signOut(msg, keepCaches = false) {
   if (state.abort) state.abort.abort();
   state.token = ""; state.me = null; state.loaded = false; state.lastEventId = null;
   state.undo.forEach((u) => { clearTimeout(u.timer); clearInterval(u.tick); });
@@ -902,6 +904,7 @@ async function signOut(msg) {
   $("signin").hidden = false;
   $("signin-error").textContent = msg || "";
   setLive(false);
+  if (keepCaches) return;
   // Every cached order and photo: the worker's caches and the photo store.
   const jobs = [new Promise((resolve) => {
     const r = indexedDB.deleteDatabase("bauhof-crew");
@@ -999,5 +1002,5 @@ document.addEventListener("DOMContentLoaded", async () => {
     try { state.me = await whoAmI(); localStorage.setItem("bauhof.crew.me", JSON.stringify(state.me)); }
     catch (err) { if (err.status !== 0 || !state.me) { signOut(err.slug === "planner-token" ? t("planner") : ""); return; } }
     signedIn();
-  } else signOut("");
+  } else signOut("", true);
 });
