@@ -23,6 +23,7 @@ from api.bodylimit import BodyLimit
 from api.changes import ChangeNotifier
 from api.config import ApiSettings
 from api.database import open_pool
+from api.open311_edge import Open311Cors
 from api.ratelimit import TokenBucket
 from api.routes import (
     assets,
@@ -129,6 +130,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
                            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                            allow_headers=["Authorization", "Content-Type", "If-None-Match",
                                           "Last-Event-ID"], expose_headers=["ETag"])
+    if settings.open311_cors_origins:
+        # Added last, so outermost: the Open311 reads answer by their own CORS policy.
+        app.add_middleware(Open311Cors, origins=settings.open311_cors_origins)
     problems.install(app)
     # Bodies bounded and tokens checked before any body is read (api/bodylimit.py).
     app.add_middleware(BodyLimit, small=settings.max_body_bytes,

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from api.open311_edge import origins_setting
 from api.vendor import default_vendor_dir, tile_origin
 from bauhof.settings import (
     DEFAULT_LINK_SECRET,
@@ -45,6 +46,10 @@ class ApiSettings:
     jurisdiction_id: str = "bauhof.local"
     agency: str = "Bauhof"
     match_radius_m: float = 75.0
+    # Open311 reads carry no credentials: their CORS origins are separate, `*` allowed.
+    open311_cors_origins: tuple[str, ...] = ()
+    # Every Open311 request body (a form, or a form with a photo) at most this long.
+    open311_max_body_bytes: int = 10 * 1024 * 1024
     rules_file: Path | None = None
     # SSE: keep-alive comment interval and the fallback poll when no NOTIFY arrives.
     stream_keepalive_s: float = 15.0
@@ -108,6 +113,9 @@ def from_settings(base: Settings, environ: dict[str, str] | None = None) -> ApiS
         jurisdiction_id=env.get("BAUHOF_OPEN311_JURISDICTION", "bauhof.local"),
         agency=env.get("BAUHOF_OPEN311_AGENCY", "Bauhof"),
         match_radius_m=_float(env, "BAUHOF_OPEN311_MATCH_RADIUS_M", 75.0),
+        open311_cors_origins=origins_setting(env.get("BAUHOF_OPEN311_CORS_ORIGINS", "")),
+        open311_max_body_bytes=int(_float(env, "BAUHOF_OPEN311_MAX_BODY_BYTES",
+                                          10 * 1024 * 1024)),
         rules_file=Path(rules_file) if rules_file else None,
         client_time=env.get("BAUHOF_API_CLIENT_TIME", "") in ("1", "true", "yes"),
         vendor_dir=Path(vendor).resolve() if vendor else default_vendor_dir(),

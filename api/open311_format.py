@@ -8,6 +8,7 @@ UTF-8; lists are a root element holding one element per item (`<services><servic
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -24,6 +25,11 @@ ITEM_TAGS = {"services": "service", "service_requests": "request", "errors": "er
              "attributes": "attribute", "values": "value"}
 
 
+# What XML 1.0 cannot carry: C0 controls other than tab, LF and CR, surrogates, U+FFFE/F.
+# Input is checked at the edge; this keeps documents well-formed for rows stored before.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -31,7 +37,7 @@ def _text(value: Any) -> str | None:
         return "true" if value else "false"
     if hasattr(value, "isoformat"):
         return str(value.isoformat())
-    return str(value)
+    return _NOT_XML.sub("", str(value))
 
 
 def _fill(parent: ET.Element, data: dict[str, Any]) -> None:

@@ -157,7 +157,7 @@ def _dispatch(request: Request, problem: Problem) -> Response:
     if request.url.path.startswith("/open311/"):
         from api.open311_format import error_response
 
-        status = problem.status if problem.status in (403, 404, 429, 503) else (
+        status = problem.status if problem.status in (403, 404, 413, 429, 503) else (
             500 if problem.status >= 500 else 400)
         return error_response(request.url.path, status, problem.detail, problem.headers)
     return response(problem, request.url.path)

@@ -9,7 +9,6 @@ each request, for clients written against batch servers.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -19,16 +18,16 @@ from starlette.responses import Response
 
 from api import open311_store as store
 from api.database import Conn, Connection
+from api.open311_edge import Open311Route, check_text, is_addr_spec, public_url_problem
 from api.open311_format import render
 from api.problems import Problem
 from api.ratelimit import limit_public
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"],
-                   dependencies=[Depends(limit_public)])
+                   dependencies=[Depends(limit_public)], route_class=Open311Route)
 Format = Literal["json", "xml"]
 Jurisdiction = Annotated[str | None, Query(max_length=200)]
 MAX_SPAN = timedelta(days=90)
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}$")
 
 
 class ServiceItem(BaseModel):
@@ -137,7 +136,7 @@ def _text(value: str | None, limit: int, name: str) -> str | None:
 
 
 def _validated(request: Request, conn: Connection, form: dict[str, Any]) -> store.NewRequest:
-    key = form.get("api_key")
+    key = form.get("api_key") or request.query_params.get("api_key")
     key_id = store.check_key(conn, key) if key else None
     if key_id is None:
         raise Problem(403, "Invalid api_key received -- can't proceed with create_request."
@@ -160,11 +159,13 @@ def _validated(request: Request, conn: Connection, form: dict[str, Any]) -> stor
         raise Problem(400, "a location is required: lat and long, address_string or "
                            "address_id")
     email = _text(form.get("email"), 254, "email")
-    if email is not None and not _EMAIL.match(email):
-        raise Problem(400, f"email {email!r} is not an e-mail address")
+    if email is not None and not is_addr_spec(email):
+        raise Problem(400, f"email {email!r} is not one e-mail address (name@domain.example, "
+                           "no display name or list)")
     media = _text(form.get("media_url"), 2000, "media_url")
-    if media is not None and not media.startswith(("http://", "https://")):
-        raise Problem(400, "media_url must be an http:// or https:// URL")
+    why = None if media is None else public_url_problem(media)
+    if why is not None:
+        raise Problem(400, f"media_url must be an http(s) URL of a public host: {why}")
     lang = "en" if request.headers.get("accept-language", "").lower().startswith("en") \
         else "de"
     return store.NewRequest(
@@ -205,8 +206,18 @@ async def post_request(
 
     _jurisdiction(request, jurisdiction_id)
     raw = await request.form()
-    attributes = {k[10:-1]: v for k, v in raw.multi_items()
-                  if k.startswith("attribute[") and k.endswith("]") and isinstance(v, str)}
+    attributes: dict[str, Any] = {}
+    for name, value in raw.multi_items():
+        if not isinstance(value, str):
+            continue
+        # Multipart bodies are not rewritten at the edge: check them here.
+        check_text(name, value)
+        if name.startswith("attribute[") and name.endswith("[]"):
+            listed = attributes.setdefault(name[10:-3], [])
+            if isinstance(listed, list):
+                listed.append(value)
+        elif name.startswith("attribute[") and name.endswith("]"):
+            attributes[name[10:-1]] = value
     form = {"api_key": api_key, "service_code": service_code, "lat": lat, "long": long,
             "address_string": address_string, "address_id": address_id, "email": email,
             "device_id": device_id, "account_id": account_id, "first_name": first_name,

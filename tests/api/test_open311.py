@@ -251,9 +251,11 @@ def test_tokens(client: TestClient, key: str, conn: psycopg.Connection[Any]) -> 
     ({"api_key": "KEY", "service_code": "other", "lat": "91", "long": "2"}, 400,
      "lat must be within -90..90 and long within -180..180"),
     ({"api_key": "KEY", "service_code": "other", "address_string": "Markt 1",
-      "email": "nobody"}, 400, "email 'nobody' is not an e-mail address"),
+      "email": "nobody"}, 400, "email 'nobody' is not one e-mail address "
+     "(name@domain.example, no display name or list)"),
     ({"api_key": "KEY", "service_code": "other", "address_string": "Markt 1",
-      "media_url": "file:///etc/passwd"}, 400, "media_url must be an http:// or https:// URL"),
+      "media_url": "file:///etc/passwd"}, 400, "media_url must be an http(s) URL of a public "
+     "host: only http and https are allowed"),
     ({"api_key": "KEY", "service_code": "other", "address_string": "Markt 1",
       "description": "x" * 4001}, 400, "description is longer than 4000 characters"),
     ({"api_key": "KEY", "service_code": "other", "address_string": "Markt 1",
