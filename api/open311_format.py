@@ -22,7 +22,8 @@ JSON_TYPE = "application/json; charset=utf-8"
 XML_TYPE = "text/xml; charset=utf-8"
 # Element names of list items, by list name (the spec's ⇊ / ↴ pairs).
 ITEM_TAGS = {"services": "service", "service_requests": "request", "errors": "error",
-             "attributes": "attribute", "values": "value"}
+             "attributes": "attribute", "values": "value", "endpoints": "endpoint",
+             "formats": "format"}
 
 
 # What XML 1.0 cannot carry: C0 controls other than tab, LF and CR, surrogates, U+FFFE/F.

@@ -17,7 +17,8 @@ from typing import Any
 
 from api.database import Connection
 from api.users import hash_secret, new_secret
-from rules import defects
+from api.report_photos import ReportPhoto
+from rules import citizen, defects
 
 KEY_PREFIX = "o311_"
 
@@ -110,7 +111,21 @@ class NewRequest:
     lang: str
 
 
-def create(conn: Connection, r: NewRequest, radius_m: float) -> tuple[int, str]:
+def notice(request_id: int, *, matched: bool, attached: bool, email: bool) -> str:
+    """The service_notice: the request id the citizen sees, never an internal id."""
+    text = f"Eingegangen als Meldung Nr. {request_id}."
+    if not matched:
+        text += " Ohne zugeordneten Standort prüft der Bauhof die Meldung von Hand."
+    elif attached:
+        text += " Die Stelle ist bereits gemeldet; Ihre Meldung wurde der offenen Meldung " \
+                "hinzugefügt."
+    if email:
+        text += " Sie erhalten bei jedem Schritt eine E-Mail."
+    return text
+
+
+def create(conn: Connection, r: NewRequest, radius_m: float,
+           photo: ReportPhoto | None = None) -> tuple[int, str]:
     """Record the request (and its defect); return (service_request_id, service_notice)."""
     from psycopg.types.json import Jsonb
 
@@ -119,8 +134,7 @@ def create(conn: Connection, r: NewRequest, radius_m: float) -> tuple[int, str]:
         if r.lat is not None and r.lon is not None:
             subject = nearest_asset(conn, r.service.subjects, r.lat, r.lon, radius_m)
         defect_id = None
-        notice = ("Eingegangen. Ohne zugeordneten Standort prüft der Bauhof die Meldung "
-                  "von Hand.")
+        attached = False
         if subject is not None:
             report = defects.report(
                 conn, subject_type=subject[0], subject_id=subject[1],
@@ -128,24 +142,34 @@ def create(conn: Connection, r: NewRequest, radius_m: float) -> tuple[int, str]:
                 source="citizen", email=r.email, lang=r.lang, latitude=r.lat,
                 longitude=r.lon, service_code=r.service.code, actor="citizen",
                 at=r.requested_at)
-            defect_id = report.defect_id
-            notice = (f"Bereits bekannt: Auftrag {report.order_id} ist offen; Ihre Meldung "
-                      "wurde ihm hinzugefügt." if report.attached else
-                      f"Auftrag {report.order_id} wurde angelegt.")
-            if r.email:
-                notice += " Sie erhalten eine E-Mail, wenn es erledigt ist."
+            defect_id, attached = report.defect_id, report.attached
+        photo_id = None
+        if photo is not None:
+            stored = conn.execute(
+                "INSERT INTO report_photos (file_name, size_bytes, width, height, sha256) "
+                "VALUES (%s, %s, %s, %s, %s) RETURNING id",
+                (photo.file_name, photo.size_bytes, photo.width, photo.height,
+                 photo.sha256)).fetchone()
+            assert stored is not None
+            photo_id = int(stored[0])
         row = conn.execute(
             "INSERT INTO open311_requests (token, key_id, service_code, defect_id, "
             "requested_at, description, latitude, longitude, address_string, address_id, "
             "media_url, attributes, email, first_name, last_name, phone, device_id, "
-            "account_id, lang, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-            "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            "account_id, lang, updated_at, photo_id, mail_token) VALUES (%s, %s, %s, %s, %s, "
+            "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
             (secrets.token_hex(8), r.key_id, r.service.code, defect_id, r.requested_at,
              r.description, r.lat, r.lon, r.address_string, r.address_id, r.media_url,
              Jsonb(r.attributes), r.email, r.first_name, r.last_name, r.phone, r.device_id,
-             r.account_id, r.lang, r.requested_at)).fetchone()
-    assert row is not None
-    return int(row[0]), notice
+             r.account_id, r.lang, r.requested_at, photo_id,
+             secrets.token_urlsafe(18) if r.email else None)).fetchone()
+        assert row is not None
+        request_id = int(row[0])
+        if r.email:
+            citizen.tell(conn, "merged" if attached else "received", r.requested_at, None,
+                         request_id=request_id)
+    return request_id, notice(request_id, matched=subject is not None, attached=attached,
+                              email=r.email is not None)
 
 
 _QUERY = """
@@ -156,28 +180,35 @@ SELECT * FROM (
               ELSE 'closed' END AS status,
          CASE WHEN d.id IS NULL THEN r.updated_at WHEN d.status <> 'open' THEN d.resolved_at
               ELSE greatest(r.updated_at, o.updated_at) END AS updated,
-         o.id AS order_id, o.status AS order_status, o.due_at, c.event, c.note
+         o.id AS order_id, o.status AS order_status, o.due_at, c.event,
+         coalesce(c.data, p.data) AS public
   FROM open311_requests r
   LEFT JOIN defects d ON d.id = r.defect_id
   LEFT JOIN work_orders o ON o.id = d.order_id
-  LEFT JOIN LATERAL (SELECT h.event, h.note FROM order_history h WHERE h.order_id = o.id
+  LEFT JOIN LATERAL (SELECT h.event, h.data FROM order_history h WHERE h.order_id = o.id
       AND h.event IN ('done', 'resolved', 'cancelled') ORDER BY h.id DESC LIMIT 1) c ON true
+  LEFT JOIN LATERAL (SELECT h.data FROM order_history h WHERE h.order_id = o.id
+      AND h.at >= r.requested_at AND (h.data ? 'public_note' OR h.data ? 'public_reason')
+      ORDER BY h.id DESC LIMIT 1) p ON true
 ) q
 """
 
 
 def status_notes(status: str, order_id: int | None, *, order_status: str | None,
-                 closing: str | None, note: str | None, stored: str | None) -> str | None:
-    """Why the request has its status, in words a citizen reads (German)."""
+                 closing: str | None, public: dict[str, Any] | None,
+                 stored: str | None) -> str | None:
+    """Why the request has its status, in words a citizen reads (German): only what was
+    written for the public (rules/citizen.py), never an internal note or id."""
     if order_id is None:
         return stored or "Eingegangen; der Bauhof prüft die Meldung."
+    said = citizen.public_text("de", (public or {}).get("public_note"),
+                               (public or {}).get("public_reason"))
     if status == "closed":
-        if closing == "cancelled":
-            return f"Geschlossen ohne Maßnahme: {note}" if note else "Geschlossen ohne Maßnahme."
-        return f"Erledigt: {note}" if note else "Erledigt."
-    return {"in_progress": f"In Arbeit (Auftrag {order_id}).",
-            "assigned": f"Einem Team zugewiesen (Auftrag {order_id})."}.get(
-        order_status or "", f"Gemeldet; Auftrag {order_id} ist offen.")
+        head = "Ohne Maßnahme geschlossen." if closing == "cancelled" else "Erledigt."
+    else:
+        head = {"in_progress": "In Arbeit.", "assigned": "Von einem Team übernommen."}.get(
+            order_status or "", "Eingegangen; der Bauhof plant die Arbeit.")
+    return f"{head} {said}" if said else head
 
 
 def _request(row: tuple[Any, ...], agency: str) -> dict[str, Any]:
@@ -185,7 +216,7 @@ def _request(row: tuple[Any, ...], agency: str) -> dict[str, Any]:
     return {
         "service_request_id": row[0], "status": row[11],
         "status_notes": status_notes(row[11], row[13], order_status=row[14], closing=row[16],
-                                     note=row[17], stored=row[10]),
+                                     public=row[17], stored=row[10]),
         "service_name": service.name if service else row[1], "service_code": row[1],
         "description": row[2], "agency_responsible": agency, "service_notice": None,
         "requested_datetime": row[3], "updated_datetime": row[12],

@@ -9,7 +9,9 @@ from __future__ import annotations
 import smtplib
 import ssl
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
 from importlib import resources
 from string import Template
 from typing import Any
@@ -66,12 +68,18 @@ def render(template: str, lang: str, context: dict[str, Any]) -> tuple[str, str]
     return head.removeprefix("Subject: ").strip(), body.strip() + "\n"
 
 
-def send(target: SmtpTarget, to: str, subject: str, body: str, timeout: float = 10.0) -> None:
+def send(target: SmtpTarget, to: str, subject: str, body: str, timeout: float = 10.0,
+         headers: dict[str, str] | None = None) -> None:
     """Send one plain-text mail; DeliveryError when the server refuses or is unreachable."""
     message = EmailMessage()
     message["From"] = target.sender
     message["To"] = to
     message["Subject"] = subject
+    # RFC 5322 wants both; without them some servers add their own and spam filters frown.
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = make_msgid(domain=target.sender.rpartition("@")[2] or "localhost")
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(body)
     try:
         client: smtplib.SMTP = (

@@ -110,7 +110,9 @@ class Publisher:
         self.url = url
         # Mails to sponsors carry signed links (bauhof/signed_links.py), made at delivery.
         self.link_secret = link_secret
-        self.public_url = public_url
+        # Links in mails (sponsors' actions, a citizen's status page and opt-out) start with
+        # the public address of the API.
+        self.public_url = public_url.rstrip("/")
         self.webhook_allow_private = webhook_allow_private
         self.mqtt_target = mqtt
         self.smtp = smtp
@@ -213,8 +215,14 @@ class Publisher:
                 context.update(signed_links.links(
                     self.public_url, self.link_secret, list(actions),
                     str(context["sponsor_id"]), datetime.now(UTC)))
+            context["public_url"] = self.public_url
             subject, body = mail.render(payload["template"], payload.get("lang", "de"), context)
-            mail.send(self.smtp, payload["to"], subject, body)
+            headers = {}
+            if "optout_api" in context:
+                # RFC 8058 one-click unsubscribe: mail clients POST to this address.
+                headers = {"List-Unsubscribe": f"<{self.public_url}{context['optout_api']}>",
+                           "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+            mail.send(self.smtp, payload["to"], subject, body, headers=headers)
 
     def _publish(self, item: outbox.Item) -> None:
         client = self._client

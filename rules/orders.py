@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from rules import outbox
+from rules import citizen, outbox
 from rules.actions import Escalate, Mail, Open, Resolve, Update
 from rules.errors import IllegalTransition, OrderNotFound
 
@@ -148,8 +148,13 @@ def record(conn: psycopg.Connection[Any], order: Order, at: datetime, actor: str
 
 def transition(conn: psycopg.Connection[Any], order_id: int, to_status: str, actor: str,
                note: str | None = None, *, assignee: str | None = None,
-               at: datetime | None = None, resolved_by: str | None = None) -> Order:
-    """Move an order to a new status; IllegalTransition if the life cycle forbids it."""
+               at: datetime | None = None, resolved_by: str | None = None,
+               public_note: str | None = None, public_reason: str | None = None) -> Order:
+    """Move an order to a new status; IllegalTransition if the life cycle forbids it.
+
+    `note` is internal; `public_note` (and, when closing without action, `public_reason`, a
+    key of rules.citizen.REASONS) is what the citizens who reported it read.
+    """
     at = at or datetime.now(UTC)
     with conn.transaction():
         order = get(conn, order_id, lock=True)
@@ -171,11 +176,30 @@ def transition(conn: psycopg.Connection[Any], order_id: int, to_status: str, act
             (to_status, new_assignee, at if closing else None, who if closing else None,
              order_id),
         )
+        data: dict[str, Any] = {}
+        if new_assignee != order.assignee:
+            data["assignee"] = new_assignee
+        if public_note:
+            data["public_note"] = public_note
+        if public_reason:
+            data["public_reason"] = public_reason
+        told = citizen.open_citizen_defects(conn, order_id)
         record(conn, order, at, actor, EVENTS[to_status], to_status=to_status, note=note,
-               data={"assignee": new_assignee} if new_assignee != order.assignee else None)
+               data=data or None)
         if closing:
             _close_defects(conn, order_id, at, to_status)
+        step = citizen.STEP_OF_STATUS.get(to_status)
+        if step is not None and told and not _told_before(conn, order_id, to_status):
+            citizen.tell(conn, step, at, public_note, reason=public_reason, defect_ids=told)
         return get(conn, order_id)
+
+
+def _told_before(conn: psycopg.Connection[Any], order_id: int, to_status: str) -> bool:
+    # A reassignment passes through "open" and "assigned" again: citizens hear it once.
+    row = conn.execute("SELECT count(*) FROM order_history WHERE order_id = %s "
+                       "AND to_status = %s AND from_status <> to_status", (order_id, to_status)
+                       ).fetchone()
+    return row is not None and int(row[0]) > 1
 
 
 def _close_defects(conn: psycopg.Connection[Any], order_id: int, at: datetime,
@@ -193,10 +217,24 @@ def _close_defects(conn: psycopg.Connection[Any], order_id: int, at: datetime,
             "event": status, "at": at.isoformat(), "defect": {
                 "id": d_id, "kind": kind, "source": source, "order_id": order_id,
                 "subject_type": subject_type, "subject_id": subject_id}})
-        if source == "citizen" and email and status == "resolved":
+        # Reports through Open311 hear every step (rules/citizen.py); one recorded any other
+        # way (the CLI) gets this one mail, which names no internal id either.
+        if source == "citizen" and email and status == "resolved" and conn.execute(
+                "SELECT 1 FROM open311_requests WHERE defect_id = %s", (d_id,)).fetchone() \
+                is None:
             outbox.queue_mail(conn, Mail(email, "defect_fixed", lang, {
-                "defect_id": d_id, "description": description or kind,
-                "subject": f"{subject_type} {subject_id}"}), {"defect_id": d_id})
+                "description": description or kind, "place": _place(conn, subject_type,
+                                                                    subject_id)}),
+                              {"defect_id": d_id})
+
+
+def _place(conn: psycopg.Connection[Any], subject_type: str, subject_id: str) -> str:
+    table = {"bin": "bins", "green_area": "green_areas"}.get(subject_type)
+    if table is None:
+        return "-"
+    row = conn.execute(f"SELECT name, latitude, longitude FROM {table} WHERE id = %s",  # noqa: S608
+                       (subject_id,)).fetchone()
+    return "-" if row is None else citizen.place(None, row[0], row[1], row[2])
 
 
 def _evidence(existing: list[dict[str, Any]], new: tuple[dict[str, Any], ...], keep: int) -> (

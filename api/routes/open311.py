@@ -12,11 +12,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from dataclasses import replace
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from pydantic import AwareDatetime, BaseModel
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 
 from api import open311_store as store
+from api import report_photos
 from api.database import Conn, Connection
 from api.open311_edge import Open311Route, check_text, is_addr_spec, public_url_problem
 from api.open311_format import render
@@ -115,11 +118,39 @@ def services(*, request: Request, fmt: Format, jurisdiction_id: Jurisdiction = N
     return render(request, fmt, "services", store.service_list())
 
 
+@router.get("/discovery.{fmt}", responses={200: {"content": _XML}, **_ERRORS},
+            summary="Service Discovery")
+def discovery(*, request: Request, fmt: Format) -> Response:
+    """The spec's discovery document: this endpoint, its formats and whom to ask."""
+    base = str(request.base_url).rstrip("/")
+    return render(request, fmt, "discovery", {
+        "changeset": "2026-12-01T00:00:00+00:00", "contact": request.app.state.settings.agency,
+        "key_service": "Bauhof administrators issue api_keys (`bauhof open311 keys create`).",
+        "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2",
+                       "url": f"{base}/open311/v2", "changeset": "2026-12-01T00:00:00+00:00",
+                       "type": "production", "formats": ["text/xml", "application/json"]}]})
+
+
+@router.get("/media/{name}", response_class=FileResponse, include_in_schema=True,
+            responses={200: {"content": {"image/jpeg": {}}}, **_ERRORS},
+            summary="A citizen's photo (stored without metadata)")
+def get_media(*, request: Request, name: str) -> Response:
+    """The photo a report was sent with."""
+    path = report_photos.path_of(request.app.state.settings.media_dir, name)
+    if path is None or not path.is_file():
+        raise Problem(404, f"media {name!r} not found")
+    return FileResponse(path, media_type="image/jpeg",
+                        headers={"Cache-Control": "public, max-age=86400",
+                                 "X-Content-Type-Options": "nosniff"})
+
+
+@router.get("/service/{service_code}.{fmt}", include_in_schema=False)
 @router.get("/services/{service_code}.{fmt}", response_model=ServiceDefinition,
             responses={200: {"content": _XML}, **_ERRORS}, summary="GET Service Definition")
 def service_definition(*, request: Request, service_code: str, fmt: Format,
                        jurisdiction_id: Jurisdiction = None) -> Response:
-    """The (empty) attribute list of a service."""
+    """The (empty) attribute list of a service (also at `service/…`, the path the `open311`
+    Python client asks)."""
     _jurisdiction(request, jurisdiction_id)
     if service_code not in store.BY_CODE:
         raise Problem(404, f"service_code {service_code!r} not found; see services.{fmt}")
@@ -200,8 +231,12 @@ async def post_request(
     phone: Annotated[str | None, Form()] = None,
     description: Annotated[str | None, Form()] = None,
     media_url: Annotated[str | None, Form()] = None,
+    media: Annotated[UploadFile | None, File(description="a photo (JPEG, PNG or WebP), as "
+                                              "clients that upload media send it")] = None,
 ) -> Response:
-    """Form-encoded as the spec says; answers `[{service_request_id, service_notice, …}]`."""
+    """Form-encoded as the spec says (or multipart with a `media` photo, which is stored
+    without its metadata and becomes the media_url); answers `[{service_request_id,
+    service_notice, …}]`."""
     import anyio
 
     _jurisdiction(request, jurisdiction_id)
@@ -224,9 +259,24 @@ async def post_request(
             "last_name": last_name, "phone": phone, "description": description,
             "media_url": media_url, "attributes": attributes}
 
+    settings = request.app.state.settings
+    upload = await media.read() if media is not None and media.filename else None
+
     def work() -> tuple[int, str, str | None]:
         new = _validated(request, conn, form)
-        request_id, notice = store.create(conn, new, request.app.state.settings.match_radius_m)
+        photo = None
+        if upload:
+            if new.media_url is not None:
+                raise Problem(400, "send either media or media_url, not both")
+            photo = report_photos.store(settings.media_dir, upload)
+            base = str(request.base_url).rstrip("/")
+            new = replace(new, media_url=f"{base}/open311/v2/media/{photo.file_name}")
+        try:
+            request_id, notice = store.create(conn, new, settings.match_radius_m, photo)
+        except BaseException:
+            if photo is not None:
+                photo.path.unlink(missing_ok=True)
+            raise
         return request_id, notice, new.account_id
 
     request_id, notice, account = await anyio.to_thread.run_sync(work)

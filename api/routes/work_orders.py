@@ -112,6 +112,10 @@ class OrderDetail(OrderSummary):
     photos: list[Photo]
 
 
+PUBLIC_NOTE = ("what the citizens who reported this read (status page, mail); `note` stays "
+               "internal")
+
+
 class AssignBody(BaseModel):
     """Whom to assign: a crew's user name (a crew may only name itself, or leave it out)."""
 
@@ -119,6 +123,7 @@ class AssignBody(BaseModel):
 
     crew: str | None = Field(default=None, min_length=1, max_length=64)
     note: str | None = Field(default=None, max_length=2000)
+    public_note: str | None = Field(default=None, max_length=1000, description=PUBLIC_NOTE)
     at: AwareDatetime | None = Field(default=None, description=AT_DESCRIPTION)
 
 
@@ -128,6 +133,7 @@ class NoteBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     note: str | None = Field(default=None, max_length=2000)
+    public_note: str | None = Field(default=None, max_length=1000, description=PUBLIC_NOTE)
     at: AwareDatetime | None = Field(default=None, description=AT_DESCRIPTION)
 
 
@@ -137,6 +143,11 @@ class CancelBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=3, max_length=2000)
+    # The keys of rules.citizen.REASONS (a test keeps both lists equal).
+    public_reason: Literal["duplicate", "not_responsible", "not_found", "already_fixed",
+                           "planned"] | None = Field(
+        default=None, description="a standard reason the citizens who reported it read")
+    public_note: str | None = Field(default=None, max_length=1000, description=PUBLIC_NOTE)
     at: AwareDatetime | None = Field(default=None, description=AT_DESCRIPTION)
 
 
@@ -203,13 +214,13 @@ def event_time(request: Request, at: datetime | None, location: str = "body") ->
 
 
 def _move(request: Request, conn: Connection, who: Principal, order_id: int, *, to: str,
-          note: str | None, assignee: str | None = None, at: datetime | None = None) -> (
-    Response
-):
+          note: str | None, assignee: str | None = None, at: datetime | None = None,
+          public_note: str | None = None, public_reason: str | None = None) -> Response:
     """Run one transition (the order must be visible to the caller); 409 if illegal."""
     orders_view.load(conn, who, order_id)
     try:
-        orders.transition(conn, order_id, to, who.actor, note, assignee=assignee, at=at)
+        orders.transition(conn, order_id, to, who.actor, note, assignee=assignee, at=at,
+                          public_note=public_note or None, public_reason=public_reason)
     except OrderNotFound as exc:
         raise not_found(f"work order {order_id}") from exc
     except IllegalTransition as exc:
@@ -233,7 +244,7 @@ def assign(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
         if body.crew not in (None, who.name):
             raise Problem(403, "a crew may only assign orders to itself", slug="forbidden")
         return _move(request, conn, who, order_id, to="assigned", note=body.note,
-                     assignee=who.crew, at=at)
+                     assignee=who.crew, at=at, public_note=body.public_note)
     if body.crew is None:
         raise invalid("crew", "name the crew to assign")
     target = _crew_of(conn, body.crew)
@@ -245,7 +256,7 @@ def assign(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
             except IllegalTransition as exc:
                 raise conflict(exc) from exc
         return _move(request, conn, who, order_id, to="assigned", note=body.note,
-                     assignee=target, at=at)
+                     assignee=target, at=at, public_note=body.public_note)
 
 
 def _crews_own_step(conn: Connection, who: Principal, order_id: int) -> None:
@@ -267,13 +278,16 @@ def start(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
     at = event_time(request, body.at if body else None)
     _crews_own_step(conn, who, order_id)
     return _move(request, conn, who, order_id, to="in_progress",
-                 note=body.note if body else None, assignee=who.crew, at=at)
+                 note=body.note if body else None, assignee=who.crew, at=at,
+                 public_note=body.public_note if body else None)
 
 
 @router.post("/{order_id}/done", response_model=OrderDetail,
              summary="Finish, with a note and an optional photo (multipart form)")
 def done(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
          note: Annotated[str | None, Form(max_length=2000)] = None,
+         public_note: Annotated[str | None, Form(max_length=1000,
+                                                 description=PUBLIC_NOTE)] = None,
          photo: Annotated[UploadFile | None, File(description="JPEG, PNG or WebP")] = None,
          at: Annotated[AwareDatetime | None, Form(description=AT_DESCRIPTION)] = None,
          ) -> Response:
@@ -289,7 +303,7 @@ def done(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
     try:
         with conn.transaction():
             response = _move(request, conn, who, order_id, to="done", note=note,
-                             assignee=who.crew, at=when)
+                             assignee=who.crew, at=when, public_note=public_note)
             if stored is not None:
                 conn.execute(
                     "INSERT INTO order_photos (order_id, file_name, content_type, size_bytes, "
@@ -310,7 +324,8 @@ def cancel(*, request: Request, conn: Conn, who: Staff, order_id: OrderId,
            body: CancelBody) -> Response:
     """Cancel the order; the reason is kept in its history."""
     return _move(request, conn, who, order_id, to="cancelled", note=body.reason,
-                 at=event_time(request, body.at))
+                 at=event_time(request, body.at), public_note=body.public_note,
+                 public_reason=body.public_reason)
 
 
 @router.get("/{order_id}/photos/{photo_id}", response_class=FileResponse,

@@ -110,11 +110,10 @@ def test_post_the_spec_example_in_json(client: TestClient, key: str,
     assert response.status_code == 200, response.text
     (created,) = response.json()
     assert list(created) == ["service_request_id", "service_notice", "account_id"]
-    order_id = conn.execute("SELECT id FROM work_orders").fetchone()[0]  # type: ignore[index]
     assert created == {
         "service_request_id": 1, "account_id": "123456",
-        "service_notice": f"Auftrag {order_id} wurde angelegt. Sie erhalten eine E-Mail, wenn "
-                          "es erledigt ist."}
+        "service_notice": "Eingegangen als Meldung Nr. 1. Sie erhalten bei jedem Schritt eine "
+                          "E-Mail."}
     stored = conn.execute(
         "SELECT r.email, r.first_name, r.last_name, r.phone, r.device_id, r.attributes, "
         "d.kind, d.source, d.subject_type, d.subject_id, d.reporter_email, o.kind, o.rule "
@@ -138,8 +137,8 @@ def test_post_in_xml_and_get_it_back_field_by_field(client: TestClient, key: str
     (request,) = got
     assert request["requested_datetime"].endswith("+00:00")
     assert request == {
-        "service_request_id": 1, "status": "open", "status_notes": "Gemeldet; Auftrag 1 ist "
-        "offen.", "service_name": "Überfüllter Abfallbehälter",
+        "service_request_id": 1, "status": "open",
+        "status_notes": "Eingegangen; der Bauhof plant die Arbeit.", "service_name": "Überfüllter Abfallbehälter",
         "service_code": "overflowing_bin",
         "description": "A large sinkhole is destroying the street",
         "agency_responsible": "Bauhof", "service_notice": None,
@@ -162,7 +161,8 @@ def test_a_report_next_to_an_open_order_joins_it(client: TestClient, key: str,
         "api_key": key, "service_code": "overflowing_bin", "lat": "48.5961", "long": "8.8701",
         "description": "Mülleimer quillt über"})
     assert response.json()[0]["service_notice"] == (
-        f"Bereits bekannt: Auftrag {ids['b1']} ist offen; Ihre Meldung wurde ihm hinzugefügt.")
+        "Eingegangen als Meldung Nr. 1. Die Stelle ist bereits gemeldet; Ihre Meldung wurde "
+        "der offenen Meldung hinzugefügt.")
     assert conn.execute("SELECT count(*) FROM work_orders").fetchone() == (4,)
     assert conn.execute("SELECT order_id, subject_id FROM defects").fetchall() == [
         (ids["b1"], "b1")]
@@ -176,12 +176,14 @@ def test_done_closes_the_request_and_mails_the_reporter(
         "api_key": key, "service_code": "overflowing_bin", "lat": "48.5961", "long": "8.8701",
         "description": "Mülleimer quillt über", "email": "anna@example.org"})
     assert client.get("/open311/v2/requests/1.json").json()[0]["status"] == "open"
+    conn.execute("UPDATE bins SET name = 'Marktplatz 3' WHERE id = 'b1'")
     client.post(f"/api/v1/work-orders/{ids['b1']}/done", headers=tokens.crew,
-                data={"note": "Behälter geleert"})
+                data={"note": "Herr Maier vom Kiosk hat wieder alles reingestopft",
+                      "public_note": "Behälter geleert"})
     (request,) = client.get("/open311/v2/requests/1.json").json()
     resolved = conn.execute("SELECT resolved_at FROM defects").fetchone()
     assert (request["status"], request["status_notes"]) == ("closed",
-                                                            "Erledigt: Behälter geleert")
+                                                            "Erledigt. Behälter geleert")
     assert resolved is not None
     assert request["updated_datetime"] == resolved[0].isoformat()
     inbox = _Inbox()
@@ -190,12 +192,16 @@ def test_done_closes_the_request_and_mails_the_reporter(
     controller.start()
     try:
         target = mail.parse_smtp_url(f"smtp://127.0.0.1:{port}?from=bauhof@town.example")
-        assert Publisher(database_url, None, target).deliver(conn, "email") == 1
+        assert Publisher(database_url, None, target).deliver(conn, "email") == 2
     finally:
         controller.stop()
-    (message,) = inbox.messages
-    assert (message["To"], message["Subject"]) == (
-        "anna@example.org", "Ihre Meldung ist erledigt (bin b1)")
+    merged, done = inbox.messages
+    assert (merged["To"], merged["Subject"]) == (
+        "anna@example.org", "Ihre Meldung Nr. 1: bereits bekannt (Bin b1)")
+    assert (done["To"], done["Subject"]) == (
+        "anna@example.org", "Ihre Meldung Nr. 1 ist erledigt (Marktplatz 3)")
+    assert "Behälter geleert" in done.get_content()
+    assert "Maier" not in done.get_content()
 
 
 def test_requests_filters(client: TestClient, key: str,

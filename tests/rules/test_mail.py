@@ -76,13 +76,18 @@ def test_citizen_is_told_in_english_when_fixed(
         smtp: tuple[mail.SmtpTarget, _Inbox]) -> None:
     target, inbox = smtp
     f.bin_(conn)
+    conn.execute("UPDATE bins SET name = 'Marktplatz 3' WHERE id = 'b1'")
     report = defects.report(conn, subject_type="bin", subject_id="b1",
                             description="lid broken", email="anna@example.org", lang="en")
     orders.transition(conn, report.order_id, "done", "crew-2")
     assert Publisher(database_url, None, target).deliver(conn, "email") == 1
     (message,) = inbox.messages
-    assert message["Subject"] == "Your report has been dealt with (bin b1)"
-    assert f'report no. {report.defect_id}: "lid broken"' in _body(message)
+    # The place in words, no internal defect, order or bin id; Date and Message-ID set.
+    assert message["Subject"] == "Your report has been dealt with (Marktplatz 3)"
+    assert 'thank you for your report "lid broken" (Marktplatz 3).' in _body(message)
+    assert str(report.defect_id) not in _body(message) + message["Subject"]
+    assert message["Date"] is not None
+    assert message["Message-ID"].endswith("@town.example>")
 
 
 def test_unreachable_smtp_is_retried(conn: psycopg.Connection[Any], database_url: str) -> None:
@@ -101,11 +106,15 @@ def test_every_template_renders_in_both_languages() -> None:
                "defect_id": 1, "description": "d", "subject": "bin b1", "name": "N",
                "planting": "", "reason": "r", "result": "ok", "note": "",
                **{f"link_{a}": "https://x/" for a in ("confirm", "watered", "cannot", "end",
-                                                      "stop_mail")}}
+                                                      "stop_mail")},
+               "place": "Marktplatz 3", "request_id": 5, "service": "S", "step": "s",
+               "status_path": "/s", "optout_path": "/o", "public_url": "https://bauhof.example"}
+    citizen = [f"citizen_{step}" for step in ("received", "merged", "taken_on",
+                                               "in_progress", "done", "closed")]
     for template in ("watering_request", "watering_reminder", "watering_thanks",
                      "defect_fixed", "sponsorship_confirm", "sponsorship_received",
                      "sponsorship_approved", "sponsorship_declined", "sponsorship_ended",
-                     "sponsorship_inspection"):
+                     "sponsorship_inspection", *citizen):
         for lang in ("de", "en"):
             subject, body = mail.render(template, lang, context)
             assert "$" not in subject + body
