@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
-from api import crew, planner, portal, problems, vendor
+from api import crew, melden, planner, portal, problems, vendor
 from api.auth import TokenCache, scope_principal
 from api.bodylimit import BodyLimit
 from api.changes import ChangeNotifier
@@ -33,6 +33,7 @@ from api.routes import (
     open311,
     operations,
     readings,
+    reports,
     rule_settings,
     sponsorships,
     stream,
@@ -138,7 +139,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.add_middleware(BodyLimit, small=settings.max_body_bytes,
                        upload=settings.max_photo_bytes, check_token=scope_principal)
     for module in (operations, metrics, devices, readings, assets, stream, work_orders,
-                   rule_settings, users, open311, crew, planner, vendor):
+                   rule_settings, users, open311, crew, planner, vendor, reports, melden):
         app.include_router(module.router)
     app.include_router(route_plans.router)
     app.include_router(portal.router)

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 from urllib.parse import unquote_to_bytes, urlencode, urlsplit
 
 from fastapi import Request
@@ -121,7 +122,7 @@ def canonical_form(body: bytes) -> bytes:
 class Open311Route(APIRoute):
     """An Open311 route: the body limit, empty parameters and strict UTF-8, before FastAPI."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """FastAPI's handler, behind the checks above."""
         handler = super().get_route_handler()
 

@@ -16,8 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from api.database import Connection
-from api.users import hash_secret, new_secret
 from api.report_photos import ReportPhoto
+from api.users import hash_secret, new_secret
 from rules import citizen, defects
 
 KEY_PREFIX = "o311_"

@@ -68,7 +68,7 @@ def render(template: str, lang: str, context: dict[str, Any]) -> tuple[str, str]
     return head.removeprefix("Subject: ").strip(), body.strip() + "\n"
 
 
-def send(target: SmtpTarget, to: str, subject: str, body: str, timeout: float = 10.0,
+def send(target: SmtpTarget, to: str, subject: str, body: str, timeout: float = 10.0, *,
          headers: dict[str, str] | None = None) -> None:
     """Send one plain-text mail; DeliveryError when the server refuses or is unreachable."""
     message = EmailMessage()

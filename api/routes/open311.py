@@ -9,10 +9,9 @@ each request, for clients written against batch servers.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
-
-from dataclasses import replace
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from pydantic import AwareDatetime, BaseModel

@@ -138,7 +138,8 @@ def test_post_in_xml_and_get_it_back_field_by_field(client: TestClient, key: str
     assert request["requested_datetime"].endswith("+00:00")
     assert request == {
         "service_request_id": 1, "status": "open",
-        "status_notes": "Eingegangen; der Bauhof plant die Arbeit.", "service_name": "Überfüllter Abfallbehälter",
+        "status_notes": "Eingegangen; der Bauhof plant die Arbeit.",
+        "service_name": "Überfüllter Abfallbehälter",
         "service_code": "overflowing_bin",
         "description": "A large sinkhole is destroying the street",
         "agency_responsible": "Bauhof", "service_notice": None,
