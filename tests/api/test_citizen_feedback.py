@@ -3,55 +3,30 @@ of a report, while a crew works the order through the API (issue 18)."""
 
 from __future__ import annotations
 
-import email
 import io
 from collections.abc import Iterator
-from email.message import EmailMessage
-from email.policy import default
 from typing import Any
 
 import psycopg
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from PIL import ExifTags, Image
 
 from api import open311_store
-from bauhof.services import free_port
 from rules import citizen, mail
 from rules.notify import Publisher
 from tests.api import town
 from tests.api.conftest import Tokens
+from tests.api.mailsink import Inbox, body, smtp_sink
 
 PUBLIC = "https://bauhof.town.example"
-
-
-class Inbox:
-    """What the SMTP sink received."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
-        """Keep the message."""
-        message = email.message_from_bytes(envelope.content, policy=default)
-        assert isinstance(message, EmailMessage)
-        message["X-Envelope-To"] = ",".join(envelope.rcpt_tos)
-        self.messages.append(message)
-        return "250 OK"
 
 
 @pytest.fixture
 def sink() -> Iterator[tuple[mail.SmtpTarget, Inbox]]:
     """A local SMTP server and the target that sends to it."""
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield mail.parse_smtp_url(f"smtp://127.0.0.1:{port}?from=bauhof@town.example"), inbox
-    finally:
-        controller.stop()
+    with smtp_sink() as running:
+        yield running
 
 
 @pytest.fixture
@@ -66,13 +41,6 @@ def key(conn: psycopg.Connection[Any], tokens: Tokens) -> str:
 def deliver(database_url: str, conn: psycopg.Connection[Any], target: mail.SmtpTarget) -> int:
     """Send what the outbox holds for e-mail."""
     return Publisher(database_url, None, target, public_url=PUBLIC).deliver(conn, "email")
-
-
-def body(message: EmailMessage) -> str:
-    """The plain-text body."""
-    part = message.get_body(("plain",))
-    assert part is not None
-    return str(part.get_content())
 
 
 def post(client: TestClient, key: str, **fields: str) -> dict[str, Any]:

@@ -179,6 +179,8 @@ async function start() {
   $("locate").addEventListener("click", locate);
   $("photo").addEventListener("change", showPreview);
   $("report").addEventListener("submit", submit);
+  // A corrected field clears the message that asked for it.
+  $("report").addEventListener("change", () => { $("error").textContent = ""; });
 }
 
 document.addEventListener("DOMContentLoaded", start);
