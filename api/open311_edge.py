@@ -89,7 +89,9 @@ def public_url_problem(value: str) -> str | None:
 
 
 def _drop_empty_query(raw: bytes) -> bytes:
-    return b"&".join(p for p in raw.split(b"&") if p and not p.endswith(b"="))
+    # `name=` (nothing after the first "=") is absent; `token=abc=` keeps its value.
+    return b"&".join(p for p in raw.split(b"&")
+                     if p and not (b"=" in p and not p.partition(b"=")[2]))
 
 
 def _decoded(part: bytes) -> str:

@@ -268,6 +268,7 @@ async def post_request(
             if new.media_url is not None:
                 raise Problem(400, "send either media or media_url, not both")
             photo = report_photos.store(settings.media_dir, upload)
+            # The address the report came to (behind a proxy: the Host it passes on).
             base = str(request.base_url).rstrip("/")
             new = replace(new, media_url=f"{base}/open311/v2/media/{photo.file_name}")
         try:

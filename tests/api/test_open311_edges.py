@@ -83,6 +83,10 @@ def test_empty_optional_parameters_are_absent(client: TestClient, key: str) -> N
         "long": "", "email": "", "media_url": "", "jurisdiction_id": ""})
     assert posted.status_code == 200, posted.text
     assert client.get("/open311/v2/services.json?jurisdiction_id=").status_code == 200
+    # A value ending in "=" is a value, not an empty parameter.
+    kept = client.get("/open311/v2/services.json?jurisdiction_id=bauhof.local=")
+    assert kept.json() == [{"code": 404, "description": "jurisdiction_id 'bauhof.local=' not "
+                            "found; this endpoint serves bauhof.local"}]
 
 
 def test_raw_utf8_form_bodies_round_trip_and_bad_bytes_are_refused(
