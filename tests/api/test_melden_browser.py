@@ -119,6 +119,9 @@ def test_a_citizen_reports_on_a_phone_and_follows_every_step(
     expect(nearby).to_have_count(1)
     expect(nearby.first).to_contain_text("Beschädigter Abfallbehälter · Marktplatz 3")
     expect(nearby.first).to_contain_text("„Deckel klappert“")
+    nearby.first.get_by_test_id("me-too").click()
+    expect(nearby.first.get_by_test_id("me-too")).to_have_text("Danke – mitgezählt.")  # noqa: RUF001
+    assert conn.execute("SELECT me_too FROM open311_requests WHERE id = 121").fetchone() == (1,)
     page.get_by_test_id("description").fill("Mülleimer quillt über, Müll liegt auf dem Gehweg")
     page.get_by_test_id("photo").set_input_files(
         files=[{"name": "IMG_2041.jpg", "mimeType": "image/jpeg", "buffer": _phone_photo()}])
