@@ -124,7 +124,7 @@ def discovery(*, request: Request, fmt: Format) -> Response:
     base = str(request.base_url).rstrip("/")
     return render(request, fmt, "discovery", {
         "changeset": "2026-12-01T00:00:00+00:00", "contact": request.app.state.settings.agency,
-        "key_service": "Bauhof administrators issue api_keys (`bauhof open311 keys create`).",
+        "key_service": "Bauhof administrators issue api_keys (`bauhof open311 key create`).",
         "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2",
                        "url": f"{base}/open311/v2", "changeset": "2026-12-01T00:00:00+00:00",
                        "type": "production", "formats": ["text/xml", "application/json"]}]})
