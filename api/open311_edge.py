@@ -26,16 +26,15 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import Problem
+from rules.mail import is_addr_spec
+
+__all__ = ["CONTROL", "MAX_BODY_BYTES", "Open311Cors", "Open311Route", "check_text",
+           "is_addr_spec", "origins_setting", "public_url_problem"]
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 # C0 controls except tab, line feed and carriage return (a browser's line break is CR LF),
 # and DEL: XML 1.0 cannot carry most of them and no citizen types them.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# RFC 5322 addr-spec in its dot-atom form: no quoted local parts, no domain literals, no
-# display names or lists; the domain has at least two labels and a letter TLD.
-_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-ADDR_SPEC = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}")
 _URL_FORBIDDEN = re.compile(r"[\s\"'<>\\`{}|^]")
 _LOCAL_NAMES = (".localhost", ".local", ".internal", ".lan", ".home.arpa", ".test",
                 ".invalid")
@@ -53,12 +52,6 @@ def check_text(name: str, value: str) -> None:
     if bad is not None:
         raise Problem(400, f"{name} contains a control character ({bad}); only tab and line "
                            "breaks are allowed")
-
-
-def is_addr_spec(value: str) -> bool:
-    """One plain e-mail address (RFC 5322 addr-spec, dot-atom form) and nothing else."""
-    return len(value) <= 254 and len(value.partition("@")[0]) <= 64 and \
-        ADDR_SPEC.fullmatch(value) is not None
 
 
 def public_url_problem(value: str) -> str | None:

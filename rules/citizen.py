@@ -18,6 +18,7 @@ import psycopg
 
 from rules import outbox
 from rules.actions import Mail
+from rules.mail import is_addr_spec
 
 STEPS = ("received", "merged", "taken_on", "in_progress", "done", "closed")
 # The step an order's new status means to the citizens who reported it.
@@ -104,8 +105,10 @@ def reporters(conn: psycopg.Connection[Any], *, defect_ids: list[int] | None = N
     else:
         rows = conn.execute(_REPORTERS + "AND r.defect_id = ANY(%s) ORDER BY r.id",
                             (defect_ids or [],)).fetchall()
+    # An address stored before addresses were checked may be a list: it gets no mail.
     return [Reporter(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]),
-                     r[6], place(r[7], r[8], r[9], r[10])) for r in rows]
+                     r[6], place(r[7], r[8], r[9], r[10])) for r in rows
+            if is_addr_spec(str(r[1]))]
 
 
 def public_text(lang: str, public_note: str | None, reason: str | None) -> str:

@@ -6,6 +6,7 @@ blank line and the body; `$name` placeholders are filled from the mail's context
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -20,6 +21,17 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from rules.errors import DeliveryError, RulesError
 
 LANGUAGES = ("de", "en")
+# RFC 5322 addr-spec in its dot-atom form: no quoted local parts, no domain literals, no
+# display names or lists; the domain has at least two labels and a letter TLD.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+ADDR_SPEC = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}")
+
+
+def is_addr_spec(value: str) -> bool:
+    """One plain e-mail address (RFC 5322 addr-spec, dot-atom form) and nothing else."""
+    return len(value) <= 254 and len(value.partition("@")[0]) <= 64 and \
+        ADDR_SPEC.fullmatch(value) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +83,10 @@ def render(template: str, lang: str, context: dict[str, Any]) -> tuple[str, str]
 def send(target: SmtpTarget, to: str, subject: str, body: str, timeout: float = 10.0, *,
          headers: dict[str, str] | None = None) -> None:
     """Send one plain-text mail; DeliveryError when the server refuses or is unreachable."""
+    if not is_addr_spec(to):
+        # Never a list or a display name: one stored before addresses were checked would
+        # otherwise reach every recipient it names.
+        raise DeliveryError("email", to, "not one e-mail address; not sent")
     message = EmailMessage()
     message["From"] = target.sender
     message["To"] = to

@@ -276,3 +276,20 @@ def test_the_reasons_of_the_api_are_the_citizen_texts() -> None:
     annotation = CancelBody.model_fields["public_reason"].annotation
     assert annotation is not None
     assert set(annotation.__args__[0].__args__) == set(citizen.REASONS)
+
+
+def test_an_address_list_stored_before_the_check_gets_no_mail(
+        client: TestClient, key: str, conn: psycopg.Connection[Any], tokens: Tokens,
+        database_url: str, sink: tuple[mail.SmtpTarget, Inbox]) -> None:
+    target, inbox = sink
+    post(client, key, email="victim@example.de")
+    conn.execute("DELETE FROM outbox")
+    conn.execute("UPDATE open311_requests SET email = 'victim@example.de>,root'")
+    order_id = int((conn.execute("SELECT order_id FROM defects").fetchone() or [0])[0])
+    client.post(f"/api/v1/work-orders/{order_id}/done", headers=tokens.crew)
+    assert conn.execute("SELECT count(*) FROM outbox WHERE channel = 'email'").fetchone() == (
+        0,)
+    with pytest.raises(mail.DeliveryError, match="not one e-mail address; not sent"):
+        mail.send(target, "victim@example.de>,root", "s", "b")
+    assert deliver(database_url, conn, target) == 0
+    assert inbox.messages == []
