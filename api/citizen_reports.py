@@ -134,3 +134,13 @@ def center(conn: Connection) -> dict[str, float] | None:
     if row is None or row[0] is None:
         return None
     return {"lat": round(float(row[0]), 6), "long": round(float(row[1]), 6)}
+
+
+def landmarks(conn: Connection, limit: int = 5000) -> list[dict[str, Any]]:
+    """Named bins and green areas: what a map without tiles shows to find one's way."""
+    rows = conn.execute(
+        "SELECT kind, name, latitude, longitude FROM (SELECT 'bin' AS kind, name, latitude, "
+        "longitude, id FROM bins UNION ALL SELECT 'green_area', name, latitude, longitude, id "
+        "FROM green_areas) a WHERE name IS NOT NULL ORDER BY kind, id LIMIT %s", (limit,)
+    ).fetchall()
+    return [{"kind": r[0], "name": r[1], "lat": r[2], "long": r[3]} for r in rows]

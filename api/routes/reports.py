@@ -23,9 +23,11 @@ router = APIRouter(prefix="/api/v1/public/reports", tags=["public"],
 @router.get("/form", summary="What the report page needs: categories, map centre, api_key")
 def report_form(request: Request, conn: Conn) -> Response:
     """Open311 service codes with names in both languages, the centre of the town's assets
-    for the map, and the page's Open311 api_key (public by design: see docs/api.md)."""
+    and its named bins and green areas for the map (landmarks where no tiles are drawn), and
+    the page's Open311 api_key (public by design: see docs/api.md)."""
     return json_response(request, {"services": citizen_reports.services(),
                                    "center": citizen_reports.center(conn),
+                                   "landmarks": citizen_reports.landmarks(conn),
                                    "api_key": PAGE_KEY})
 
 

@@ -218,6 +218,10 @@ def test_nearby_me_too_and_no_personal_data_on_public_endpoints(
     form = client.get("/api/v1/public/reports/form").json()
     assert form["api_key"] == "o311_melden"
     assert form["center"] == {"lat": 48.599667, "long": 8.878333}
+    assert form["landmarks"] == [
+        {"kind": "bin", "name": "Marktplatz 3", "lat": 48.596, "long": 8.87},
+        {"kind": "bin", "name": "Bin b2", "lat": 48.61, "long": 8.9},
+        {"kind": "green_area", "name": "Stadtpark, Rosenbeet", "lat": 48.593, "long": 8.865}]
     assert [s["name"]["en"] for s in form["services"]] == [
         "Overflowing litter bin", "Damaged litter bin", "Dry green area", "Other"]
     for path in ("/api/v1/public/reports/1", "/api/v1/public/reports/nearby?lat=48.5961"

@@ -103,6 +103,8 @@ def test_a_citizen_reports_on_a_phone_and_follows_every_step(
     expect(page.get_by_test_id("map")).to_have_attribute("data-ready", "true")
     # No tiles configured: the map draws its pins on the plain background.
     expect(page.get_by_test_id("map")).to_have_class(re.compile(r"\bbauhof-map--no-tiles\b"))
+    # The town's 302 bins and its green area are drawn as landmarks.
+    expect(page.get_by_test_id("map")).to_have_attribute("data-landmarks", "303")
     page.get_by_test_id("category").select_option("overflowing_bin")
     # The phone's position centres the map and sets the pin; a tap moves it a little.
     page.get_by_test_id("locate").click()

@@ -171,6 +171,15 @@ async function start() {
   const center = state.form.center;
   const { map } = await BauhofMap.create($("map"), { zoomControl: true });
   state.map = map;
+  // Bins and green areas with their names: a map without tiles still shows where one is.
+  const landmarks = L.layerGroup().addTo(map);
+  for (const m of state.form.landmarks) {
+    L.circleMarker([m.lat, m.long], m.kind === "bin"
+      ? { radius: 4, color: "#5b6652", weight: 1, fillColor: "#8c9782", fillOpacity: 0.8 }
+      : { radius: 9, color: "#2f7d32", weight: 1, fillColor: "#7cc47f", fillOpacity: 0.5 })
+      .bindTooltip(m.name).addTo(landmarks);
+  }
+  $("map").dataset.landmarks = String(state.form.landmarks.length);
   state.nearbyLayer = L.layerGroup().addTo(map);
   if (center) map.setView([center.lat, center.long], 16);
   else map.setView([51.163, 10.447], 6);
