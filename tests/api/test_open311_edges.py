@@ -255,17 +255,3 @@ def test_open311_cors_setting(tmp_path: Any) -> None:
     with pytest.raises(SettingsError, match="BAUHOF_OPEN311_CORS_ORIGINS"):
         from_settings(base, {"BAUHOF_OPEN311_CORS_ORIGINS": "*, https://a.example"})
 
-
-def test_public_url_setting(tmp_path: Any) -> None:
-    from api.config import from_settings
-    from bauhof.settings import SettingsError, load
-
-    env = {"BAUHOF_STATE_DIR": str(tmp_path), "BAUHOF_PUBLIC_URL": "https://bauhof.example/"}
-    base = load(env)
-    assert base.public_url == "https://bauhof.example"
-    assert from_settings(base, env).public_url == "https://bauhof.example"
-    unset = load({"BAUHOF_STATE_DIR": str(tmp_path)})
-    assert (unset.public_url, from_settings(unset, {}).public_url) == (
-        "http://localhost:8000", "")
-    with pytest.raises(SettingsError, match="BAUHOF_PUBLIC_URL must be an http"):
-        load({"BAUHOF_STATE_DIR": str(tmp_path), "BAUHOF_PUBLIC_URL": "ftp://x.example"})
