@@ -4,6 +4,7 @@ e-mail addresses, the api_key in the query, CORS for the public reads (issue 18)
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -128,15 +129,32 @@ def test_an_11_mb_body_gets_413_and_stores_nothing(client: TestClient, key: str,
         "api_key": key, "service_code": "other", "address_string": "Markt 1",
         "description": "kurz", "junk": junk})
     assert response.status_code == 413
+    # The app's body limit (api/bodylimit.py) answers first for a plain form, by its length.
     assert response.json() == [{"code": 413, "description":
-                                "the request body is larger than 10485760 bytes"}]
+                                "the request body is larger than 262144 bytes, this route's "
+                                "limit; send a smaller one"}]
     files = {"media": ("big.jpg", b"\xff\xd8\xff" + b"0" * (11 * 1000 * 1000), "image/jpeg")}
     multipart = client.post("/open311/v2/requests.xml", data={
         "api_key": key, "service_code": "other", "address_string": "Markt 1"}, files=files)
     assert multipart.status_code == 413
-    assert ET.fromstring(multipart.content).findtext("error/code") == "413"
+    assert ET.fromstring(multipart.content).findtext("error/description") == (
+        "the request body is larger than 10551296 bytes, this route's limit; send a smaller "
+        "one")
     assert _count(conn) == 0
     assert conn.execute("SELECT count(*) FROM defects").fetchone() == (0,)
+
+
+def test_the_open311_limit_holds_without_the_app_wide_one(
+        client: TestClient, key: str, conn: psycopg.Connection[Any]) -> None:
+    # A body within the app-wide limit for photos but over BAUHOF_OPEN311_MAX_BODY_BYTES.
+    client.app.state.settings = replace(client.app.state.settings,  # type: ignore[attr-defined]
+                                        open311_max_body_bytes=100_000)
+    files = {"media": ("big.jpg", b"\xff\xd8\xff" + b"0" * 200_000, "image/jpeg")}
+    response = client.post("/open311/v2/requests.json", data={
+        "api_key": key, "service_code": "other", "address_string": "Markt 1"}, files=files)
+    assert response.json() == [{"code": 413, "description":
+                                "the request body is larger than 100000 bytes"}]
+    assert _count(conn) == 0
 
 
 def test_an_oversized_chunked_body_is_cut_off(live_server: Any, key: str,
