@@ -6,11 +6,13 @@
 #
 # Every account but `bauhof` is bound to one client id: the broker lets that account in with
 # no other id, so no account can connect as another account's client (issue 13: a persistent
-# session goes to whoever connects with its id). Who may use which topic is the role of the
-# same name below, the rules of deploy/mosquitto/acl. See docs/security.md.
+# session goes to whoever connects with its id). Who may use which topic: deploy/mosquitto/acl
+# (mounted at /mosquitto/config/acl), turned into one role per account there. See
+# docs/security.md.
 set -eu
 
 dynsec_file="${MOSQUITTO_DYNSEC_FILE:-/mosquitto/auth/dynamic-security.json}"
+acl_file="${MOSQUITTO_ACL_FILE:-/mosquitto/config/acl}"
 : "${MQTT_BAUHOF_PASSWORD:?set MQTT_BAUHOF_PASSWORD in .env}"
 : "${MQTT_CHIRPSTACK_PASSWORD:?set MQTT_CHIRPSTACK_PASSWORD in .env}"
 : "${MQTT_GATEWAY_BRIDGE_PASSWORD:?set MQTT_GATEWAY_BRIDGE_PASSWORD in .env}"
@@ -25,6 +27,8 @@ mkdir -p "$(dirname "$dynsec_file")"
 staged="$dynsec_file.new"
 hashes="$dynsec_file.hash"
 rm -f "$staged" "$hashes"
+# A half-written file never replaces the last good one.
+trap 'rm -f "$staged" "$hashes"' EXIT
 
 # client USER PASSWORD CLIENT_ID ROLE: one account; its password hashed by mosquitto_passwd
 # ($7$ = PBKDF2-SHA512 with a random salt, the same hash the plugin checks); CLIENT_ID empty:
@@ -45,32 +49,44 @@ client() {
     separator=","
 }
 
-# role NAME RULE...: a role whose rules are "read TOPIC", "write TOPIC" or "readwrite TOPIC"
-# as in an acl_file: read = subscribe (also shared) and receive, write = publish.
-role() {
-    name="$1"
-    shift
-    printf '%s\n    {"rolename": "%s", "acls": [' "$separator" "$name" >> "$staged"
-    comma=""
-    for rule in "$@"; do
-        access="${rule%% *}"
-        topic="${rule#* }"
-        case "$access" in
-            read|readwrite)
-                # The plugin sees a shared subscription with its $share/<group>/ prefix.
-                printf '%s{"acltype": "subscribePattern", "topic": "%s", "allow": true}, {"acltype": "subscribePattern", "topic": "$share/+/%s", "allow": true}, {"acltype": "publishClientReceive", "topic": "%s", "allow": true}' \
-                    "$comma" "$topic" "$topic" "$topic" >> "$staged"
-                comma=", " ;;
+# roles: one role per "user" of the acl file, its "topic read|write|readwrite TOPIC" lines as
+# the plugin's rules: read = subscribe (also shared) and receive, write = publish.
+roles() {
+    open=""
+    while read -r word access topic; do
+        case "$word" in
+            user)
+                printf '%s%s\n    {"rolename": "%s", "acls": [' "$open" "$separator" "$access" >> "$staged"
+                open="]}"
+                separator=","
+                comma="" ;;
+            topic)
+                if [ -z "$open" ] || [ -z "$topic" ]; then
+                    echo "$acl_file: a topic line outside a user section or without a topic" >&2
+                    exit 2
+                fi
+                case "$access" in
+                    read|write|readwrite) ;;
+                    *) echo "$acl_file: unknown access '$access'" >&2; exit 2 ;;
+                esac
+                case "$access" in
+                    read|readwrite)
+                        # The plugin sees a shared subscription with its $share/<group>/ prefix.
+                        printf '%s{"acltype": "subscribePattern", "topic": "%s", "allow": true}, {"acltype": "subscribePattern", "topic": "$share/+/%s", "allow": true}, {"acltype": "publishClientReceive", "topic": "%s", "allow": true}' \
+                            "$comma" "$topic" "$topic" "$topic" >> "$staged"
+                        comma=", " ;;
+                esac
+                case "$access" in
+                    write|readwrite)
+                        printf '%s{"acltype": "publishClientSend", "topic": "%s", "allow": true}' \
+                            "$comma" "$topic" >> "$staged"
+                        comma=", " ;;
+                esac ;;
+            ''|'#'*) ;;
+            *) echo "$acl_file: unknown line '$word'" >&2; exit 2 ;;
         esac
-        case "$access" in
-            write|readwrite)
-                printf '%s{"acltype": "publishClientSend", "topic": "%s", "allow": true}' \
-                    "$comma" "$topic" >> "$staged"
-                comma=", " ;;
-        esac
-    done
-    printf ']}' >> "$staged"
-    separator=","
+    done < "$acl_file"
+    printf '%s' "$open" >> "$staged"
 }
 
 # Nothing is allowed that a role does not list (as with an acl_file).
@@ -95,15 +111,7 @@ fi
 rm -f "$hashes"
 printf '\n  ],\n  "groups": [],\n  "roles": [' >> "$staged"
 separator=""
-# The rules below are deploy/mosquitto/acl's, one role per account there.
-role bauhof "read application/+/device/+/event/+" "write application/+/device/+/command/down" \
-    "readwrite bauhof/#"
-role chirpstack "write application/+/device/+/event/+" "read application/+/device/+/command/+" \
-    "read eu868/gateway/+/event/+" "write eu868/gateway/+/command/+"
-role gateway-bridge "write eu868/gateway/+/event/+" "write eu868/gateway/+/state/+" \
-    "read eu868/gateway/+/command/#"
-role simulator "write application/+/device/+/event/+" "read application/+/device/+/command/+" \
-    "write bauhof/weather/+" "read bauhof/#"
+roles
 printf '\n  ]\n}\n' >> "$staged"
 
 # The broker reads (and on changes rewrites) the file after dropping root for `mosquitto`.

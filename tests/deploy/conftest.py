@@ -65,7 +65,8 @@ def run_entrypoint(dynsec_file: Path, env: dict[str, str]) -> subprocess.Complet
     """Run deploy/mosquitto/entrypoint.sh as the container would, with `true` as the broker."""
     return subprocess.run(
         ["sh", str(MOSQUITTO_DIR / "entrypoint.sh"), "true"],
-        env={"PATH": os.environ["PATH"], "MOSQUITTO_DYNSEC_FILE": str(dynsec_file), **env},
+        env={"PATH": os.environ["PATH"], "MOSQUITTO_DYNSEC_FILE": str(dynsec_file),
+             "MOSQUITTO_ACL_FILE": str(MOSQUITTO_DIR / "acl"), **env},
         capture_output=True, text=True, timeout=60, check=False,
     )
 
