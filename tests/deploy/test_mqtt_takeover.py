@@ -170,9 +170,20 @@ def test_ingests_offline_session_goes_to_nobody_else(
 @pytest.mark.parametrize("user", BOUND)
 def test_each_bound_account_connects_with_its_own_id_only(
         user: str, attempt: Callable[[str, str], int]) -> None:
-    others = sorted(set(CLIENT_IDS.values()) - {CLIENT_IDS[user]}) + ["random-7f3a9c0e"]
+    others = [*sorted(set(CLIENT_IDS.values()) - {CLIENT_IDS[user]}), "random-7f3a9c0e"]
     assert {cid: attempt(user, cid) for cid in others} == {cid: NOT_AUTHORIZED for cid in others}
     assert attempt(user, CLIENT_IDS[user]) == SUCCESS
+
+
+def test_chirpstack_and_the_bridge_connect_as_their_configs_say(
+        attempt: Callable[[str, str], int]) -> None:
+    generic = topics.bridge_config()["integration"]["mqtt"]["auth"]["generic"]
+    configured = [(c["username"], c["client_id"]) for c in (
+        topics.integration(), topics.gateway_backend(), generic)]
+    assert configured == [("chirpstack", "chirpstack-integration"),
+                          ("chirpstack-gw", "chirpstack-gw-eu868"),
+                          ("gateway-bridge", "chirpstack-gateway-bridge")]
+    assert [attempt(user, client_id) for user, client_id in configured] == [SUCCESS] * 3
 
 
 def test_the_bauhof_account_is_the_one_not_bound(attempt: Callable[[str, str], int]) -> None:
