@@ -244,6 +244,20 @@ def test_entrypoint_refuses_a_bad_number_of_ingest_workers(tmp_path: Path) -> No
     assert not (tmp_path / "dynamic-security.json").exists()
 
 
+@pytest.mark.parametrize(("acl", "error"), [
+    ("topic write bauhof/#\n", ": a topic line outside a user section or without a topic\n"),
+    ("user bauhof\ntopic deny bauhof/#\n", ": unknown access 'deny'\n"),
+    ("user bauhof\npattern read bauhof/%u\n", ": unknown line 'pattern'\n"),
+])
+def test_entrypoint_refuses_an_acl_it_cannot_turn_into_roles(
+        tmp_path: Path, acl: str, error: str) -> None:
+    (tmp_path / "acl").write_text(acl)
+    result = run_entrypoint(tmp_path / "dynamic-security.json",
+                            {**PASSWORDS, "MOSQUITTO_ACL_FILE": str(tmp_path / "acl")})
+    assert (result.returncode, result.stderr) == (2, f"{tmp_path / 'acl'}{error}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["acl"]
+
+
 @pytest.mark.parametrize(("password", "healthy"), [
     (PASSWORDS["MQTT_BAUHOF_PASSWORD"], True),
     ("wrong", False),
