@@ -207,6 +207,33 @@ def test_the_simulator_publishes_with_its_bound_id(
     assert reader.received(1) == [b'{"simulated": 1}']
 
 
+def test_ingests_health_check_leaves_ingest_connected(
+        prod_broker: ProductionBroker, database_url: str, compose: dict[str, Any],
+        clients: list[Client]) -> None:
+    ingest = Client(prod_broker.port, INGEST, INGEST).connect(session_expiry_s=0)
+    clients.append(ingest)
+    env = {"PATH": f"{os.path.dirname(sys.executable)}:/usr/bin:/bin", "BAUHOF_ENV": "production",
+           "BAUHOF_DATABASE_URL": database_url,
+           "BAUHOF_MQTT_URL": f"mqtt://{INGEST}:{ACCOUNTS[INGEST]}@127.0.0.1:{prod_broker.port}"}
+
+    def run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60,
+                              check=False)
+
+    # The image's default check logs in as ingest-1 with a random id: refused.
+    default = run(["bauhof", "services", "status"])
+    assert default.returncode == 1
+    assert f"mqtt      mqtt://{INGEST}@127.0.0.1:{prod_broker.port}  DOWN (Not authorized)" \
+        in default.stdout
+    # The compose file's check for ingest (compose turns $$ into $): the bauhof account.
+    kind, shell, flag, command = compose["services"]["bauhof-ingest"]["healthcheck"]["test"]
+    assert (kind, shell, flag) == ("CMD", "sh", "-c")
+    check = run(["sh", "-c", command.replace("$$", "$")])
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert f"mqtt      mqtt://bauhof@127.0.0.1:{prod_broker.port}  healthy" in check.stdout
+    assert (ingest.client.is_connected(), ingest.disconnects) == (True, 0)
+
+
 @pytest.fixture
 def ingest_process(prod_broker: ProductionBroker, database_url: str,
                    compose: dict[str, Any]) -> Iterator[subprocess.Popen[bytes]]:
