@@ -23,6 +23,11 @@ from simulator import SimulatorError
 
 log = logging.getLogger(__name__)
 
+# Bauhof's production broker binds its `simulator` account to this one client id
+# (deploy/mosquitto/entrypoint.sh): that account connects with it, any other with a random one.
+SIMULATOR_ACCOUNT = "simulator"
+SIMULATOR_CLIENT_ID = "bauhof-simulator"
+
 
 class PublishError(SimulatorError):
     """The broker cannot be reached, refused messages, or stopped acknowledging them."""
@@ -51,6 +56,8 @@ class Publisher:
         self._cond = threading.Condition()
         self._connected = threading.Event()
         self._closing = False
+        if client_id is None and target.username == SIMULATOR_ACCOUNT:
+            client_id = SIMULATOR_CLIENT_ID
         self._client = make_client(target, client_id, ca_file=ca_file)
         self._client.max_inflight_messages_set(window)
         self._client.max_queued_messages_set(0)  # unlimited in paho; our window bounds it

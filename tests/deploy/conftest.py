@@ -31,9 +31,21 @@ PASSWORDS = {
 }
 ACCOUNTS = {
     "bauhof": PASSWORDS["MQTT_BAUHOF_PASSWORD"],
+    "ingest-1": PASSWORDS["MQTT_BAUHOF_PASSWORD"],
+    "ingest-2": PASSWORDS["MQTT_BAUHOF_PASSWORD"],
     "chirpstack": PASSWORDS["MQTT_CHIRPSTACK_PASSWORD"],
+    "chirpstack-gw": PASSWORDS["MQTT_CHIRPSTACK_PASSWORD"],
     "gateway-bridge": PASSWORDS["MQTT_GATEWAY_BRIDGE_PASSWORD"],
     "simulator": PASSWORDS["MQTT_SIMULATOR_PASSWORD"],
+}
+# The one client id each bound account may use (entrypoint.sh; `bauhof` is not bound).
+CLIENT_IDS = {
+    "ingest-1": "ingest-1",
+    "ingest-2": "ingest-2",
+    "chirpstack": "chirpstack-integration",
+    "chirpstack-gw": "chirpstack-gw-eu868",
+    "gateway-bridge": "chirpstack-gateway-bridge",
+    "simulator": "bauhof-simulator",
 }
 
 
@@ -45,11 +57,16 @@ def compose() -> dict[str, Any]:
     return data
 
 
-def run_entrypoint(passwd_file: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+# Where Debian keeps the dynamic-security plugin (the image: /usr/lib/).
+DYNSEC_PLUGIN = "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so"
+
+
+def run_entrypoint(dynsec_file: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Run deploy/mosquitto/entrypoint.sh as the container would, with `true` as the broker."""
     return subprocess.run(
         ["sh", str(MOSQUITTO_DIR / "entrypoint.sh"), "true"],
-        env={"PATH": os.environ["PATH"], "MOSQUITTO_PASSWORD_FILE": str(passwd_file), **env},
+        env={"PATH": os.environ["PATH"], "MOSQUITTO_DYNSEC_FILE": str(dynsec_file),
+             "MOSQUITTO_ACL_FILE": str(MOSQUITTO_DIR / "acl"), **env},
         capture_output=True, text=True, timeout=60, check=False,
     )
 
@@ -57,15 +74,16 @@ def run_entrypoint(passwd_file: Path, env: dict[str, str]) -> subprocess.Complet
 def broker_config_for_test(work: Path, port: int) -> str:
     """deploy/mosquitto/mosquitto.conf with only its paths, port and process account changed.
 
-    The container's paths become files in `work` and the repository's ACL; the listener binds
+    The container's paths become files in `work` and Debian's plugin; the listener binds
     127.0.0.1 on a free port; `user` keeps the broker on this process's account so it can
     write its persistence file in `work` (in the container it drops root for `mosquitto`).
     Every rule line is kept as it is.
     """
     text = (MOSQUITTO_DIR / "mosquitto.conf").read_text(encoding="utf-8")
     rewrites = {
-        "password_file /mosquitto/auth/passwd\n": f"password_file {work / 'passwd'}\n",
-        "acl_file /mosquitto/config/acl\n": f"acl_file {MOSQUITTO_DIR / 'acl'}\n",
+        "plugin /usr/lib/mosquitto_dynamic_security.so\n": f"plugin {DYNSEC_PLUGIN}\n",
+        "plugin_opt_config_file /mosquitto/auth/dynamic-security.json\n":
+            f"plugin_opt_config_file {work / 'dynamic-security.json'}\n",
         "persistence_location /mosquitto/data/\n": f"persistence_location {work}/\n",
         "\nlistener 1883\n": f"\nlistener {port} 127.0.0.1\n",
     }
@@ -77,7 +95,7 @@ def broker_config_for_test(work: Path, port: int) -> str:
 
 @dataclass
 class ProductionBroker:
-    """A real Mosquitto running Bauhof's production configuration and ACL."""
+    """A real Mosquitto running Bauhof's production configuration and accounts."""
 
     port: int
     work: Path
@@ -85,9 +103,10 @@ class ProductionBroker:
 
 @pytest.fixture(scope="module")
 def prod_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProductionBroker]:
-    """Mosquitto with the password file from entrypoint.sh and the configuration's rules."""
+    """Mosquitto with the accounts and roles entrypoint.sh writes (two ingest workers)."""
     work = tmp_path_factory.mktemp("prod-mosquitto")
-    result = run_entrypoint(work / "passwd", PASSWORDS)
+    result = run_entrypoint(work / "dynamic-security.json",
+                            {**PASSWORDS, "MQTT_INGEST_WORKERS": "2"})
     assert result.returncode == 0, result.stderr
     port = free_port()
     conf = work / "mosquitto.conf"
@@ -112,13 +131,16 @@ def prod_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Production
 
 @pytest.fixture
 def mqtt_session(prod_broker: ProductionBroker) -> Iterator[Callable[..., MqttSession]]:
-    """Open sessions as an account (or anonymously); all are closed after the test."""
+    """Open sessions as an account (or anonymously), with the account's own client id unless
+    told another; all are closed after the test."""
     opened: list[MqttSession] = []
 
-    def open_session(user: str | None, password: str | None = None) -> MqttSession:
+    def open_session(user: str | None, password: str | None = None,
+                     client_id: str | None = None) -> MqttSession:
         if user is not None and password is None:
             password = ACCOUNTS[user]
-        session = MqttSession(prod_broker.port, user, password)
+        session = MqttSession(prod_broker.port, user, password,
+                              client_id or CLIENT_IDS.get(user or ""))
         opened.append(session)
         return session
 

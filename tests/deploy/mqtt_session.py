@@ -16,11 +16,12 @@ TIMEOUT_S = 10.0
 class MqttSession:
     """One client connection whose outcomes a test can wait for and assert exactly."""
 
-    def __init__(self, port: int, username: str | None, password: str | None) -> None:
+    def __init__(self, port: int, username: str | None, password: str | None,
+                 client_id: str | None = None) -> None:
         self.port = port
         self.client = paho.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=f"test-{username or 'anonymous'}-{uuid.uuid4().hex[:8]}",
+            client_id=client_id or f"test-{username or 'anonymous'}-{uuid.uuid4().hex[:8]}",
             protocol=paho.MQTTv5,
         )
         if username is not None:

@@ -181,8 +181,9 @@ def test_bauhof_services_share_one_image_with_roles_and_health_checks(
         check = services[name]["healthcheck"]
         assert check["test"][0] == "CMD" and not check.get("disable"), name
         assert services[name]["restart"] == "unless-stopped"
-    assert services["bauhof-ingest"]["healthcheck"]["test"] == [
-        "CMD", "bauhof", "services", "status"]
+    assert services["bauhof-ingest"]["healthcheck"]["test"][:3] == ["CMD", "sh", "-c"]
+    assert services["bauhof-ingest"]["healthcheck"]["test"][3].endswith(
+        "; exec bauhof services status")  # run in tests/deploy/test_mqtt_takeover.py
     assert "http://127.0.0.1:8000/health" in services["bauhof-api"]["healthcheck"]["test"][-1]
     assert services["bauhof-migrate"]["restart"] == "no"
     for name, service in services.items():
@@ -224,7 +225,7 @@ def test_bauhof_settings_load_in_every_bauhof_container(
         assert (cfg.env, cfg.embedded_db, cfg.embedded_mqtt) == ("production", False, False)
         assert cfg.database_url == (
             "postgresql://bauhof:hex-bauhof_db_password@timescaledb:5432/bauhof")
-        user = "simulator" if name == "simulator" else "bauhof"
+        user = {"simulator": "simulator", "bauhof-ingest": "ingest-1"}.get(name, "bauhof")
         assert (cfg.mqtt.host, cfg.mqtt.port, cfg.mqtt.tls, cfg.mqtt.username) == (
             "mosquitto", 1883, False, user)
 
@@ -283,17 +284,22 @@ def test_mosquitto_paths_in_its_config_are_mounted(compose: dict[str, Any]) -> N
     options = dict(line.split(" ", 1) for line in conf.splitlines()
                    if line and not line.startswith("#"))
     assert targets["/mosquitto/config/mosquitto.conf"] == "./deploy/mosquitto/mosquitto.conf"
-    assert targets[options["acl_file"]] == "./deploy/mosquitto/acl"
+    assert targets["/mosquitto/config/acl"] == "./deploy/mosquitto/acl"
     assert targets[options["persistence_location"].rstrip("/")] == "mosquitto-data"
     assert service["entrypoint"] == ["/bin/sh", "/opt/bauhof/entrypoint.sh"]
     assert targets["/opt/bauhof/entrypoint.sh"] == "./deploy/mosquitto/entrypoint.sh"
-    assert options["password_file"] == "/mosquitto/auth/passwd"
+    # The image's plugin, reading the file entrypoint.sh writes; no password or acl file.
+    assert options["plugin"] == "/usr/lib/mosquitto_dynamic_security.so"
+    assert options["plugin_opt_config_file"] == "/mosquitto/auth/dynamic-security.json"
+    assert "password_file" not in options and "acl_file" not in options
     entrypoint = (REPO / "deploy/mosquitto/entrypoint.sh").read_text(encoding="utf-8")
-    assert '"${MOSQUITTO_PASSWORD_FILE:-/mosquitto/auth/passwd}"' in entrypoint
+    assert '"${MOSQUITTO_DYNSEC_FILE:-/mosquitto/auth/dynamic-security.json}"' in entrypoint
+    assert '"${MOSQUITTO_ACL_FILE:-/mosquitto/config/acl}"' in entrypoint
     required = set(re.findall(r'"\$\{(MQTT_\w+):\?', entrypoint))
     assert required == {"MQTT_BAUHOF_PASSWORD", "MQTT_CHIRPSTACK_PASSWORD",
                         "MQTT_GATEWAY_BRIDGE_PASSWORD"}
-    assert required | {"MQTT_SIMULATOR_PASSWORD"} == set(service["environment"])
+    assert required | {"MQTT_SIMULATOR_PASSWORD", "MQTT_INGEST_WORKERS"} == set(
+        service["environment"])
 
 
 def test_every_broker_account_has_acl_rules_and_a_password() -> None:
@@ -301,8 +307,19 @@ def test_every_broker_account_has_acl_rules_and_a_password() -> None:
     users = re.findall(r"^user (\S+)$", acl, flags=re.MULTILINE)
     assert users == ["chirpstack", "gateway-bridge", "bauhof", "simulator"]
     entrypoint = (REPO / "deploy/mosquitto/entrypoint.sh").read_text(encoding="utf-8")
-    assert re.findall(r'mosquitto_passwd (?:-c )?-b "\$staged" (\S+) ', entrypoint) == [
-        "bauhof", "chirpstack", "gateway-bridge", "simulator"]
+    # client USER PASSWORD CLIENT_ID ROLE: every role an account takes is an acl user.
+    clients = re.findall(r'^\s*client (\S+) "\$(\w+)" (\S+) (\S+)$', entrypoint,
+                         flags=re.MULTILINE)
+    assert clients == [
+        ("bauhof", "MQTT_BAUHOF_PASSWORD", '""', "bauhof"),
+        ('"ingest-$n"', "MQTT_BAUHOF_PASSWORD", '"ingest-$n"', "bauhof"),
+        ("chirpstack", "MQTT_CHIRPSTACK_PASSWORD", "chirpstack-integration", "chirpstack"),
+        ("chirpstack-gw", "MQTT_CHIRPSTACK_PASSWORD", "chirpstack-gw-eu868", "chirpstack"),
+        ("gateway-bridge", "MQTT_GATEWAY_BRIDGE_PASSWORD", "chirpstack-gateway-bridge",
+         "gateway-bridge"),
+        ("simulator", "MQTT_SIMULATOR_PASSWORD", "bauhof-simulator", "simulator"),
+    ]
+    assert {role for *_, role in clients} == set(users)
     # No rule applies to every client: the file's first "user" line comes before any topic.
     assert acl.index("\nuser ") < acl.index("\ntopic ")
     assert "\npattern " not in acl

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.deploy import topics
-from tests.deploy.conftest import PASSWORDS, ProductionBroker, run_entrypoint
+from tests.deploy.conftest import MOSQUITTO_DIR, PASSWORDS, ProductionBroker, run_entrypoint
 from tests.deploy.mqtt_session import MqttSession
 
 SUCCESS = 0
@@ -111,7 +111,15 @@ def test_chirpstack_cannot_publish_work_orders(mqtt_session: Session) -> None:
 
 def test_bauhof_reads_neither_commands_nor_gateway_traffic(mqtt_session: Session) -> None:
     everything = connected(mqtt_session, "bauhof")
-    everything.subscribe("#")
+    # The dynamic-security plugin refuses these subscriptions outright (an acl_file granted
+    # "#" and filtered what it delivered); what bauhof may read it still receives.
+    assert everything.subscribe("#") == NOT_AUTHORIZED
+    assert everything.subscribe(topics.command_subscription()) == NOT_AUTHORIZED
+    assert everything.subscribe("eu868/gateway/+/event/+") == NOT_AUTHORIZED
+    assert everything.subscribe("bauhof/#") == GRANTED_QOS_1
+    listener = connected(mqtt_session, "chirpstack")
+    assert listener.subscribe(topics.command_subscription()) == GRANTED_QOS_1
+    assert listener.subscribe("eu868/gateway/+/event/+") == GRANTED_QOS_1
     bauhof = connected(mqtt_session, "bauhof")
     assert bauhof.publish(topics.command_topic(APP, EUI, "down"), b"{}") == SUCCESS
     bridge = connected(mqtt_session, "gateway-bridge")
@@ -162,30 +170,92 @@ def test_simulator_stands_in_for_chirpstack_and_the_weather(mqtt_session: Sessio
     assert simulator.publish("bauhof/workorders/1/done", b"forged") == NOT_AUTHORIZED
 
 
-def _accounts(passwd_file: Path) -> list[str]:
-    return [line.split(":", 1)[0] for line in passwd_file.read_text().splitlines()]
+def _accounts(dynsec_file: Path) -> list[tuple[str, str | None, list[str]]]:
+    """(username, bound client id, roles) of each account in the plugin's file."""
+    config = json.loads(dynsec_file.read_text())
+    return [(c["username"], c.get("clientid"), [r["rolename"] for r in c["roles"]])
+            for c in config["clients"]]
 
 
 def test_entrypoint_writes_one_account_per_secret(tmp_path: Path) -> None:
     without_simulator = {k: v for k, v in PASSWORDS.items() if k != "MQTT_SIMULATOR_PASSWORD"}
-    result = run_entrypoint(tmp_path / "auth" / "passwd", without_simulator)
+    dynsec = tmp_path / "auth" / "dynamic-security.json"
+    result = run_entrypoint(dynsec, without_simulator)
     assert result.returncode == 0, result.stderr
-    passwd = tmp_path / "auth" / "passwd"
-    assert _accounts(passwd) == ["bauhof", "chirpstack", "gateway-bridge"]
-    assert stat.S_IMODE(passwd.stat().st_mode) == 0o600
-    assert not (tmp_path / "auth" / "passwd.new").exists()
+    assert _accounts(dynsec) == [
+        ("bauhof", None, ["bauhof"]),
+        ("ingest-1", "ingest-1", ["bauhof"]),
+        ("chirpstack", "chirpstack-integration", ["chirpstack"]),
+        ("chirpstack-gw", "chirpstack-gw-eu868", ["chirpstack"]),
+        ("gateway-bridge", "chirpstack-gateway-bridge", ["gateway-bridge"]),
+    ]
+    assert stat.S_IMODE(dynsec.stat().st_mode) == 0o600
+    assert sorted(p.name for p in dynsec.parent.iterdir()) == ["dynamic-security.json"]
 
-    result = run_entrypoint(passwd, PASSWORDS)
+    result = run_entrypoint(dynsec, {**PASSWORDS, "MQTT_INGEST_WORKERS": "3"})
     assert result.returncode == 0, result.stderr
-    assert _accounts(passwd) == ["bauhof", "chirpstack", "gateway-bridge", "simulator"]
+    assert [(user, clientid) for user, clientid, _ in _accounts(dynsec)] == [
+        ("bauhof", None), ("ingest-1", "ingest-1"), ("ingest-2", "ingest-2"),
+        ("ingest-3", "ingest-3"), ("chirpstack", "chirpstack-integration"),
+        ("chirpstack-gw", "chirpstack-gw-eu868"),
+        ("gateway-bridge", "chirpstack-gateway-bridge"), ("simulator", "bauhof-simulator"),
+    ]
+
+
+def test_entrypoint_roles_are_the_acl_files_rules(tmp_path: Path) -> None:
+    dynsec = tmp_path / "dynamic-security.json"
+    assert run_entrypoint(dynsec, PASSWORDS).returncode == 0
+    config = json.loads(dynsec.read_text())
+    assert config["defaultACLAccess"] == {"publishClientSend": False,
+                                          "publishClientReceive": False,
+                                          "subscribe": False, "unsubscribe": True}
+    # deploy/mosquitto/acl, read as Mosquitto reads it: read = subscribe (shared too) + receive.
+    expected: dict[str, set[tuple[str, str]]] = {}
+    user = ""
+    for line in (MOSQUITTO_DIR / "acl").read_text().splitlines():
+        if line.startswith("user "):
+            user = line.split()[1]
+            expected[user] = set()
+        elif line.startswith("topic "):
+            _, access, topic = line.split()
+            if access in ("read", "readwrite"):
+                expected[user] |= {("subscribePattern", topic), ("publishClientReceive", topic),
+                                   ("subscribePattern", f"$share/+/{topic}")}
+            if access in ("write", "readwrite"):
+                expected[user].add(("publishClientSend", topic))
+    roles = {role["rolename"]: {(a["acltype"], a["topic"]) for a in role["acls"]
+                                if a["allow"] is True} for role in config["roles"]}
+    assert roles == expected
 
 
 def test_entrypoint_refuses_a_missing_secret(tmp_path: Path) -> None:
     missing = {k: v for k, v in PASSWORDS.items() if k != "MQTT_CHIRPSTACK_PASSWORD"}
-    result = run_entrypoint(tmp_path / "passwd", missing)
+    result = run_entrypoint(tmp_path / "dynamic-security.json", missing)
     assert result.returncode != 0
     assert "set MQTT_CHIRPSTACK_PASSWORD in .env" in result.stderr
-    assert not (tmp_path / "passwd").exists()
+    assert not (tmp_path / "dynamic-security.json").exists()
+
+
+def test_entrypoint_refuses_a_bad_number_of_ingest_workers(tmp_path: Path) -> None:
+    result = run_entrypoint(tmp_path / "dynamic-security.json",
+                            {**PASSWORDS, "MQTT_INGEST_WORKERS": "two"})
+    assert result.returncode == 2
+    assert result.stderr == "MQTT_INGEST_WORKERS must be a whole number from 1, got 'two'\n"
+    assert not (tmp_path / "dynamic-security.json").exists()
+
+
+@pytest.mark.parametrize(("acl", "error"), [
+    ("topic write bauhof/#\n", ": a topic line outside a user section or without a topic\n"),
+    ("user bauhof\ntopic deny bauhof/#\n", ": unknown access 'deny'\n"),
+    ("user bauhof\npattern read bauhof/%u\n", ": unknown line 'pattern'\n"),
+])
+def test_entrypoint_refuses_an_acl_it_cannot_turn_into_roles(
+        tmp_path: Path, acl: str, error: str) -> None:
+    (tmp_path / "acl").write_text(acl)
+    result = run_entrypoint(tmp_path / "dynamic-security.json",
+                            {**PASSWORDS, "MOSQUITTO_ACL_FILE": str(tmp_path / "acl")})
+    assert (result.returncode, result.stderr) == (2, f"{tmp_path / 'acl'}{error}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["acl"]
 
 
 @pytest.mark.parametrize(("password", "healthy"), [

@@ -46,7 +46,7 @@ def make_certificates(directory: Path) -> None:
 @pytest.fixture
 def tls_port(tmp_path: Path) -> Iterator[int]:
     """A production-configured broker with the documented TLS listener enabled; its TLS port."""
-    assert run_entrypoint(tmp_path / "passwd", PASSWORDS).returncode == 0
+    assert run_entrypoint(tmp_path / "dynamic-security.json", PASSWORDS).returncode == 0
     make_certificates(tmp_path)
     port = free_port()
     conf = broker_config_for_test(tmp_path, free_port())
