@@ -217,9 +217,14 @@ def test_citizen_asks_confirms_staff_approve_and_the_sponsor_hands_watering_to_t
     card = crew.locator(f"[data-order-id='{order.id}']")
     expect(card).to_have_count(1)
     expect(card).to_contain_text(str(name[0]))
+    card.locator(".head").click()  # cards open on a tap; the note is inside
     card.locator("textarea.note").fill("gegossen")
     card.get_by_test_id("done").click()
-    expect(card).to_have_count(0)
+    # Not started: the crew app asks once, then sends after its few seconds of undo.
+    expect(card.get_by_test_id("done")).to_have_text(
+        "Noch nicht begonnen \u2013 wirklich erledigt? Nochmal tippen.")
+    card.get_by_test_id("done").click()
+    expect(card).to_have_count(0, timeout=15_000)
     crew.close()
     assert orders.get(conn, order.id).resolved_by == "crew:nord"
 

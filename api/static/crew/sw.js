@@ -22,12 +22,14 @@ self.addEventListener("message", (event) => {
   }
 });
 
-async function networkFirst(request, cacheName, key) {
+async function networkFirst(event, cacheName, key) {
+  const request = event.request;
   try {
     const response = await fetch(request);
     if (response.ok) {
+      // The worker stays alive until the copy is stored, so "last list" is really the last.
       const copy = response.clone();
-      caches.open(cacheName).then((c) => c.put(key, copy));
+      event.waitUntil(caches.open(cacheName).then((c) => c.put(key, copy)));
     }
     return response;
   } catch (err) {
@@ -43,9 +45,9 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (FILES.includes(url.pathname)) {
-    event.respondWith(networkFirst(request, SHELL, url.pathname));
+    event.respondWith(networkFirst(event, SHELL, url.pathname));
   } else if (url.pathname === LIST && !url.searchParams.has("ids")) {
     // The whole list (whatever position it was sorted for) is kept under one key.
-    event.respondWith(networkFirst(request, DATA, LIST));
+    event.respondWith(networkFirst(event, DATA, LIST));
   }
 });
