@@ -15,7 +15,8 @@ Hargreaves (FAO-56 eq. 52) from the UTC day's temperatures and the latitude:
     ET0 = 0.0023 · (T_mean + 17.8) · (T_max - T_min)^0.5 · 0.408·R_a   (mm/day)
 
 R_a (extraterrestrial radiation, FAO-56 eq. 21) from the day of year and latitude, spread
-evenly over the day's hours. Waterings are the watering orders that ended done (by a crew,
+evenly over the day's hours; a day with fewer than 20 hours so far takes the last whole day's
+value. Waterings are the watering orders that ended done (by a crew,
 a vehicle's crew or a sponsor through the crew app) or that the rules resolved as watered by
 the sponsor; each counts with its order's size, else the plant's usual dose (p·TAW).
 """
@@ -41,6 +42,7 @@ TREE_PIT_M2 = 4.0
 TREE_LITRES = (100.0, 200.0)
 SOLAR_CONSTANT = 0.0820  # MJ m-2 min-1
 MJ_TO_MM = 0.408
+COMPLETE_DAY_HOURS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +162,17 @@ def et0_per_hour(hours: Sequence[WeatherHour], latitude: float) -> tuple[list[fl
     for h in hours:
         if h.temperature_c is not None:
             days.setdefault(h.time.date(), []).append(h.temperature_c)
-    daily = {d: hargreaves_mm_day(min(t), max(t), sum(t) / len(t), latitude,
-                                  d.timetuple().tm_yday) / 24 for d, t in days.items()}
+    daily: dict[date, float] = {}
+    complete: float | None = None
+    for d in sorted(days):
+        t = days[d]
+        value = hargreaves_mm_day(min(t), max(t), sum(t) / len(t), latitude,
+                                  d.timetuple().tm_yday) / 24
+        # A day not yet over (today) has not seen its afternoon: the last whole day's
+        # value stands in for it.
+        if len(t) >= COMPLETE_DAY_HOURS:
+            complete = value
+        daily[d] = value if len(t) >= COMPLETE_DAY_HOURS or complete is None else complete
     out: list[float] = []
     used = set()
     for h in hours:

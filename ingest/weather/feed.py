@@ -134,8 +134,9 @@ def store(conn: psycopg.Connection[Any], answer: Answer, fetched_at: datetime) -
     with conn.transaction():
         rows = conn.execute(_UPSERT, (
             answer.source, fetched_at, [x.time for x in h], [x.station for x in h],
-            [x.rain_mm for x in h], [x.temperature_c for x in h], [x.kind for x in h],
-            [x.probability_pct for x in h], [x.et0_mm for x in h],
+            [float(x.rain_mm) for x in h], [_float(x.temperature_c) for x in h],
+            [x.kind for x in h], [_float(x.probability_pct) for x in h],
+            [_float(x.et0_mm) for x in h],
             [x.issued_at for x in h])).fetchall()
         newest = max((x.time for x in h if x.kind == "observed"), default=None)
         conn.execute(
@@ -156,6 +157,10 @@ def store(conn: psycopg.Connection[Any], answer: Answer, fetched_at: datetime) -
                   sum(1 for r in rows if r[1] == "forecast"),
                   min(times, default=None), max(times, default=None),
                   sum(float(r[2]) for r in rows))
+
+
+def _float(value: float | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def record_failure(conn: psycopg.Connection[Any], source: str, reason: str,
