@@ -82,3 +82,37 @@ def test_bad_arguments_exit_2_with_one_line(env: None, argv: list[str],
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("bauhof weather")
+
+
+def test_run_fetches_at_once_and_stops_cleanly_on_sigterm(
+        database_url: str, conn: psycopg.Connection[Any], server: WeatherServer,
+        tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    server.play(Reply(answer("open_meteo.json")))
+    env = {**os.environ, "BAUHOF_DATABASE_URL": database_url,
+           "BAUHOF_WEATHER_SOURCE": "open-meteo", "BAUHOF_WEATHER_URL": server.url}
+    proc = subprocess.Popen([sys.executable, "-m", "bauhof.cli", "weather", "run", "--lat",
+                             "48.6", "--lon", "8.87", "--every", "1h"], env=env, cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(600):
+            row = conn.execute("SELECT count(*) FROM weather").fetchone()
+            if row == (30,) or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert conn.execute("SELECT count(*), round(sum(rain_mm_h)::numeric, 1)::float8 "
+                            "FROM weather").fetchone() == (30, 7.6)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert "weather open-meteo (open-meteo:48.600,8.880): 30 rows stored" in err.decode()
+    assert len(server.requests) == 1
