@@ -99,7 +99,8 @@ def _while_closed(state: dict[str, Any], r: Reading, area: Area, p: WateringPara
 
 def _open(state: dict[str, Any], area: Area, p: WateringParams, at: datetime, since: datetime,
           *, value: float | None, title: str, size: Dose, evidence: tuple[dict[str, Any], ...],
-          moisture: str, extra: dict[str, Any] | None = None) -> Open:
+          moisture: str, extra: dict[str, Any] | None = None,
+          template: str = "watering_request") -> Open:
     """Open the order: the sponsor first (with a mail) while the sponsorship runs."""
     sponsor = area.sponsor if area.sponsor and area.sponsor.active(at.date()) else None
     state.update(open=True, opened_ts=at.timestamp(), above_since=None,
@@ -111,10 +112,11 @@ def _open(state: dict[str, Any], area: Area, p: WateringParams, at: datetime, si
     mail: tuple[Mail, ...] = ()
     if sponsor is not None and sponsor.email:
         params["sponsor_id"] = sponsor.id
-        mail = (Mail(sponsor.email, "watering_request", sponsor.lang, context={
+        mail = (Mail(sponsor.email, template, sponsor.lang, context={
             "sponsor_id": sponsor.id,
             "sponsor": sponsor.name, "area": area.name, "moisture": moisture,
-            "since": since.strftime("%Y-%m-%d %H:%M"),
+            "since": since.strftime("%Y-%m-%d %H:%M"), "litres": size.text(),
+            "deficit": f"{(extra or {}).get('deficit_mm', 0):g}",
             "grace_h": f"{p.sponsor_grace_h:g}"}),)
     return Open(
         rule=RULE, kind="watering", subject_type="green_area", subject_id=area.id, at=at,
@@ -151,9 +153,10 @@ def on_balance(state: dict[str, Any], now: datetime, area: Area, p: WateringPara
     return [_open(state, area, p, now, now, value=None,
                   title=f"Water {area.name}: no soil reading for {silent_h:.0f} h, water "
                         f"balance {balance.deficit_mm:g} mm short; give {size.text()}",
-                  size=size, evidence=(_balance_evidence(now, balance),), moisture="?",
+                  size=size, evidence=(_balance_evidence(now, balance),), moisture="",
                   extra={"source": "water_balance", "deficit_mm": balance.deficit_mm,
-                         "silent_h": round(silent_h, 1), "note": note})]
+                         "silent_h": round(silent_h, 1), "note": note},
+                  template="watering_request_balance")]
 
 
 def _balance_evidence(at: datetime, balance: Balance) -> dict[str, Any]:

@@ -115,6 +115,9 @@ def test_a_silent_probes_area_is_watered_by_its_balance() -> None:
     assert {k: opened.params[k] for k in ("source", "deficit_mm", "litres", "litres_per_m2")} \
         == {"source": "water_balance", "deficit_mm": 12.0, "litres": 480, "litres_per_m2": 12.0}
     assert opened.evidence[0]["name"] == "water_balance_deficit_mm"
+    # The sponsor is asked with the balance's own mail: no moisture, the litres to give.
+    assert [(m.template, m.context["litres"], m.context["deficit"]) for m in opened.mail] == [
+        ("watering_request_balance", "480 l (12 l/m²)", "12")]
     # Open already: nothing more until rain has refilled half the trigger.
     assert watering.on_balance(state, at(31), area, P, balance=_need(6.0), silent_h=9,
                                weather=no_weather) == []
