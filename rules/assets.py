@@ -151,8 +151,9 @@ def weather_at(conn: psycopg.Connection[Any], at: datetime, max_age: timedelta) 
     What is published on MQTT (a town's own station; in the demo, the simulator) wins: its
     newest hour (any station) with its own 24-hour forecast. Else the fetched feed's newest
     hour at or before `at` (an observation before a forecast of it, a newer forecast before
-    an older one), and as the forecast the rain expected over the next 24 hours: each hour's
-    newest forecast amount times its probability (an hour without one counts in full).
+    an older one; a forecast hour's rain times its probability), and as the forecast the rain
+    expected over the next 24 hours: each hour's newest forecast amount times its probability
+    (an hour without one counts in full).
     """
     row = conn.execute(
         "SELECT time, max(rain_mm_h), max(forecast_rain_mm_24h) FROM weather "
@@ -162,9 +163,12 @@ def weather_at(conn: psycopg.Connection[Any], at: datetime, max_age: timedelta) 
     ).fetchone()
     if row is not None:
         return Weather(row[0], float(row[1]), None if row[2] is None else float(row[2]))
+    # An hour known only from a forecast rains by its amount times its probability too.
     row = conn.execute(
-        "SELECT time, rain_mm_h FROM weather WHERE source <> 'mqtt' AND time <= %s "
-        "AND time > %s ORDER BY time DESC, kind = 'observed' DESC, issued_at DESC NULLS LAST "
+        "SELECT time, CASE WHEN kind = 'forecast' THEN rain_mm_h * "
+        "coalesce(rain_probability_pct, 100) / 100 ELSE rain_mm_h END FROM weather "
+        "WHERE source <> 'mqtt' AND time <= %s AND time > %s "
+        "ORDER BY time DESC, kind = 'observed' DESC, issued_at DESC NULLS LAST "
         "LIMIT 1", (at, at - max_age)).fetchone()
     if row is None:
         return None

@@ -108,3 +108,22 @@ def test_a_silent_probes_area_is_still_watered_by_its_balance(
     # probe reports and decides.
     assert [(r[0], r[2], r[3]) for r in stored] == [("ga1", True, "hargreaves"),
                                                     ("ga2", True, "hargreaves")]
+
+
+def test_weather_at_reads_fetched_rows_observation_first_forecast_by_its_probability(
+        conn: psycopg.Connection[Any]) -> None:
+    from datetime import timedelta
+
+    from rules.assets import Weather, weather_at
+
+    store_weather(conn, dry_hours(0, 3) + forecast(3, 30, {3: 0.5, 10: 4.0, 40: 9.0}, 40))
+    three = timedelta(hours=3)
+    # The observed hour 2, and 4 mm at 40 % ahead (hours 3-26): 0.2 + 1.6 mm expected.
+    assert weather_at(conn, f.at(2.5), three) == Weather(f.at(2), 0.0, 1.8)
+    # Hour 3 is known only from its forecast: 0.5 mm at 40 % rains 0.2 mm/h.
+    assert weather_at(conn, f.at(3.5), three) == Weather(f.at(3), 0.2, 1.6)
+    # Its observation replaces the forecast: 1 mm fell.
+    store_weather(conn, [Hour(f.at(3), "dwd:10738", "observed", 1.0, 17.0, None, None, None)])
+    assert weather_at(conn, f.at(3.5), three) == Weather(f.at(3), 1.0, 1.6)
+    # Nothing at most 3 hours old: no weather, no hold.
+    assert weather_at(conn, f.at(40), three) is None
