@@ -11,6 +11,8 @@ import sys
 import threading
 from typing import Any
 
+import psycopg
+
 from bauhof.cli import CommandError
 
 log = logging.getLogger("bauhof.weather")
@@ -120,17 +122,22 @@ def cmd_weather(args: argparse.Namespace) -> int:
             else:
                 print(_summary(stored))
             return 0
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        while not stop.is_set():
-            try:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    while not stop.is_set():
+        # A connection per round: a database restart between rounds costs nothing.
+        try:
+            with db.connect(cfg.database_url, autocommit=True,
+                            application_name="bauhof-weather") as conn:
                 stored = feed.fetch(conn, source, lat=lat, lon=lon, days=args.days,
                                     base_url=base_url, attempts=args.attempts, sleep=stop.wait)
-                log.info("%s", _summary(stored))
-            except WeatherError as exc:
-                # The next round tries again; the rules keep the rows already stored.
-                log.error("%s", exc)
-            stop.wait(args.every)
+            log.info("%s", _summary(stored))
+        except WeatherError as exc:
+            # The next round tries again; the rules keep the rows already stored.
+            log.error("%s", exc)
+        except (db.DatabaseError, psycopg.Error) as exc:
+            log.error("weather %s: database: %s; trying again in %g s", source, exc, args.every)
+        stop.wait(args.every)
     return 0
 
 
