@@ -53,8 +53,10 @@ def test_weather_status_says_how_old_the_weather_is_and_where_it_comes_from(
          "last_error": "open-meteo: HTTP 503 'busy'", "failures": 1,
          "newest_observed_at": None}]
     assert status["attribution"] == [DWD]
-    ready = client.get("/ready").json()
+    ready = client.get("/ready", headers=tokens.planner).json()
     assert abs(ready["weather_age_h"] - expected_age) <= 0.011
+    # Like the schema version, only for planners and administrators.
+    assert client.get("/ready").json() == {"status": "ok", "database": "ok"}
     assert client.get("/api/v1/weather/status").status_code == 401
 
 
