@@ -38,6 +38,7 @@ from api.routes import (
     sponsorships,
     stream,
     users,
+    weather,
     work_orders,
 )
 from api.routes import portal as portal_routes
@@ -139,7 +140,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.add_middleware(BodyLimit, small=settings.max_body_bytes,
                        upload=settings.max_photo_bytes, check_token=scope_principal)
     for module in (operations, metrics, devices, readings, assets, stream, work_orders,
-                   rule_settings, users, open311, crew, planner, vendor, reports, melden):
+                   rule_settings, users, open311, crew, planner, vendor, reports, melden, weather):
         app.include_router(module.router)
     app.include_router(route_plans.router)
     app.include_router(portal.router)

@@ -20,6 +20,7 @@ PARTS = (
     "bauhof.chirpstack.cli",
     "planning.cli", "dashboards.cli",
     "api.portal_cli",
+    "ingest.weather.cli",
 )
 
 

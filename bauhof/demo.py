@@ -123,6 +123,9 @@ def run(speed: str, crews: bool, days: float | None) -> int:
         # The dashboards' roll-ups and the planners' forecasts and previews, kept fresh.
         _start("rollups", ["dashboards", "rollups", "--every", "60"], log_dir, env),
         _start("routes", ["routes", "refresh", "--every", "600"], log_dir, env),
+        # The real weather feed runs as in production; the simulator's own weather (published
+        # on MQTT) wins wherever both cover an hour (docs/weather.md).
+        _start("weather", ["weather", "run", "--every", "1h"], log_dir, env),
     ]
     time.sleep(2.0)  # let ingest subscribe before the first uplink
     # From now on: a second demo continues the town's story instead of replaying its first

@@ -63,6 +63,9 @@ class Settings:
     webhook_allow_private: bool = False
     # Ingest's MQTT client id (its persistent session): see `ingest_client_id`.
     mqtt_client_id: str = DEV_INGEST_CLIENT_ID
+    # The weather feed (`bauhof weather`): brightsky or open-meteo, and a base URL override.
+    weather_source: str = "brightsky"
+    weather_url: str | None = None
 
 
 def parse_mqtt_url(url: str) -> MqttTarget:
@@ -157,6 +160,8 @@ def load(environ: dict[str, str] | None = None, cwd: Path | None = None) -> Sett
         webhook_allow_private=env.get("BAUHOF_WEBHOOK_ALLOW_PRIVATE", "") in ("1", "true", "yes"),
         mqtt_client_id=ingest_client_id(env.get("BAUHOF_MQTT_CLIENT_ID", "").strip(), mode,
                                         mqtt, db_url),
+        weather_source=_weather_source(env),
+        weather_url=env.get("BAUHOF_WEATHER_URL", "").strip() or None,
     )
 
 
@@ -195,6 +200,14 @@ def ingest_client_id(explicit: str, mode: str, mqtt: MqttTarget, database_url: s
     secret = mqtt.password or database_url
     digest = hmac.new(secret.encode(), b"bauhof ingest mqtt client id", hashlib.sha256)
     return f"{DEV_INGEST_CLIENT_ID}-{digest.hexdigest()[:32]}"
+
+
+def _weather_source(env: dict[str, str]) -> str:
+    source = env.get("BAUHOF_WEATHER_SOURCE", "").strip() or "brightsky"
+    if source not in ("brightsky", "open-meteo"):
+        raise SettingsError(f"BAUHOF_WEATHER_SOURCE must be brightsky or open-meteo, "
+                            f"got {source!r}")
+    return source
 
 
 def _port(env: dict[str, str], name: str, default: int) -> int:

@@ -32,6 +32,7 @@ ACTIONS: dict[str, timedelta] = {
 MAIL_LINKS: dict[str, tuple[str, ...]] = {
     "watering_request": ("watered", "cannot", "stop_mail"),
     "watering_reminder": ("watered", "cannot", "stop_mail"),
+    "watering_request_balance": ("watered", "cannot", "stop_mail"),
 }
 
 

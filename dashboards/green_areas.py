@@ -66,6 +66,41 @@ GROUP BY s.id, s.name ORDER BY requests DESC, sponsor
 """, (("sponsor", "text"), ("requests", "number"), ("watered_by_sponsor", "number"),
       ("handed_to_bauhof", "number"), ("hours_to_water", "number")))
 
+BALANCE = Query("""
+SELECT a.name, a.plant_type,
+       round(l.moisture::numeric, 1)::float8 AS moisture_pct,
+       w.deficit_mm, w.capacity_mm, w.needs_water, w.rain_7d_mm, w.et_7d_mm,
+       w.watered_7d_mm, w.litres, w.as_of
+FROM green_areas a
+JOIN water_balance w ON w.area_id = a.id
+LEFT JOIN LATERAL (
+    SELECT soil_moisture_avg AS moisture FROM rollup_hourly
+    WHERE asset_type = 'green_area' AND asset_id = a.id AND soil_moisture_avg IS NOT NULL
+    ORDER BY bucket DESC LIMIT 1) l ON true
+ORDER BY w.deficit_mm / w.capacity_mm DESC, a.id
+""", (("name", "text"), ("plant_type", "text"), ("moisture_pct", "number"),
+      ("deficit_mm", "number"), ("capacity_mm", "number"), ("needs_water", "bool"),
+      ("rain_7d_mm", "number"), ("et_7d_mm", "number"), ("watered_7d_mm", "number"),
+      ("litres", "number"), ("as_of", "time")))
+
+WEATHER = Query("""
+SELECT coalesce(f.source, 'mqtt') AS source, coalesce(f.station, o.station) AS station,
+       o.newest + interval '1 hour' AS newest_observed,
+       round((extract(epoch FROM now() - o.newest - interval '1 hour') / 3600)::numeric, 1)
+           ::float8 AS age_h,
+       f.last_error, coalesce(f.attribution, 'own station (MQTT bauhof/weather/…)')
+           AS attribution
+FROM (SELECT source, max(time) AS newest, min(station) AS station FROM weather
+      WHERE kind = 'observed' GROUP BY source) o
+FULL JOIN weather_feeds f ON f.source = o.source
+ORDER BY 1
+""", (("source", "text"), ("station", "text"), ("newest_observed", "time"),
+      ("age_h", "number"), ("last_error", "text"), ("attribution", "text")))
+
+ATTRIBUTION = ("Weather: Datenbasis: Deutscher Wetterdienst (via Bright Sky), or weather data "
+               "by Open-Meteo.com, CC BY 4.0 (https://open-meteo.com/), whichever feed "
+               "`bauhof weather run` fetches (see the Weather feeds panel).")
+
 
 def dashboard() -> Dashboard:
     """The Green areas dashboard."""
@@ -81,4 +116,13 @@ def dashboard() -> Dashboard:
             Panel("Sponsor response", "table", SPONSORS, 14, 9, 10, 10),
             Panel("Watering requests and orders per day", "timeseries", WATERING, 0, 19, 24,
                   8),
+            Panel("Water balance beside the measured moisture", "table", BALANCE, 0, 27, 16,
+                  10, description="Per area, from the weather: root-zone water short of full "
+                  "(deficit) against what it holds (capacity), seven days of rain, "
+                  "evapotranspiration and recorded waterings, and the litres a watering "
+                  "would take. " + ATTRIBUTION),
+            Panel("Weather feeds", "table", WEATHER, 16, 27, 8, 10,
+                  description="Where the weather comes from and how old its newest observed "
+                  "hour is; the watering rule holds back for rain only on weather at most "
+                  "3 hours old. " + ATTRIBUTION),
         ))

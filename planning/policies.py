@@ -6,6 +6,9 @@ simulator's ground truth.
   the simulated crews (and sponsors) work them off.
 - `bauhof`: as `fixed`, but each working day the trucks drive Bauhof's plan for that day,
   made at local midnight from the readings stored so far.
+- `fixed_watering`: what towns do without sensors: the weekly rounds, and a crew waters
+  every sponsored area once a week on a fixed rota (`ROTA_MM`, eight areas a working day,
+  one an hour from 8:00) whatever the weather; no sensors, no rules, no sponsors asked.
 
 Everything goes through Bauhof as in production: the simulator's ChirpStack events are stored
 by ingest's Preparer and Writer, the rules engine runs on them, the crews read the orders from
@@ -26,7 +29,11 @@ from simulator.geo import distance_m
 from simulator.truth import Truth
 from simulator.vehicles import DETOUR, DWELL_S, SPEED_KMH, DayPlan, Leg, Visit
 
-POLICIES = ("fixed", "bauhof", "no_system")
+POLICIES = ("fixed", "bauhof", "no_system", "fixed_watering")
+# The rota's watering: as much as a simulated crew gives when no order says how much.
+ROTA_MM = 20.0
+ROTA_FIRST_HOUR = 8
+ROTA_PER_DAY = 8
 
 
 class Recorder(Truth):
@@ -36,7 +43,7 @@ class Recorder(Truth):
         super().__init__(None)
         self.emptied: list[tuple[int, str, float]] = []
         self.overflows: list[tuple[int, str]] = []
-        self.watered: list[tuple[int, str, str]] = []
+        self.watered: list[tuple[int, str, str, float]] = []
 
     def write(self, t_us: int, kind: str, **fields: Any) -> None:
         """Count the event and keep the ones the outcome needs."""
@@ -46,7 +53,8 @@ class Recorder(Truth):
         elif kind == "overflow":
             self.overflows.append((t_us, str(fields["bin"])))
         elif kind == "watered":
-            self.watered.append((t_us, str(fields["green_area"]), str(fields["by"])))
+            self.watered.append((t_us, str(fields["green_area"]), str(fields["by"]),
+                                 float(fields["mm"])))
 
 
 @dataclass
@@ -123,8 +131,22 @@ def dry_hour_counter(world: Any, tally: Tally, areas: list[tuple[str, float]]) -
     return count
 
 
-def outcome(recorder: Recorder, tally: Tally, end_us: int) -> dict[str, Any]:
-    """The figures of one run."""
+def watering_rota(world: Any, areas: list[str]) -> Callable[[int], None]:
+    """A function to call every hour: the fixed weekly rota waters area i on working day
+    (i // ROTA_PER_DAY) % 5 at ROTA_FIRST_HOUR + i % ROTA_PER_DAY local time."""
+    slots = {((i // ROTA_PER_DAY) % 5, ROTA_FIRST_HOUR + i % ROTA_PER_DAY): area
+             for i, area in enumerate(areas)}
+
+    def water(t_us: int) -> None:
+        area = slots.get(world.town_time.weekday_hour(t_us))
+        if area is not None:
+            world.water(area, ROTA_MM, t_us, by="crew-rota")
+    return water
+
+
+def outcome(recorder: Recorder, tally: Tally, end_us: int,
+            sizes: dict[str, float] | None = None) -> dict[str, Any]:
+    """The figures of one run; `sizes` (area id → m²) for the litres watered."""
     overflow_s = 0.0
     open_since: dict[str, int] = {}
     events = sorted([(t, "o", b) for t, b in recorder.overflows]
@@ -142,7 +164,10 @@ def outcome(recorder: Recorder, tally: Tally, end_us: int) -> dict[str, Any]:
         "avg_fill_at_emptying": round(sum(fills) / len(fills), 1) if fills else 0.0,
         "overflow_hours": round(overflow_s / 3600, 1),
         "dry_hours": tally.dry_hours,
+        # Every watering, by crews and by sponsors (each is a trip with water).
         "watering_trips": len(recorder.watered),
+        "water_l": round(sum(mm * (sizes or {}).get(area, 0.0)
+                             for _, area, _, mm in recorder.watered)),
     }
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import psycopg
 
+from bauhof.areas import size_m2
+
 
 @dataclass(frozen=True, slots=True)
 class Device:
@@ -53,6 +55,10 @@ class Area:
     sponsor: Sponsor | None
     moisture_low_pct: float | None
     moisture_clear_pct: float | None
+    # Square metres (from the polygon or radius) and young trees (tag `trees`), for the
+    # order's size in litres.
+    size_m2: float | None = None
+    trees: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +82,8 @@ class Bin:
 
 @dataclass(frozen=True, slots=True)
 class Weather:
-    """The newest weather observation at or before a time."""
+    """The newest weather observation at or before a time, and the rain expected in the
+    24 hours after it."""
 
     time: datetime
     rain_mm_h: float
@@ -119,10 +126,13 @@ def load_town(conn: psycopg.Connection[Any]) -> Town:
     }
     for row in conn.execute(
         "SELECT id, name, plant_type, latitude, longitude, sponsor_id, moisture_low_pct, "
-        "moisture_clear_pct FROM green_areas"
+        "moisture_clear_pct, radius_m, polygon, tags->>'trees' FROM green_areas"
     ):
+        trees = row[10]
         town.areas[row[0]] = Area(row[0], row[1], row[2], row[3], row[4],
-                                  sponsors.get(row[5]) if row[5] else None, row[6], row[7])
+                                  sponsors.get(row[5]) if row[5] else None, row[6], row[7],
+                                  size_m2(row[8], row[9]),
+                                  int(trees) if trees and str(trees).isdigit() else None)
     for row in conn.execute(
         "SELECT id, name, latitude, longitude, empty_distance_mm, full_distance_mm, "
         "fill_threshold_pct, collection_weekday FROM bins"
@@ -136,12 +146,37 @@ def load_town(conn: psycopg.Connection[Any]) -> Town:
 def weather_at(conn: psycopg.Connection[Any], at: datetime, max_age: timedelta) -> (
     Weather | None
 ):
-    """The newest observation (any station) at or before `at`, at most max_age old."""
+    """The weather at `at`, from rows at most max_age old.
+
+    What is published on MQTT (a town's own station; in the demo, the simulator) wins: its
+    newest hour (any station) with its own 24-hour forecast. Else the fetched feed's newest
+    hour at or before `at` (an observation before a forecast of it, a newer forecast before
+    an older one; a forecast hour's rain times its probability), and as the forecast the rain
+    expected over the next 24 hours: each hour's newest forecast amount times its probability
+    (an hour without one counts in full).
+    """
     row = conn.execute(
         "SELECT time, max(rain_mm_h), max(forecast_rain_mm_24h) FROM weather "
-        "WHERE time = (SELECT max(time) FROM weather WHERE time <= %s AND time > %s) "
-        "GROUP BY time",
+        "WHERE source = 'mqtt' AND time = (SELECT max(time) FROM weather WHERE source = 'mqtt' "
+        "AND time <= %s AND time > %s) GROUP BY time",
         (at, at - max_age),
     ).fetchone()
-    return None if row is None else Weather(row[0], float(row[1]),
-                                            None if row[2] is None else float(row[2]))
+    if row is not None:
+        return Weather(row[0], float(row[1]), None if row[2] is None else float(row[2]))
+    # An hour known only from a forecast rains by its amount times its probability too.
+    row = conn.execute(
+        "SELECT time, CASE WHEN kind = 'forecast' THEN rain_mm_h * "
+        "coalesce(rain_probability_pct, 100) / 100 ELSE rain_mm_h END FROM weather "
+        "WHERE source <> 'mqtt' AND time <= %s AND time > %s "
+        "ORDER BY time DESC, kind = 'observed' DESC, issued_at DESC NULLS LAST "
+        "LIMIT 1", (at, at - max_age)).fetchone()
+    if row is None:
+        return None
+    ahead = conn.execute(
+        "SELECT count(*), sum(rain_mm_h * coalesce(rain_probability_pct, 100) / 100) FROM ("
+        " SELECT DISTINCT ON (time) rain_mm_h, rain_probability_pct FROM weather"
+        " WHERE kind = 'forecast' AND source <> 'mqtt' AND time > %s"
+        " AND time <= %s + interval '24 hours'"
+        " ORDER BY time, issued_at DESC NULLS LAST) f", (at, at)).fetchone()
+    expected = None if ahead is None or not ahead[0] else round(float(ahead[1]), 1)
+    return Weather(row[0], float(row[1]), expected)

@@ -25,7 +25,7 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from bauhof import db
-from rules import bins, escalation, orders, sensor_health, vehicles, watering
+from rules import bins, escalation, orders, sensor_health, vehicles, water_balance, watering
 from rules.actions import (
     Action,
     Escalate,
@@ -109,6 +109,9 @@ class Engine:
         self._step_actions = 0
         # Rows of this step the rules could not use, with the reason (dead-lettered at commit).
         self._refused_rows: list[tuple[tuple[Any, ...], str]] = []
+        # Event-time hour of the last water-balance round, and what it computed per area.
+        self._balance_hour: int | None = None
+        self.balances: dict[str, water_balance.Balance] = {}
         self.conn.execute("INSERT INTO rules_cursor (shard, shards) VALUES (%s, %s) "
                           "ON CONFLICT DO NOTHING", (shard, shards))
 
@@ -449,6 +452,7 @@ class Engine:
             if found:
                 self.states.touch(key)
                 actions += found
+        actions += self._water_balances(now)
         for order in open_orders:
             if not self.owns(order.subject_type, order.subject_id):
                 continue
@@ -459,6 +463,76 @@ class Engine:
                 due_at=order.due_at, forecast=order.params.get("reason") == "forecast")
             actions += escalation.age(view, now, rs.orders, self._reminder_mail(order))
         return actions
+
+    def _water_balances(self, now: datetime) -> list[Action]:
+        """Once per event-time hour while weather is stored: every area's water balance,
+        stored for the API and dashboards, and the fallback for areas whose probes are
+        silent."""
+        hour = int(now.timestamp() // 3600)
+        if not self.town.has_weather or hour == self._balance_hour:
+            return []
+        self._balance_hour = hour
+        hours = water_balance.load_hours(self.conn, now)
+        if not hours:
+            return []
+        areas = [a for a in self.town.areas.values() if self.owns("green_area", a.id)]
+        waterings = water_balance.load_waterings(
+            self.conn, now - timedelta(days=water_balance.WINDOW_DAYS),
+            {a.id: (a.plant_type, a.size_m2, a.trees) for a in areas})
+        probed = {d.asset_id for d in self.town.devices.values()
+                  if d.asset_type == "green_area" and d.asset_id}
+        actions: list[Action] = []
+        rows = []
+        for area in areas:
+            b = water_balance.balance(hours, area.latitude, area.plant_type,
+                                      waterings.get(area.id, ()), now)
+            self.balances[area.id] = b
+            size = water_balance.dose(b.deficit_mm, area.plant_type, area.size_m2, area.trees)
+            rows.append((area.id, b.as_of, b.rain_mm, b.et_mm, b.watered_mm, b.deficit_mm,
+                         b.capacity_mm, b.trigger_mm, b.needs_water, b.et0_source,
+                         size.litres or None, size.litres_per_m2, size.litres_per_tree))
+            if area.id not in probed:
+                continue
+            key = ("watering", "green_area", area.id)
+            p = self._watering_params(area)
+            silent_h = self._silent_h(key, now)
+            state = self.states.peek(key)
+            if state is None:
+                state = self.states.get(key)
+            before = dict(state)
+            found = watering.on_balance(state, now, area, p, balance=b, silent_h=silent_h,
+                                        weather=self._weather(p.weather_max_age_h))
+            if found or state != before:
+                self.states.touch(key)
+            actions += found
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO water_balance (area_id, as_of, rain_7d_mm, et_7d_mm, "
+                "watered_7d_mm, deficit_mm, capacity_mm, trigger_mm, needs_water, et0_source, "
+                "litres, litres_per_m2, litres_per_tree) VALUES "
+                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (area_id) DO UPDATE SET as_of = excluded.as_of, "
+                "rain_7d_mm = excluded.rain_7d_mm, et_7d_mm = excluded.et_7d_mm, "
+                "watered_7d_mm = excluded.watered_7d_mm, deficit_mm = excluded.deficit_mm, "
+                "capacity_mm = excluded.capacity_mm, trigger_mm = excluded.trigger_mm, "
+                "needs_water = excluded.needs_water, et0_source = excluded.et0_source, "
+                "litres = excluded.litres, litres_per_m2 = excluded.litres_per_m2, "
+                "litres_per_tree = excluded.litres_per_tree, updated_at = now() "
+                "WHERE water_balance.as_of <= excluded.as_of", rows)
+        return actions
+
+    def _silent_h(self, key: Key, now: datetime) -> float | None:
+        """Hours since the area's newest probe reading (or since the engine began watching
+        an area whose probes never reported); None while one reports."""
+        state = self.states.peek(key) or {}
+        probes: dict[str, list[float]] = state.get("probes") or {}
+        if probes:
+            newest = max(ts for ts, _ in probes.values())
+        elif "watched_ts" in state:
+            newest = float(state["watched_ts"])
+        else:
+            self.states.get(key)["watched_ts"] = newest = now.timestamp()
+        return max(0.0, (now.timestamp() - newest) / 3600)
 
     def _reminder_mail(self, order: orders.Order) -> Mail | None:
         if not (order.assignee or "").startswith("sponsor:"):

@@ -50,6 +50,8 @@ class WateringParams(_Params):
     rain_now_mm_h: float = Field(default=0.2, ge=0)
     rain_forecast_mm_24h: float = Field(default=5, ge=0)
     weather_max_age_h: float = Field(default=3, gt=0)
+    # Probes silent this long: the area's water balance decides (rules/water_balance.py).
+    balance_silent_h: float = Field(default=6, gt=0)
 
     @model_validator(mode="after")
     def _hysteresis(self) -> Self:

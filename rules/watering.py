@@ -1,9 +1,15 @@
 """Watering for sponsored green areas: dry for a sustained time → sponsor first, then Bauhof.
 
 State per area (JSON): `probes` {dev_eui: [ts, moisture]}, `below_since`, `above_since`,
-`open`, `stage` ('sponsor' | 'bauhof'), `opened_ts`, `sponsor`, `first` (opening evidence).
+`open`, `stage` ('sponsor' | 'bauhof'), `opened_ts`, `sponsor`, `first` (opening evidence),
+`by_balance` (opened by the water balance, not a probe).
 Durations are measured on reading timestamps; a reading older than the newest one from the
 same probe is late and changes nothing.
+
+Every order says how much water to give (rules/water_balance.py): the measured moisture's gap
+to field capacity, or the balance's depletion when no probe reports, in litres per m² (or
+per young tree) and in all. When an area's probes have been silent (or broken: their
+readings refused) for `balance_silent_h`, its water balance decides instead (`on_balance`).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from rules.actions import Action, Escalate, Mail, Open, Resolve, Update
 from rules.assets import Area, Weather
 from rules.readings import Reading
 from rules.ruleset import WateringParams
+from rules.water_balance import Balance, Dose, dose, moisture_deficit_mm
 
 RULE = "watering.dry"
 MODULE = "watering"
@@ -80,28 +87,83 @@ def _while_closed(state: dict[str, Any], r: Reading, area: Area, p: WateringPara
         state["held"] = hold
         return []
     state.pop("held", None)
-    sponsor = area.sponsor if area.sponsor and area.sponsor.active(r.time.date()) else None
-    state.update(open=True, opened_ts=r.ts, above_since=None,
+    size = dose(moisture_deficit_mm(value, area.plant_type), area.plant_type, area.size_m2,
+                area.trees)
+    first = state.get("first") or evidence
+    return [_open(state, area, p, r.time, _at(since), value=value,
+                  title=f"Water {area.name}: soil moisture {value:.0f} % since "
+                        f"{_at(since):%Y-%m-%d %H:%M}; give {size.text()}",
+                  size=size, evidence=(first, evidence) if first != evidence else (evidence,),
+                  moisture=f"{value:.0f}")]
+
+
+def _open(state: dict[str, Any], area: Area, p: WateringParams, at: datetime, since: datetime,
+          *, value: float | None, title: str, size: Dose, evidence: tuple[dict[str, Any], ...],
+          moisture: str, extra: dict[str, Any] | None = None,
+          template: str = "watering_request") -> Open:
+    """Open the order: the sponsor first (with a mail) while the sponsorship runs."""
+    sponsor = area.sponsor if area.sponsor and area.sponsor.active(at.date()) else None
+    state.update(open=True, opened_ts=at.timestamp(), above_since=None,
                  stage="sponsor" if sponsor else "bauhof",
                  sponsor=sponsor.id if sponsor else None)
-    params = {"low_pct": p.low_pct, "clear_pct": p.clear_pct, "sustain_h": p.sustain_h,
-              "stage": state["stage"], "plant_type": area.plant_type}
+    params: dict[str, Any] = {"low_pct": p.low_pct, "clear_pct": p.clear_pct,
+                              "sustain_h": p.sustain_h, "stage": state["stage"],
+                              "plant_type": area.plant_type, **size.params(), **(extra or {})}
     mail: tuple[Mail, ...] = ()
     if sponsor is not None and sponsor.email:
         params["sponsor_id"] = sponsor.id
-        mail = (Mail(sponsor.email, "watering_request", sponsor.lang, context={
+        mail = (Mail(sponsor.email, template, sponsor.lang, context={
             "sponsor_id": sponsor.id,
-            "sponsor": sponsor.name, "area": area.name, "moisture": f"{value:.0f}",
-            "since": _at(since).strftime("%Y-%m-%d %H:%M"),
+            "sponsor": sponsor.name, "area": area.name, "moisture": moisture,
+            "since": since.strftime("%Y-%m-%d %H:%M"), "litres": size.text(),
+            "deficit": f"{(extra or {}).get('deficit_mm', 0):g}",
             "grace_h": f"{p.sponsor_grace_h:g}"}),)
-    first = state.get("first") or evidence
-    return [Open(
-        rule=RULE, kind="watering", subject_type="green_area", subject_id=area.id, at=r.time,
-        title=f"Water {area.name}: soil moisture {value:.0f} % since {_at(since):%Y-%m-%d %H:%M}",
-        priority=p.priority, due_at=r.time + timedelta(hours=p.due_h), since=_at(since),
-        value=value, evidence=(first, evidence) if first != evidence else (evidence,),
-        params=params, assignee=f"sponsor:{sponsor.id}" if sponsor else None, mail=mail,
-    )]
+    return Open(
+        rule=RULE, kind="watering", subject_type="green_area", subject_id=area.id, at=at,
+        title=title, priority=p.priority, due_at=at + timedelta(hours=p.due_h), since=since,
+        value=value, evidence=evidence, params=params,
+        assignee=f"sponsor:{sponsor.id}" if sponsor else None, mail=mail)
+
+
+def on_balance(state: dict[str, Any], now: datetime, area: Area, p: WateringParams, *,
+               balance: Balance, silent_h: float | None, weather: WeatherAt) -> list[Action]:
+    """The sensor-less fallback: an area whose probes have been silent for `silent_h` hours
+    (None: a probe reports) is watered when its water balance says so, and its balance
+    order is resolved when rain has refilled the soil."""
+    if not p.enabled or silent_h is None or silent_h < p.balance_silent_h:
+        return []
+    note = (f"water balance: {balance.deficit_mm:g} mm short of {balance.capacity_mm:g} mm "
+            f"(7 days: {balance.rain_mm:g} mm rain, {balance.et_mm:g} mm evapotranspiration)")
+    if state.get("open"):
+        if not state.get("by_balance") or balance.deficit_mm > balance.trigger_mm / 2:
+            return []
+        _reset(state)
+        return [Resolve(RULE, "green_area", area.id, now, note=note, by="rain",
+                        evidence=(_balance_evidence(now, balance),))]
+    if not balance.needs_water:
+        state.pop("held", None)
+        return []
+    hold = rain_hold(weather(now), p)
+    if hold is not None:
+        state["held"] = hold
+        return []
+    state.pop("held", None)
+    size = dose(balance.deficit_mm, area.plant_type, area.size_m2, area.trees)
+    state["by_balance"] = True
+    return [_open(state, area, p, now, now, value=None,
+                  title=f"Water {area.name}: no soil reading for {silent_h:.0f} h, water "
+                        f"balance {balance.deficit_mm:g} mm short; give {size.text()}",
+                  size=size, evidence=(_balance_evidence(now, balance),), moisture="",
+                  extra={"source": "water_balance", "deficit_mm": balance.deficit_mm,
+                         "silent_h": round(silent_h, 1), "note": note},
+                  template="watering_request_balance")]
+
+
+def _balance_evidence(at: datetime, balance: Balance) -> dict[str, Any]:
+    return {"time": at.isoformat(), "dev_eui": None, "name": "water_balance_deficit_mm",
+            "value": balance.deficit_mm, "capacity_mm": balance.capacity_mm,
+            "rain_7d_mm": balance.rain_mm, "et_7d_mm": balance.et_mm,
+            "watered_7d_mm": balance.watered_mm, "et0": balance.et0_source}
 
 
 def _while_open(state: dict[str, Any], r: Reading, area: Area, p: WateringParams, *,
@@ -131,7 +193,7 @@ def _while_open(state: dict[str, Any], r: Reading, area: Area, p: WateringParams
 
 def _reset(state: dict[str, Any]) -> None:
     for key in ("open", "stage", "opened_ts", "sponsor", "above_since", "below_since", "first",
-                "held"):
+                "held", "by_balance"):
         state.pop(key, None)
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from simulator.crews import SPONSOR, CrewError, CrewOrder
+from simulator.crews import SPONSOR, CrewError, CrewOrder, order_litres
 
 log = logging.getLogger("bauhof.simulator")
 CREW_PREFIX = "crew:"
@@ -243,4 +243,5 @@ def _crew_order(item: dict[str, Any]) -> CrewOrder | None:
         return None
     return CrewOrder(int(item["id"]), item["kind"], item["subject_type"], item["subject_id"],
                      int(item["priority"]), datetime.fromisoformat(item["opened_at"]),
-                     assignee, item["latitude"], item["longitude"])
+                     assignee, item["latitude"], item["longitude"],
+                     order_litres(item.get("params") or {}))

@@ -8,7 +8,8 @@ through `rules.orders.transition` for runs without an API (the planning loop, te
 rules loop, `simulate --crews` alone). Every `TICK_S` of simulated time during
 the shift (Mon-Fri 7:00-15:30 local) each idle crew takes the most urgent open order (lowest
 priority number, then oldest) that nobody has taken, starts it, drives there (straight line
-x 1.3 at 25 km/h), works (`WORK_MIN` by kind) and finishes: watering adds 20 mm to the area,
+x 1.3 at 25 km/h), works (`WORK_MIN` by kind) and finishes: watering gives the litres the
+order asks for (its `litres` param, over the area's square metres), else 20 mm,
 emptying empties the bin, sensor maintenance fits a new battery. A watering order assigned to
 a sponsor (`sponsor:<id>`, asked first) is left to the sponsor, who waters (15 mm) within 1-6 h
 with probability 0.6 and never touches the order: the rules resolve it when the soil is wet.
@@ -55,6 +56,14 @@ class CrewOrder:
     assignee: str | None
     latitude: float | None
     longitude: float | None
+    # The water a watering order asks for (params.litres), when it says.
+    litres: float | None = None
+
+
+def order_litres(params: dict[str, Any]) -> float | None:
+    """The litres a watering order's params ask for, if any."""
+    value = params.get("litres")
+    return float(value) if isinstance(value, int | float) and value > 0 else None
 
 
 class CrewBackend(Protocol):
@@ -90,7 +99,8 @@ class DatabaseCrews:
         found += [o for o in orders.list_orders(self._conn, status="assigned")
                   if (o.assignee or "").startswith(("crew-", SPONSOR))]
         return [CrewOrder(o.id, o.kind, o.subject_type, o.subject_id, o.priority, o.opened_at,
-                          o.assignee, o.latitude, o.longitude) for o in found]
+                          o.assignee, o.latitude, o.longitude, order_litres(o.params))
+                for o in found]
 
     def _move(self, order_id: int, status: str, crew: str, at: datetime, note: str) -> bool:
         from rules import orders
@@ -216,7 +226,9 @@ class Crews:
         if order is None:
             return
         if order.kind == "watering":
-            self.world.water(order.subject_id, WATERING_MM, t_us, by=crew.name)
+            m2 = self.world.area_m2(order.subject_id)
+            mm = order.litres / m2 if order.litres and m2 else WATERING_MM
+            self.world.water(order.subject_id, mm, t_us, by=crew.name)
         elif order.kind == "empty_bin":
             self.world.empty_bin(order.subject_id, t_us, by=crew.name)
         elif order.kind == "sensor_maintenance" and order.subject_type == "device":

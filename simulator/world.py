@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 
+from bauhof.areas import size_m2
 from simulator.bins import BinFill, centre_factor
 from simulator.clock import TownTime
 from simulator.geo import distance_m
@@ -40,6 +41,8 @@ class World:
         init = random.Random(f"{seed}:world")
         first = self.weather.at(start_us)
         self.soils: dict[str, Soil] = {}
+        self._area_m2 = {a.id: size_m2(a.radius_m, [list(p) for p in a.polygon] if a.polygon
+                                       else None) for a in scenario.green_areas}
         self.conductivity: dict[str, float] = {}
         for area in scenario.green_areas:
             params = PLANTS[area.plant_type]
@@ -117,6 +120,10 @@ class World:
         plan = self.plans[vehicle_id]
         place, moving = plan.position(t_us)
         return place, moving, plan.on_shift(t_us)
+
+    def area_m2(self, area_id: str) -> float | None:
+        """A green area's size in square metres (polygon or radius), if known."""
+        return self._area_m2.get(area_id)
 
     def soil(self, area_id: str, t_us: int) -> Soil:
         """The soil of a green area, advanced to `t_us`."""

@@ -35,8 +35,28 @@ class Sponsor(BaseModel):
     period_end: str | None
 
 
+class WaterBalance(BaseModel):
+    """The area's water balance from the weather (rules/water_balance.py) as the rules
+    engine last computed it: seven days of rain, evapotranspiration and waterings, how far
+    the root zone is depleted, and what a watering would take."""
+
+    as_of: datetime
+    rain_7d_mm: float
+    et_7d_mm: float
+    watered_7d_mm: float
+    deficit_mm: float
+    capacity_mm: float
+    trigger_mm: float
+    needs_water: bool
+    et0_source: str
+    litres: int | None
+    litres_per_m2: float | None
+    litres_per_tree: int | None
+    attribution: list[str]
+
+
 class GreenArea(BaseModel):
-    """A green area and its newest soil moisture."""
+    """A green area, its newest soil moisture and, beside it, its water balance."""
 
     id: str
     name: str
@@ -51,6 +71,7 @@ class GreenArea(BaseModel):
     sponsor: Sponsor | None
     moisture_pct: float | None
     moisture_at: datetime | None
+    water_balance: WaterBalance | None
 
 
 class Forecast(BaseModel):
@@ -120,8 +141,13 @@ _AREAS = """
 SELECT a.id, a.name, a.plant_type, a.latitude, a.longitude, a.radius_m, a.polygon,
        a.moisture_low_pct, a.moisture_clear_pct, a.sponsor_id IS NOT NULL,
        s.id, s.name, s.email, s.phone, s.period_start::text, s.period_end::text,
-       m.soil_moisture_pct, m.time
+       m.soil_moisture_pct, m.time,
+       w.as_of, w.rain_7d_mm, w.et_7d_mm, w.watered_7d_mm, w.deficit_mm, w.capacity_mm,
+       w.trigger_mm, w.needs_water, w.et0_source, w.litres, w.litres_per_m2, w.litres_per_tree,
+       (SELECT coalesce(array_agg(f.attribution ORDER BY f.source), '{}') FROM weather_feeds f
+        WHERE f.last_success_at IS NOT NULL)
 FROM green_areas a LEFT JOIN sponsors s ON s.id = a.sponsor_id
+LEFT JOIN water_balance w ON w.area_id = a.id
 LEFT JOIN LATERAL (SELECT r.soil_moisture_pct, r.time FROM readings r
     WHERE r.asset_type = 'green_area' AND r.asset_id = a.id
     AND r.soil_moisture_pct IS NOT NULL ORDER BY r.time DESC LIMIT 1) m ON true
@@ -164,7 +190,14 @@ def _area(row: tuple[Any, ...], who: Principal) -> dict[str, Any]:
     return {"id": row[0], "name": row[1], "plant_type": row[2], "latitude": row[3],
             "longitude": row[4], "radius_m": row[5], "polygon": row[6],
             "moisture_low_pct": row[7], "moisture_clear_pct": row[8], "sponsored": row[9],
-            "sponsor": sponsor, "moisture_pct": row[16], "moisture_at": row[17]}
+            "sponsor": sponsor, "moisture_pct": row[16], "moisture_at": row[17],
+            "water_balance": None if row[18] is None else dict(zip(_BALANCE, row[18:],
+                                                                   strict=True))}
+
+
+_BALANCE = ("as_of", "rain_7d_mm", "et_7d_mm", "watered_7d_mm", "deficit_mm", "capacity_mm",
+            "trigger_mm", "needs_water", "et0_source", "litres", "litres_per_m2",
+            "litres_per_tree", "attribution")
 
 
 def forecast(state: dict[str, Any] | None) -> dict[str, Any]:

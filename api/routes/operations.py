@@ -24,6 +24,7 @@ from api.database import Conn, Connection
 from api.problems import Problem, not_found
 from api.ratelimit import limit_public
 from api.responses import json_response
+from api.routes.weather import summary
 from bauhof.db import available_migrations
 from ingest.devices import DeviceDirectory, object_keymap
 from ingest.prepare import Preparer
@@ -47,6 +48,9 @@ class Readiness(BaseModel):
     database: str
     # Only for planners and administrators (a release's version is an attacker's hint).
     schema_version: int | None = None
+    # How old the newest observed weather hour is, for planners and administrators too
+    # (informational: it does not make the API unready). GET /api/v1/weather/status has more.
+    weather_age_h: float | None = None
 
 
 class Worker(BaseModel):
@@ -128,11 +132,15 @@ def ready(*, request: Request) -> Response:
     """503 while the database is down or a migration is missing."""
     want = max(m.version for m in available_migrations())
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    age = None
     try:
         with request.app.state.pool.connection(timeout=2.0) as conn:
             row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
             who = (users.authenticate(conn, token.strip()) if scheme.lower() == "bearer"
                    else None)
+            if (who is not None and who.role in ("planner", "admin") and row is not None
+                    and row[0] is not None and int(row[0]) >= want):
+                age = summary(conn)["age_h"]
     except Exception:
         return json_response(request, {"status": "unavailable", "database": "unreachable"},
                              status_code=503)
@@ -144,6 +152,7 @@ def ready(*, request: Request) -> Response:
     # Versions tell an attacker which release runs: only planners and administrators see them.
     if who is not None and who.role in ("planner", "admin"):
         body["schema_version"] = version
+        body["weather_age_h"] = age
         if not ok:
             body["database"] = f"needs migration to {want} (run `bauhof db migrate`)"
     return json_response(request, body, status_code=200 if ok else 503)

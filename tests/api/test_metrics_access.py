@@ -47,6 +47,6 @@ def test_ready_names_the_schema_version_only_to_staff(client: TestClient,
     assert client.get("/ready").json() == {"status": "ok", "database": "ok"}
     newest = max(m.version for m in available_migrations())
     assert client.get("/ready", headers=tokens.planner).json() == {
-        "status": "ok", "database": "ok", "schema_version": newest}
+        "status": "ok", "database": "ok", "schema_version": newest, "weather_age_h": None}
     assert client.get("/ready", headers=tokens.crew).json() == {"status": "ok",
                                                                 "database": "ok"}

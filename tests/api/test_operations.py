@@ -21,7 +21,8 @@ def test_health_and_ready(client: TestClient, tokens: Tokens) -> None:
     ready = client.get("/ready", headers=tokens.admin)
     assert ready.status_code == 200
     newest = max(m.version for m in available_migrations())
-    assert ready.json() == {"status": "ok", "database": "ok", "schema_version": newest}
+    assert ready.json() == {"status": "ok", "database": "ok", "schema_version": newest,
+                            "weather_age_h": None}
 
 
 def test_ingest_counters_and_lag(client: TestClient, tokens: Tokens,

@@ -67,8 +67,8 @@ def test_no_server_error_and_no_schema_violation(api_schema: Any, client: TestCl
                        or (op.path == "/api/v1/routes/preview" and op.method.upper() == "GET"))]
     # 42 on main, the green-area portal's 17 (issue 17), the crew app's 3 (issue 14) and the
     # citizens' channel's 7 (issue 18: Open311 discovery and media, the report page's five
-    # public report endpoints).
-    assert len(operations) == 42 + 17 + 3 + 7
+    # public report endpoints) and the weather status (issue 19).
+    assert len(operations) == 42 + 17 + 3 + 7 + 1
     for operation in operations:
 
         @given(case=operation.as_strategy())

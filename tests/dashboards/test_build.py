@@ -30,7 +30,7 @@ def test_dashboards_and_their_variables() -> None:
                          "api": ("http://localhost:8000", "http://localhost:8000"),
                          "bin": ("bin-0001", "bin-0001")}
     assert {p["type"] for p in waste["panels"]} == {"geomap", "stat", "table", "timeseries"}
-    assert sum(len(m["panels"]) for m in models.values()) == 21
+    assert sum(len(m["panels"]) for m in models.values()) == 23
 
 
 def test_check_finds_each_problem(tmp_path: Path) -> None:

@@ -24,7 +24,8 @@ from tests.deploy.compose_env import (
 from tests.deploy.conftest import REPO
 
 ENV_EXAMPLE = REPO / ".env.example"
-BAUHOF_SERVICES = ("bauhof-migrate", "bauhof-ingest", "bauhof-rules", "bauhof-api", "simulator")
+BAUHOF_SERVICES = ("bauhof-migrate", "bauhof-ingest", "bauhof-rules", "bauhof-api", "simulator",
+                   "bauhof-weather")
 LONG_RUNNING_BAUHOF = ("bauhof-ingest", "bauhof-rules", "bauhof-api")
 DATA_SERVICES = ("timescaledb", "chirpstack-postgres", "chirpstack-redis", "mosquitto")
 # What the host sees: UDP 1700 for gateways; everything else on 127.0.0.1 for a reverse proxy.
@@ -172,7 +173,7 @@ def test_bauhof_services_share_one_image_with_roles_and_health_checks(
     assert roles == {
         "bauhof-migrate": ["db", "migrate"], "bauhof-ingest": ["ingest"],
         "bauhof-rules": ["rules"], "bauhof-api": ["api", "--host"],
-        "simulator": ["simulate", "--speed"],
+        "simulator": ["simulate", "--speed"], "bauhof-weather": ["weather", "run"],
     }
     for name in BAUHOF_SERVICES:
         assert services[name]["command"][0] == "--log-json"
@@ -201,6 +202,10 @@ def test_commands_parse_with_bauhof_cli(resolved: dict[str, Any]) -> None:
     assert (ingest.command, ingest.client_id, ingest.share) == ("ingest", None, None)
     rules = parser.parse_args(resolved["services"]["bauhof-rules"]["command"])
     assert (rules.command, rules.action) == ("rules", "run")
+    weather = parser.parse_args(resolved["services"]["bauhof-weather"]["command"])
+    assert (weather.command, weather.weather_action, weather.every) == ("weather", "run", 3600.0)
+    assert settings.load(environ=resolved["services"]["bauhof-weather"]["environment"],
+                         cwd=REPO).weather_source == "brightsky"
     simulate = parser.parse_args(resolved["services"]["simulator"]["command"])
     assert (simulate.command, simulate.speed, simulate.start, simulate.crews) == (
         "simulate", "1", "now", False)

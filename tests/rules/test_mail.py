@@ -105,6 +105,7 @@ def test_every_template_renders_in_both_languages() -> None:
     context = {"sponsor": "S", "area": "A", "moisture": "12", "since": "x", "grace_h": "48",
                "defect_id": 1, "description": "d", "subject": "bin b1", "name": "N",
                "planting": "", "reason": "r", "result": "ok", "note": "",
+               "litres": "480 l (12 l/m²)", "deficit": "12",
                **{f"link_{a}": "https://x/" for a in ("confirm", "watered", "cannot", "end",
                                                       "stop_mail")},
                "place": "Marktplatz 3", "request_id": 5, "service": "S", "step": "s",
@@ -114,7 +115,7 @@ def test_every_template_renders_in_both_languages() -> None:
     for template in ("watering_request", "watering_reminder", "watering_thanks",
                      "defect_fixed", "sponsorship_confirm", "sponsorship_received",
                      "sponsorship_approved", "sponsorship_declined", "sponsorship_ended",
-                     "sponsorship_inspection", *citizen):
+                     "sponsorship_inspection", "watering_request_balance", *citizen):
         for lang in ("de", "en"):
             subject, body = mail.render(template, lang, context)
             assert "$" not in subject + body
