@@ -76,6 +76,9 @@ def card(row: tuple[Any, ...], near: tuple[float, float] | None) -> dict[str, An
         threshold=params.get("fill_threshold_pct", params.get("low_pct")),
         forecast_full_at=params.get("forecast_full_at"),
         reason=params.get("reason"), age_steps=ages,
+        # How much water a watering order asks for (rules/water_balance.py Dose.params).
+        water={k: params[k] for k in ("litres", "litres_per_m2", "litres_per_tree", "trees")
+               if params.get(k) is not None} or None,
         # The rule's own priority before the age steps raised it (1 is the most urgent).
         base_priority=min(5, item["priority"] + ages),
         route=None)

@@ -51,7 +51,8 @@ def build(conn: psycopg.Connection[Any]) -> dict[str, list[int]]:
     for i in range(1, AREAS + 1):
         ids["watering"].append(open_order(
             conn, "watering.dry", "watering", "green_area", f"G{i:03d}", hours=i * 0.1,
-            value=10.0 + i % 8, params={"low_pct": 20.0},
+            value=10.0 + i % 8, params={"low_pct": 20.0, **(
+                {"litres": 1410 * i, "litres_per_m2": 18.0} if i % 2 == 0 else {})},
             location=(48.60 - i * 0.0004, 8.87 - i * 0.0003)))
     for i in range(1, RADIO + 1):
         ids["sensor_maintenance"].append(open_order(

@@ -107,6 +107,10 @@ def test_titles_are_german_with_current_values_in_berlin_time(
     watering = page.locator(f"[data-order-id='{town['watering'][0]}']")
     expect(watering.get_by_test_id("title")).to_have_text(
         "Gießen: Stadtpark 1 \u2013 Bodenfeuchte 11 %")
+    # The water balance's size of the order, as the crew should give it.
+    sized = page.locator(f"[data-order-id='{town['watering'][1]}']")
+    expect(sized.get_by_test_id("title")).to_have_text(
+        "Gießen: Stadtpark 2 \u2013 Bodenfeuchte 12 % \u2013 2.820 l (18 l/m²)")
     expect(page.get_by_test_id("summary")).to_have_text("156 offene Aufträge")
     page.get_by_test_id("kind").select_option("watering")
     expect(page.get_by_test_id("summary")).to_have_text("156 offene Aufträge (50 angezeigt)")
@@ -119,6 +123,8 @@ def test_titles_are_german_with_current_values_in_berlin_time(
     page.get_by_test_id("lang").click()
     expect(card.get_by_test_id("title")).to_have_text(
         "Empty bin: Hohlweg 22 \u2013 49 % full, full by Fri 05/06, 06:19")
+    expect(sized.get_by_test_id("title")).to_have_text(
+        "Watering: Stadtpark 2 \u2013 soil moisture 12 % \u2013 2,820 l (18 l/m²)")
     page.close()
 
 

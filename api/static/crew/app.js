@@ -37,6 +37,7 @@ const TEXT = {
              citizen_defect: "Meldung" },
     fill: (v) => `${v} % voll`, fullBy: (w) => `voll am ${w}`,
     moisture: (v) => `Bodenfeuchte ${v} %`, threshold: (v) => `Schwelle ${v} %`,
+    trees: (n, l) => `${n} Jungbäume × ${l} l`,
     drySince: (w) => `trocken seit ${w}`, lastSeen: (w) => `letzte Daten ${w}`,
     rules: { "health.silent": "sendet nicht mehr", "health.battery": "Batterie schwach",
              "health.radio": "schlechter Funkempfang – Antenne/Standort prüfen",
@@ -96,6 +97,7 @@ const TEXT = {
              citizen_defect: "Report" },
     fill: (v) => `${v} % full`, fullBy: (w) => `full by ${w}`,
     moisture: (v) => `soil moisture ${v} %`, threshold: (v) => `threshold ${v} %`,
+    trees: (n, l) => `${n} young trees × ${l} l`,
     drySince: (w) => `dry since ${w}`, lastSeen: (w) => `last data ${w}`,
     rules: { "health.silent": "stopped sending", "health.battery": "battery low",
              "health.radio": "poor radio link – check antenna/position",
@@ -207,7 +209,8 @@ function titleOf(o) {
       return s;
     }
     case "watering":
-      return `${K}: ${place}` + (v != null ? ` – ${T().moisture(v)}` : "");
+      return `${K}: ${place}` + (v != null ? ` – ${T().moisture(v)}` : "") +
+        (o.water ? ` – ${dose(o.water)}` : "");
     case "collection_route": {
       const stops = (o.route && o.route.stops) || [];
       const left = stops.filter((s) => !s.done_at).length;
@@ -219,6 +222,14 @@ function titleOf(o) {
       return `${K}: ${place}` + (what ? ` – ${what}` : "");
     }
   }
+}
+
+// The water a watering order asks for: per young tree, or litres for the area's size.
+function dose(w) {
+  const n = (x) => x.toLocaleString(state.lang === "de" ? "de-DE" : "en-GB");
+  if (w.litres_per_tree != null && w.trees != null) return T().trees(w.trees, n(w.litres_per_tree));
+  if (w.litres != null && w.litres_per_m2 != null) return `${n(w.litres)} l (${n(w.litres_per_m2)} l/m²)`;
+  return w.litres_per_m2 != null ? `${n(w.litres_per_m2)} l/m²` : `${n(w.litres)} l`;
 }
 
 function facts(o) {
