@@ -47,6 +47,11 @@ def theil_sen(ts: list[float], ys: list[float]) -> tuple[float, float]:
 def _theil_sen(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> tuple[float, float]:
     i, j = _pairs(len(x))
     dx = x[j] - x[i]
+    if len(x) > 1 and (x[1:] > x[:-1]).all():
+        # Times strictly increasing (a bin's readings always are): every pair counts, and
+        # the mask would copy the same values.
+        slope = _median((y[j] - y[i]) / dx)
+        return slope, _median(y - slope * x)
     keep = dx > 0
     if not keep.any():
         return 0.0, _median(y) if len(y) else 0.0
@@ -99,7 +104,8 @@ def full_at(points: list[list[float]], until: float, *, full_pct: float = 100.0,
         return None
     # One array for both columns: two list comprehensions per reading of every bin cost
     # as much as the fit.
-    xy = np.array(points, dtype=float)
+    xy = np.fromiter(itertools.chain.from_iterable(points), dtype=float,
+                     count=2 * len(points)).reshape(-1, 2)
     slope, intercept = _theil_sen(xy[:, 0], xy[:, 1])
     if slope <= 0:
         return None
