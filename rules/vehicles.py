@@ -121,7 +121,13 @@ def _arrival(state: dict[str, Any], r: Reading, vehicle_id: str, p: VehicleParam
     done: list[int] = state.setdefault("arrived", [])
     current: dict[str, int] = {}
     actions: list[Action] = []
+    # The great-circle distance is never less than the latitudes' arc: sites further north
+    # or south than the radius (with a margin for rounding) are out without the haversine,
+    # which every tracker reading computed for every open site.
+    beyond = p.arrival_radius_m * (1 + 1e-6) / EARTH_RADIUS_M * 180 / math.pi
     for site in sites:
+        if abs(site.latitude - lat) > beyond:
+            continue
         if distance_m(lat, lon, site.latitude, site.longitude) > p.arrival_radius_m:
             continue
         count = near.get(str(site.order_id), 0) + 1
