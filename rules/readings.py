@@ -35,11 +35,16 @@ class Reading:
     values: dict[str, Any] = field(default_factory=dict)
     rssi: float | None = None
     snr: float | None = None
+    # POSIX seconds of `time`, once: the rules ask for it about ten times per reading.
+    _ts: float = field(init=False, repr=False, compare=False, default=0.0)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_ts", self.time.timestamp())
 
     @property
     def ts(self) -> float:
         """Event time as POSIX seconds."""
-        return self.time.timestamp()
+        return self._ts
 
     def num(self, name: str) -> float | None:
         """A numeric reading, or None when absent."""
