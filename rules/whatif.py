@@ -9,10 +9,7 @@ drops the database again unless asked to keep it.
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.process
 import os
-import queue as queue_mod
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -219,100 +216,43 @@ def _columns(conn: psycopg.Connection[Any], table: str) -> list[str]:
 def run(url: str, messages: Iterable[Message], rules: Ruleset,
         batch: int = BATCH) -> tuple[int, int]:
     """Feed the messages through ingest and the rules into the database at `url`; return
-    (messages fed, ingest batches written).
-
-    A second process reads and parses the stream into batches (ingest's Preparer, about a
-    third of the work) while this one writes the previous batch and lets the rules catch up:
-    the same batches, written in the same order, each followed by the same catch-up on the
-    same clock as when one process did both, so the outcome is the same.
-    """
-    from ingest.writer import Writer
+    (messages fed, ingest batches written)."""
+    from ingest.devices import DeviceDirectory, object_keymap
+    from ingest.prepare import Preparer
+    from ingest.writer import Batch, Writer
     from rules.engine import Engine
 
     now_us = 0
 
     def wall() -> datetime:
-        # The stream's clock: the newest message of the batches written so far.
+        # The stream's clock: the newest message fed so far.
         return datetime.fromtimestamp(now_us / 1e6, UTC)
 
-    # Forked before this process opens a connection (a child must not share one); fork, not
-    # spawn: the stream's generator goes along unstarted.
-    context = multiprocessing.get_context("fork")
-    queue: multiprocessing.Queue[tuple[Any, ...]] = context.Queue(maxsize=PREPARED_AHEAD)
-    child = context.Process(target=_prepare, args=(url, messages, batch, queue),
-                            name="bauhof-whatif-prepare", daemon=True)
-    child.start()
     fed = written = 0
-    try:
-        with db.connect(url, autocommit=True, application_name="bauhof-whatif-ingest") as conn:
-            writer = Writer(conn, "whatif")
-            writer.setup()
-            engine = Engine(url, rules, wall=wall)
-            try:
-                while True:
-                    item = _next_prepared(queue, child)
-                    if item[0] == "error":
-                        raise WhatIfError(f"reading the stream failed: {item[1]}")
-                    _, pending, now_us, fed, last = item
+    with db.connect(url, autocommit=True, application_name="bauhof-whatif-ingest") as conn:
+        directory = DeviceDirectory()
+        directory.refresh(conn, force=True)
+        preparer = Preparer(directory, object_keymap())
+        writer = Writer(conn, "whatif")
+        writer.setup()
+        engine = Engine(url, rules, wall=wall)
+        try:
+            pending = Batch()
+            for message in messages:
+                preparer.add(pending, message.topic, message.payload)
+                now_us = max(now_us, message.time_us)
+                fed += 1
+                if fed % batch == 0:
                     writer.write(pending)
                     written += 1
+                    pending = Batch()
                     engine.catch_up()
-                    if last:
-                        break
-            finally:
-                engine.close()
-    finally:
-        if child.is_alive():
-            child.terminate()
-        child.join()
+            writer.write(pending)
+            written += 1
+            engine.catch_up()
+        finally:
+            engine.close()
     return fed, written
-
-
-# Batches the parsing process may prepare ahead of the writer (bounds the memory).
-PREPARED_AHEAD = 2
-
-
-def _next_prepared(queue: multiprocessing.Queue[tuple[Any, ...]],
-                   child: multiprocessing.process.BaseProcess) -> tuple[Any, ...]:
-    """The next prepared batch; a child that died without saying why is an error too."""
-    while True:
-        try:
-            return queue.get(timeout=1.0)
-        except queue_mod.Empty:
-            if not child.is_alive():
-                raise WhatIfError(f"the stream's reader exited with status {child.exitcode}"
-                                  ) from None
-
-
-def _prepare(url: str, messages: Iterable[Message], batch: int,
-             queue: multiprocessing.Queue[tuple[Any, ...]]) -> None:
-    """In the child: parse the stream into batches of `batch` messages, the last one
-    possibly empty, each sent with the stream's clock and the count fed so far."""
-    from ingest.devices import DeviceDirectory, object_keymap
-    from ingest.prepare import Preparer
-    from ingest.writer import Batch
-
-    try:
-        with db.connect(url, autocommit=True,
-                        application_name="bauhof-whatif-prepare") as conn:
-            directory = DeviceDirectory()
-            directory.refresh(conn, force=True)
-        preparer = Preparer(directory, object_keymap())
-        now_us = fed = 0
-        pending = Batch()
-        for message in messages:
-            preparer.add(pending, message.topic, message.payload)
-            now_us = max(now_us, message.time_us)
-            fed += 1
-            if fed % batch == 0:
-                queue.put(("batch", pending, now_us, fed, False))
-                pending = Batch()
-        queue.put(("batch", pending, now_us, fed, True))
-    except Exception as exc:  # reported to the parent, which raises it as WhatIfError
-        queue.put(("error", f"{type(exc).__name__}: {exc}"))
-    finally:
-        queue.close()
-        queue.join_thread()
 
 
 def outcome(url: str, messages: int, wall_s: float, database: str | None) -> Outcome:
