@@ -12,10 +12,10 @@ import pytest
 
 from bauhof import assets
 from bauhof.chirpstack.downlink import DownlinkError, interval_command
-from bauhof.cli import main
 from bauhof.mqtt import make_client
 from bauhof.services import Mosquitto
 from bauhof.settings import parse_mqtt_url
+from shell.main import main
 from tests.factories import APP
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared/reference/chirpstack"

@@ -11,7 +11,7 @@ import pytest
 from chirpstack_api import api, common
 
 from bauhof import assets
-from bauhof.cli import main
+from shell.main import main
 from tests.chirpstack.chirpstack_server import NULL_KEY, TENANT, ChirpStackState
 from tests.factories import APP
 
