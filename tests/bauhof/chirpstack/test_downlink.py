@@ -18,7 +18,7 @@ from bauhof.settings import parse_mqtt_url
 from shell.main import main
 from tests.factories import APP
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared/reference/chirpstack"
+REFERENCE = Path(__file__).resolve().parents[4] / "shared/reference/chirpstack"
 TOWN = f"""
 devices:
   - {{dev_eui: a840410001810001, model: dragino-lse01, application_id: {APP}}}

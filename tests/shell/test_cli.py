@@ -16,8 +16,8 @@ import pytest
 from bauhof.services import free_port
 from shell.main import build_parser
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared/reference/decoder-vectors.json"
-UP = Path(__file__).resolve().parents[2] / "shared/reference/chirpstack/up.json"
+VECTORS = Path(__file__).resolve().parents[3] / "shared/reference/decoder-vectors.json"
+UP = Path(__file__).resolve().parents[3] / "shared/reference/chirpstack/up.json"
 
 
 def bauhof(*args: str, env: dict[str, str] | None = None,
