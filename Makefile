@@ -35,6 +35,7 @@ frontend: $(NODE_STAMP)
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: setup lint
 	$(BIN)/pytest

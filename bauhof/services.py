@@ -16,6 +16,10 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bauhof.settings import Settings
 
 PG_BIN_DIRS = ("/usr/lib/postgresql/15/bin",)
 # Debian installs the broker outside a normal user's PATH.
@@ -332,3 +336,11 @@ class PrivateStack:
         self.mosquitto.stop()
         self.postgres.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def local_services(cfg: Settings) -> tuple[Postgres, Mosquitto]:
+    """The private services for these settings."""
+    return (
+        Postgres(data_dir=cfg.state_dir / "postgres", port=cfg.embedded_pg_port),
+        Mosquitto(state_dir=cfg.state_dir / "mosquitto", port=cfg.embedded_mqtt_port),
+    )

@@ -84,12 +84,12 @@ CROSS JOIN LATERAL (SELECT %(start)s::timestamptz + (i * interval '87 minutes') 
 
 def _fill(conn: Any, database_url: str) -> None:
     from bauhof import assets
-    from bauhof.demo import scenario_file
     from planning import previews, town
     from planning import settings as planning_settings
     from simulator import scenario
     from simulator.clock import DAY_US, to_us
     from simulator.engine import Engine
+    from simulator.scenario import scenario_file
 
     assets.load_file(database_url, scenario_file("herrenberg"))
     span = {"start": START, "end": END}

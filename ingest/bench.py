@@ -164,7 +164,7 @@ def run_bench(events: int, as_json: bool = False, workers: int = 1) -> int:
         share = ["--share", "bench"] if workers > 1 else []
         procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "bauhof.cli", "ingest", "--client-id",
+                [sys.executable, "-m", "shell", "ingest", "--client-id",
                  f"bench-ingest-{n}", *share],
                 env=stack.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime, timedelta
+from typing import Any
 
 import psycopg
 
 from planning import forecast as fc
 
-if TYPE_CHECKING:
-    from planning.selection import Schedule
-
 LOOKBACK = timedelta(days=14)
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """The day planned, when its shift starts, and when the next shift does."""
+
+    plan_date: date
+    starts_at: datetime
+    next_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,18 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from planning.bins import Bin
+from planning.bins import Bin, Schedule
 from planning.forecast import Forecast
 from planning.settings import PlannerSettings
-
-
-@dataclass(frozen=True, slots=True)
-class Schedule:
-    """The day planned, when its shift starts, and when the next shift does."""
-
-    plan_date: date
-    starts_at: datetime
-    next_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

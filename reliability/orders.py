@@ -52,7 +52,7 @@ def _scenario_file() -> Path:
 def list_orders(database_url: str) -> list[dict[str, Any]]:
     """`bauhof orders list --json`, parsed."""
     result = subprocess.run(
-        [sys.executable, "-m", "bauhof.cli", "orders", "list", "--json"],
+        [sys.executable, "-m", "shell", "orders", "list", "--json"],
         env={**_env(database_url)}, capture_output=True, text=True, timeout=120, check=False)
     if result.returncode != 0:
         raise StepFailed("bauhof orders list --json", result.stderr.strip()[-500:])
@@ -67,7 +67,7 @@ def _env(database_url: str) -> dict[str, str]:
 
 def _rules_once(database_url: str, mqtt_url: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "bauhof.cli", "rules", "--once"],
+        [sys.executable, "-m", "shell", "rules", "--once"],
         env={**_env(database_url), "BAUHOF_MQTT_URL": mqtt_url},
         capture_output=True, text=True, timeout=900, check=False)
     if result.returncode != 0:

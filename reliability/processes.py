@@ -40,7 +40,7 @@ class Worker:
         self._log = self.log_file.open("ab")
         self._log.write(f"--- start {self.starts + 1}: bauhof {' '.join(self.args)}\n".encode())
         self._log.flush()
-        self.proc = subprocess.Popen([sys.executable, "-m", "bauhof.cli", *self.args],
+        self.proc = subprocess.Popen([sys.executable, "-m", "shell", *self.args],
                                      env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
         self.starts += 1
         return self

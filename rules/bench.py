@@ -147,7 +147,7 @@ def run_bench(rate: int = 1000, seconds: int = 20, probes: int = 100) -> dict[st
         _setup(conn, fleet, probes)
         # Logs go to files: a pipe nobody reads would stall a process once its buffer fills.
         logs = [(stack.root / f"{name}.log").open("w+b") for name in ("ingest", "rules")]
-        procs = [subprocess.Popen([sys.executable, "-m", "bauhof.cli", *args], env=stack.env(),
+        procs = [subprocess.Popen([sys.executable, "-m", "shell", *args], env=stack.env(),
                                   stdout=subprocess.DEVNULL, stderr=log)
                  for args, log in zip((["ingest", "--client-id", "bench-ingest"], ["rules"]),
                                       logs, strict=True)]

@@ -85,17 +85,6 @@ def _shard(text: str) -> tuple[int, int]:
     return i, n
 
 
-def _load_rules(path: Path | None) -> Any:
-    from bauhof.cli import CommandError
-    from rules import ruleset
-    from rules.errors import RulesError
-
-    try:
-        return ruleset.load(path)
-    except RulesError as exc:
-        raise CommandError(str(exc)) from exc
-
-
 def cmd_rules(args: argparse.Namespace) -> int:
     """Run the engine, or validate a rules file."""
     if args.action in ("check", "explain"):
@@ -103,30 +92,30 @@ def cmd_rules(args: argparse.Namespace) -> int:
             what = "a FILE" if args.action == "check" else "an ASSET id or dev_eui"
             print(f"bauhof rules: error: `rules {args.action}` needs {what}", file=sys.stderr)
             return 2
-        from rules import explain
+        from rules import explain, ruleset
 
         if args.action == "check":
             path = Path(args.file)
             if not path.is_file():
                 print(f"bauhof rules: error: no rules file {path}", file=sys.stderr)
                 return 2
-            rules = _load_rules(path)
+            rules = ruleset.load_for_command(path)
             print(f"{path}: ok (version {rules.version}, {len(rules.overrides)} overrides, "
                   f"{len(rules.watering.plant_types)} plant types)")
             for line in explain.check_lines(rules):
                 print(line)
             return 0
-        return explain.cmd_explain(args.file, _load_rules(args.rules),
+        return explain.cmd_explain(args.file, ruleset.load_for_command(args.rules),
                                    "packaged rules" if args.rules is None else str(args.rules))
     from bauhof import metrics, settings
     from bauhof.cli import CommandError
-    from rules import mail
+    from rules import mail, ruleset
     from rules.engine import Engine
     from rules.errors import RulesError
     from rules.metrics import MeteredEngine
     from rules.notify import Publisher
 
-    rules = _load_rules(args.rules)
+    rules = ruleset.load_for_command(args.rules)
     cfg = settings.load()
     try:
         smtp = mail.parse_smtp_url(args.smtp_url) if args.smtp_url else None

@@ -362,3 +362,14 @@ def load(path: Path | None = None) -> Ruleset:
     except OSError as exc:
         raise RulesFileError(str(path), f"cannot read: {exc.strerror or exc}") from exc
     return parse(text, str(path))
+
+
+def load_for_command(path: Path | None) -> Ruleset:
+    """Load a rule set for a command: a bad file is a CommandError (one line, exit 1)."""
+    from bauhof.cli import CommandError
+    from rules.errors import RulesError
+
+    try:
+        return load(path)
+    except RulesError as exc:
+        raise CommandError(str(exc)) from exc

@@ -49,7 +49,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     """Run the stream with the rules (and the second rules file) and print what they did."""
     from bauhof import settings
     from bauhof.cli import CommandError
-    from rules.cli import _load_rules
+    from rules import ruleset
     from rules.whatif import Stream, WhatIfError, compare, whatif
     from simulator import SimulatorError, clock, scenario
 
@@ -76,8 +76,8 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     if not args.verbose:
         # The engine's per-step timings are for operators of a live engine, not for this.
         logging.getLogger("bauhof.rules").setLevel(logging.WARNING)
-    rules_a = _load_rules(args.rules)
-    rules_b = _load_rules(args.compare) if args.compare is not None else None
+    rules_a = ruleset.load_for_command(args.rules)
+    rules_b = ruleset.load_for_command(args.compare) if args.compare is not None else None
     cfg = settings.load()
     town = None
     if args.stream is not None:

@@ -200,7 +200,7 @@ def run_bench(days: float, *, seed: int = 1, as_json: bool = False,
         with PrivateStack() as stack:
             assets.load_file(stack.database_url, scenario_file())
             proc = subprocess.Popen(
-                [sys.executable, "-m", "bauhof.cli", "ingest", "--client-id", "bench-replay"],
+                [sys.executable, "-m", "shell", "ingest", "--client-id", "bench-replay"],
                 env=stack.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
             try:

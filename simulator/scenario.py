@@ -316,6 +316,13 @@ def parse(data: object, source: str) -> Scenario:
     return scenario
 
 
+def scenario_file(name: str) -> Path:
+    """The packaged scenario's YAML file (it is also an asset file)."""
+    entry = resources.files("simulator.scenarios") / f"{name}.yaml"
+    with resources.as_file(entry) as path:
+        return Path(path)
+
+
 def packaged() -> list[str]:
     """Names of the scenarios shipped with the simulator."""
     folder = resources.files("simulator.scenarios")

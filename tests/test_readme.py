@@ -60,7 +60,7 @@ def test_every_readme_command_line_runs(database_url: str, broker: Mosquitto,
     for line in lines:
         runnable = not SYNOPSIS.search(line) and line not in OUTSIDE
         argv = shlex.split(line) if runnable else [*_words_before_options(line), "--help"]
-        result = subprocess.run([sys.executable, "-m", "bauhof.cli", *argv], cwd=tmp_path,
+        result = subprocess.run([sys.executable, "-m", "shell", *argv], cwd=tmp_path,
                                 env=env, capture_output=True, text=True, timeout=600,
                                 check=False)
         assert result.returncode == 0, f"bauhof {line}: {result.stderr[-2000:]}"

@@ -39,7 +39,7 @@ def api_process(database_url: str, tmp_path: Path) -> Iterator[tuple[int, int]]:
     port = free_port()
     env = {**os.environ, "BAUHOF_DATABASE_URL": database_url,
            "BAUHOF_API_MEDIA_DIR": str(tmp_path / "media"), "BAUHOF_STATE_DIR": str(tmp_path)}
-    proc = subprocess.Popen([sys.executable, "-m", "bauhof.cli", "api", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "shell", "api", "--port", str(port)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60

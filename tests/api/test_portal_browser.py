@@ -24,13 +24,13 @@ from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, Page, expect
 
 from bauhof import assets
-from bauhof.demo import scenario_file
 from bauhof.services import free_port
 from bauhof.settings import DEFAULT_LINK_SECRET
 from rules import mail, orders, ruleset
 from rules.actions import Open
 from rules.engine import Engine
 from rules.notify import Publisher
+from simulator.scenario import scenario_file
 from tests.api.conftest import Tokens
 from tests.fixtures.browser import screenshot_path
 from tests.rules import factory as f

@@ -8,9 +8,9 @@ from typing import Any
 import psycopg
 
 from bauhof import assets
-from bauhof.demo import scenario_file
 from bauhof.settings import DEFAULT_LINK_SECRET
 from simulator.citizens import Citizens, HttpCitizens
+from simulator.scenario import scenario_file
 from tests.api.conftest import Tokens
 from tests.simulator.test_citizens import _days
 

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api import sponsorship_store as store
-from bauhof import cli
+from shell import main as cli
 from tests.api import portal_town
 from tests.api.conftest import Tokens
 from tests.api.test_portal import INQUIRY, _act, _inquire

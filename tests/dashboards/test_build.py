@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bauhof.cli import main
 from dashboards import build, check, schema
+from shell.main import main
 
 
 def test_committed_json_is_generated_and_valid() -> None:

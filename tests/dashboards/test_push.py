@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from bauhof.cli import main
 from dashboards import DashboardError, build, push
+from shell.main import main
 
 TOKEN = "glsa_test_token"
 

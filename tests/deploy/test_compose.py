@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bauhof import settings
-from bauhof.cli import build_parser
+from shell.main import build_parser
 from tests.deploy.compose_env import (
     bare_dollars,
     interpolate,

@@ -121,7 +121,7 @@ def migrated_database(cluster: Postgres, work: Path) -> str:
     cluster.create_database(name)
     # As the bauhof-migrate container does it.
     result = subprocess.run(
-        [sys.executable, "-m", "bauhof.cli", "db", "migrate"], cwd=work,
+        [sys.executable, "-m", "shell", "db", "migrate"], cwd=work,
         env={**os.environ, "BAUHOF_DATABASE_URL": cluster.url(name),
              "PYTHONPATH": str(REPO)},
         capture_output=True, text=True, timeout=120, check=False,

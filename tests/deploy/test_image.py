@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from bauhof import cli
+from shell import main as cli
 from tests.deploy.conftest import REPO
 
 DOCKERFILE = REPO / "Dockerfile"
@@ -112,7 +112,7 @@ def test_build_context_leaves_out_secrets_and_local_state(tmp_path: Path) -> Non
                  "bauhof/__pycache__/cli.cpython-311.pyc", "build/lib/bauhof/cli.py"):
         assert ignored(path, rules), path
     for path in ("pyproject.toml", "bauhof/cli.py", "bauhof/db/migrations/0001_foundation.sql",
-                 "ingest/cli.py"):
+                 "ingest/cli.py", "shell/main.py"):
         assert not ignored(path, rules), path
 
 
@@ -132,7 +132,7 @@ def test_build_stage_makes_a_wheel_with_everything_the_roles_need(tmp_path: Path
         names = set(archive.namelist())
         (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
         scripts = archive.read(entry_points).decode()
-    assert "bauhof = bauhof.cli:main" in scripts
+    assert "bauhof = shell.main:main" in scripts
     # Data files (migrations, rules, mail templates, scenarios) are read from the installed
     # package at run time: every one in the source tree must be in the wheel.
     # (Listed from the copied context, the same snapshot the wheel was built from.)

@@ -242,7 +242,7 @@ def ingest_process(prod_broker: ProductionBroker, database_url: str,
     env = {**os.environ, "BAUHOF_ENV": "production", "BAUHOF_DATABASE_URL": database_url,
            "BAUHOF_MQTT_URL": f"mqtt://{INGEST}:{ACCOUNTS[INGEST]}@127.0.0.1:{prod_broker.port}",
            "BAUHOF_MQTT_CLIENT_ID": compose_env["BAUHOF_MQTT_CLIENT_ID"]}
-    proc = subprocess.Popen([sys.executable, "-m", "bauhof.cli", "ingest"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "shell", "ingest"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         yield proc

@@ -67,7 +67,7 @@ class Stack:
 
     def _spawn(self, *args: str) -> None:
         self.procs.append(subprocess.Popen(
-            [sys.executable, "-m", "bauhof.cli", *args], env=self.env,
+            [sys.executable, "-m", "shell", *args], env=self.env,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
 
     def stop(self) -> list[int]:

@@ -23,7 +23,7 @@ def _start_ingest(database_url: str, broker: Mosquitto) -> subprocess.Popen[byte
     env = {**os.environ, "BAUHOF_DATABASE_URL": database_url,
            "BAUHOF_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}"}
     return subprocess.Popen(
-        [sys.executable, "-m", "bauhof.cli", "ingest", "--client-id", "crash-test",
+        [sys.executable, "-m", "shell", "ingest", "--client-id", "crash-test",
          "--batch-size", "300"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )

@@ -8,9 +8,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from bauhof.cli import main
 from ingest import load
 from planning.town import feed
+from shell.main import main
 from simulator.recording import Message
 
 EUI = "a840410000000001"

@@ -24,7 +24,7 @@ def test_three_workers_share_the_stream(conn: psycopg.Connection[tuple[object, .
     env = {**os.environ, "BAUHOF_DATABASE_URL": database_url,
            "BAUHOF_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}"}
     workers = [
-        subprocess.Popen([sys.executable, "-m", "bauhof.cli", "ingest", "--share", "bauhof",
+        subprocess.Popen([sys.executable, "-m", "shell", "ingest", "--share", "bauhof",
                           "--client-id", f"ingest-{n}", "--batch-size", "200"],
                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for n in range(WORKERS)

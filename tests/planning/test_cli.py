@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from bauhof.cli import main
+from shell.main import main
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from bauhof.cli import main
 from planning import town
+from shell.main import main
 from simulator import scenario
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "planning.md"

@@ -10,8 +10,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from bauhof.cli import main
 from planning import outcomes, policies, town
+from shell.main import main
 from simulator import scenario
 
 KEYS = ["avg_fill_at_emptying", "bins_emptied", "dry_hours", "km", "overflow_hours",

@@ -83,7 +83,7 @@ def test_the_fault_table_and_the_json_summary() -> None:
     (["bench", "soak", "--minutes", "0"], "argument --minutes: 0 must be more than 0"),
 ])
 def test_bad_arguments_give_one_line_and_status_2(args: list[str], message: str) -> None:
-    result = subprocess.run([sys.executable, "-m", "bauhof.cli", *args], capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "shell", *args], capture_output=True,
                             text=True, timeout=60, check=False)
     assert result.returncode == 2
     assert len(result.stderr.splitlines()) == 1

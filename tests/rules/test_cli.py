@@ -11,8 +11,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from bauhof.cli import main
 from rules import orders
+from shell.main import main
 from tests.rules import factory as f
 from tests.rules.conftest import MakeEngine
 
@@ -42,13 +42,13 @@ def test_rules_check_accepts_the_defaults_and_names_a_bad_field(
 
 
 def test_bad_arguments_exit_2_with_one_line() -> None:
-    result = subprocess.run([sys.executable, "-m", "bauhof.cli", "rules", "--shard", "2/2"],
+    result = subprocess.run([sys.executable, "-m", "shell", "rules", "--shard", "2/2"],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
         "bauhof rules: error: argument --shard: '2/2': need 0 <= I < N "
         "(see `bauhof rules --help`)")
-    result = subprocess.run([sys.executable, "-m", "bauhof.cli", "orders", "list", "--status",
+    result = subprocess.run([sys.executable, "-m", "shell", "orders", "list", "--status",
                              "closed"], capture_output=True, text=True, check=False)
     assert result.returncode == 2
     assert "invalid choice: 'closed'" in result.stderr

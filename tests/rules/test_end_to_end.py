@@ -42,7 +42,7 @@ def ingest(database_url: str, broker: Mosquitto, tmp_path: Path) -> Iterator[Non
     assets.load_file(database_url, scenario_file())
     env = {**os.environ, "BAUHOF_DATABASE_URL": database_url,
            "BAUHOF_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}"}
-    proc = subprocess.Popen([sys.executable, "-m", "bauhof.cli", "ingest"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "shell", "ingest"], env=env,
                             cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         with psycopg.connect(database_url, autocommit=True) as conn, Publisher(

@@ -8,9 +8,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from bauhof.cli import main
 from rules import ruleset
 from rules.errors import RulesFileError
+from shell.main import main
 from tests.rules import factory as f
 
 FILE = """

@@ -12,10 +12,10 @@ import psycopg
 import pytest
 import yaml
 
-from bauhof.cli import main
 from planning import town as town_mod
 from rules import ruleset
 from rules.engine import Engine
+from shell.main import main
 from simulator import recording, scenario
 from simulator.clock import DAY_US, to_us
 from simulator.engine import Engine as Simulator

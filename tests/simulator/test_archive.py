@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from bauhof.chirpstack.events import UplinkEvent, parse_event
-from bauhof.cli import main
+from shell.main import main
 from simulator import archive
 from simulator.clock import to_us
 from simulator.recording import read

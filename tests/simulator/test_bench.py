@@ -16,7 +16,7 @@ import pytest
 def test_bench_replay_prints_one_json_object(tmp_path: Path, mode: list[str]) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BAUHOF_")}
     done = subprocess.run(
-        [sys.executable, "-m", "bauhof.cli", "bench", "replay", "--days", "0.05", "--json",
+        [sys.executable, "-m", "shell", "bench", "replay", "--days", "0.05", "--json",
          *mode],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240, check=False,
     )

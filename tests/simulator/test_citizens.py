@@ -8,10 +8,10 @@ from datetime import datetime
 import psycopg
 
 from bauhof import assets
-from bauhof.demo import scenario_file
 from simulator import scenario
 from simulator.citizens import Citizens, DatabaseCitizens
 from simulator.clock import DAY_US, to_us
+from simulator.scenario import scenario_file
 from simulator.truth import Truth
 from tests.simulator.conftest import run_engine, tiny_town
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bauhof.cli import main
 from bauhof.services import Mosquitto
+from shell.main import main
 from simulator.recording import read
 from tests.simulator.conftest import Collector
 
@@ -113,7 +113,7 @@ def test_crews_without_a_database_are_one_line(capsys: pytest.CaptureFixture[str
 def test_sigterm_stops_a_run_cleanly(broker: Mosquitto, tmp_path: Path) -> None:
     env = {**os.environ, "BAUHOF_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bauhof.cli", "simulate", "--speed", "3600", "--days", "1",
+        [sys.executable, "-m", "shell", "simulate", "--speed", "3600", "--days", "1",
          "--record", "rec.jsonl", "--quiet"],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )

@@ -17,10 +17,10 @@ from api import users
 from api.app import create_app
 from api.config import ApiSettings
 from bauhof import assets
-from bauhof.cli import main
 from bauhof.services import free_port
 from rules import orders
 from rules.actions import Open
+from shell.main import main
 from simulator import scenario, truth
 from simulator.crew_api import HttpCrews
 from simulator.crews import CrewError, CrewOrder

@@ -11,9 +11,9 @@ import psycopg
 import pytest
 import yaml
 
-from bauhof.cli import main
 from bauhof.services import Mosquitto
 from planning import town as town_mod
+from shell.main import main
 from simulator import duplicates, scenario
 from simulator.clock import DAY_US, HOUR_US, to_us
 from simulator.engine import Engine

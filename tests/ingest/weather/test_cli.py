@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from bauhof.cli import main
+from shell.main import main
 from tests.ingest.weather.server import Reply, WeatherServer, answer
 
 
@@ -96,7 +96,7 @@ def test_run_fetches_at_once_and_stops_cleanly_on_sigterm(
     server.play(Reply(answer("open_meteo.json")))
     env = {**os.environ, "BAUHOF_DATABASE_URL": database_url,
            "BAUHOF_WEATHER_SOURCE": "open-meteo", "BAUHOF_WEATHER_URL": server.url}
-    proc = subprocess.Popen([sys.executable, "-m", "bauhof.cli", "weather", "run", "--lat",
+    proc = subprocess.Popen([sys.executable, "-m", "shell", "weather", "run", "--lat",
                              "48.6", "--lon", "8.87", "--every", "1h"], env=env, cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

@@ -19,7 +19,7 @@ from bauhof.chirpstack import (
 )
 from tests import factories
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared/reference/chirpstack"
+REFERENCE = Path(__file__).resolve().parents[4] / "shared/reference/chirpstack"
 
 
 def _reference(name: str, event_type: str) -> tuple[str, bytes]:

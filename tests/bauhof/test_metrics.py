@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bauhof.cli import build_parser
+from shell.main import build_parser
 
 
 def test_port_from_the_option_or_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -27,7 +27,7 @@ def test_port_from_the_option_or_the_environment(monkeypatch: pytest.MonkeyPatch
 ])
 def test_a_bad_port_is_refused_before_anything_starts(value: str, message: str) -> None:
     env = {**os.environ, "BAUHOF_METRICS_PORT": value}
-    result = subprocess.run([sys.executable, "-m", "bauhof.cli", "ingest"], check=False,
+    result = subprocess.run([sys.executable, "-m", "shell", "ingest"], check=False,
                             env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bauhof.codecs import DecodeError, EncodeError
 from bauhof.codecs.cayenne import CODECS, decode, encode
-from tests.codecs import vectors
+from tests.bauhof.codecs import vectors
 
 
 def frame(text: str) -> bytes:

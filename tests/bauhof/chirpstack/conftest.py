@@ -10,7 +10,7 @@ import grpc
 import pytest
 from chirpstack_api import api
 
-from tests.chirpstack.chirpstack_server import ChirpStackState, Devices, Profiles
+from tests.bauhof.chirpstack.chirpstack_server import ChirpStackState, Devices, Profiles
 
 
 def serve(state: ChirpStackState, credentials: Any = None,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bauhof import codecs
 from bauhof.codecs import base, plausibility
-from tests.codecs import vectors
+from tests.bauhof.codecs import vectors
 
 KINDS = {
     "cayenne-lpp": "other",

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bauhof import settings as settings_mod
-from bauhof.services import Mosquitto, Postgres
+from bauhof.services import local_services
 
 
 def register(commands: Any, bench: Any) -> None:
@@ -63,14 +63,6 @@ def register(commands: Any, bench: Any) -> None:
     decode.set_defaults(handler=cmd_decode)
 
 
-def local_services(cfg: settings_mod.Settings) -> tuple[Postgres, Mosquitto]:
-    """The private services for these settings."""
-    return (
-        Postgres(data_dir=cfg.state_dir / "postgres", port=cfg.embedded_pg_port),
-        Mosquitto(state_dir=cfg.state_dir / "mosquitto", port=cfg.embedded_mqtt_port),
-    )
-
-
 def cmd_services(args: argparse.Namespace) -> int:
     """Start, stop or report the private services."""
     from bauhof import db
@@ -120,7 +112,7 @@ def cmd_services(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the demo."""
-    from bauhof import demo
+    from shell import demo
 
     return demo.run(args.speed, not args.no_crews, args.days)
 
@@ -182,7 +174,7 @@ def cmd_assets(args: argparse.Namespace) -> int:
         return _import_cadastre(settings_mod.load().database_url, path)
     if not path.exists() and path.suffix == "" and "/" not in str(path):
         # A packaged scenario's name: `bauhof assets load herrenberg`.
-        from bauhof.demo import scenario_file
+        from simulator.scenario import scenario_file
 
         path = scenario_file(str(path))
     if not path.is_file():
@@ -229,7 +221,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
             print(model)
         return 0
     if args.event is not None:
-        from bauhof.chirpstack.decode import decode_event_file
+        from shell.decode import decode_event_file
 
         if not args.event.is_file():
             print(f"bauhof decode: error: no event file {args.event}", file=sys.stderr)

@@ -12,13 +12,13 @@ import pytest
 
 from bauhof import assets
 from bauhof.chirpstack.downlink import DownlinkError, interval_command
-from bauhof.cli import main
 from bauhof.mqtt import make_client
 from bauhof.services import Mosquitto
 from bauhof.settings import parse_mqtt_url
+from shell.main import main
 from tests.factories import APP
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared/reference/chirpstack"
+REFERENCE = Path(__file__).resolve().parents[4] / "shared/reference/chirpstack"
 TOWN = f"""
 devices:
   - {{dev_eui: a840410001810001, model: dragino-lse01, application_id: {APP}}}

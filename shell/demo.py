@@ -15,7 +15,6 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,8 @@ import psycopg
 
 from bauhof import assets, db
 from bauhof import settings as settings_mod
+from bauhof.services import local_services
+from simulator.scenario import scenario_file
 
 API_PORT = 8080
 SIMULATOR_USER = "simulator"
@@ -37,17 +38,10 @@ class Child:
     log: Path
 
 
-def scenario_file(name: str) -> Path:
-    """The packaged scenario's YAML file (it is also an asset file)."""
-    entry = resources.files("simulator.scenarios") / f"{name}.yaml"
-    with resources.as_file(entry) as path:
-        return Path(path)
-
-
 def _start(name: str, args: list[str], log_dir: Path, env: dict[str, str]) -> Child:
     log = log_dir / f"{name}.log"
     handle = log.open("ab")
-    process = subprocess.Popen([sys.executable, "-m", "bauhof.cli", *args], env=env,
+    process = subprocess.Popen([sys.executable, "-m", "shell", *args], env=env,
                                stdout=handle, stderr=subprocess.STDOUT,
                                start_new_session=True)
     handle.close()
@@ -92,7 +86,6 @@ def simulator_token(database_url: str) -> tuple[str, int]:
 def run(speed: str, crews: bool, days: float | None) -> int:
     """Run the demo until Ctrl-C (or until the simulated days are over)."""
     cfg = settings_mod.load()
-    from bauhof.commands import local_services
 
     pg, mq = local_services(cfg)
     if cfg.embedded_db:

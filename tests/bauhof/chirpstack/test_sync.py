@@ -11,8 +11,8 @@ import pytest
 from chirpstack_api import api, common
 
 from bauhof import assets
-from bauhof.cli import main
-from tests.chirpstack.chirpstack_server import NULL_KEY, TENANT, ChirpStackState
+from shell.main import main
+from tests.bauhof.chirpstack.chirpstack_server import NULL_KEY, TENANT, ChirpStackState
 from tests.factories import APP
 
 OTHER_APP = "9d6f7b0e-5c1a-4e8b-9f3a-2b7c8d9e0f1a"
@@ -394,7 +394,7 @@ def test_tls_with_a_private_ca(town: Path, conn: psycopg.Connection[Any],
 
     import grpc
 
-    from tests.chirpstack.conftest import serve
+    from tests.bauhof.chirpstack.conftest import serve
 
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                     "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",

@@ -8,7 +8,7 @@ import pytest
 
 from bauhof.codecs import decode
 from bauhof.codecs.plausibility import check
-from tests.codecs import vectors
+from tests.bauhof.codecs import vectors
 
 
 def test_the_example_from_the_brief() -> None:

@@ -12,7 +12,7 @@ import pytest
 from bauhof.codecs.base import Codec, DecodeError
 
 # The reference directory sits beside the repository, here and in CI.
-VECTORS_FILE = Path(__file__).resolve().parents[3] / "shared/reference/decoder-vectors.json"
+VECTORS_FILE = Path(__file__).resolve().parents[4] / "shared/reference/decoder-vectors.json"
 
 
 def load() -> list[dict[str, Any]]:

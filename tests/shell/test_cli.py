@@ -13,17 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from bauhof.cli import build_parser
 from bauhof.services import free_port
+from shell.main import build_parser
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared/reference/decoder-vectors.json"
-UP = Path(__file__).resolve().parents[2] / "shared/reference/chirpstack/up.json"
+VECTORS = Path(__file__).resolve().parents[3] / "shared/reference/decoder-vectors.json"
+UP = Path(__file__).resolve().parents[3] / "shared/reference/chirpstack/up.json"
 
 
 def bauhof(*args: str, env: dict[str, str] | None = None,
            cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run the real command line."""
-    return subprocess.run([sys.executable, "-m", "bauhof.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "shell", *args], capture_output=True,
                           text=True, env=env or os.environ.copy(), cwd=cwd, timeout=120,
                           check=False)
 
@@ -45,7 +45,7 @@ def _commands() -> list[list[str]]:
 
 
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
-    from bauhof.cli import main
+    from shell.main import main
 
     commands = _commands()
     names = {" ".join(c) for c in commands}

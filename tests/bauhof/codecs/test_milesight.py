@@ -20,7 +20,7 @@ from bauhof.codecs.milesight import (
     encode_em400_udl,
     encode_em500_smtc,
 )
-from tests.codecs import vectors
+from tests.bauhof.codecs import vectors
 
 
 def frame(text: str) -> bytes:

@@ -18,7 +18,7 @@ from bauhof.codecs.dragino import (
     encode_lgt92,
     encode_lse01,
 )
-from tests.codecs import vectors
+from tests.bauhof.codecs import vectors
 
 
 @pytest.mark.parametrize(

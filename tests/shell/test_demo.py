@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from api import users
-from bauhof import demo
+from shell import demo
 
 
 def test_the_simulator_administrator_is_made_once_and_given_a_token_per_run(

@@ -75,7 +75,7 @@ def _days_left(conn: psycopg.Connection[tuple[object, ...]]) -> list[int]:
 def test_retention_refuses_to_drop_everything_and_measures_from_now(
         conn: psycopg.Connection[tuple[object, ...]], database_url: str,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from bauhof.cli import main
+    from shell.main import main
 
     _simulated_june(conn)
     monkeypatch.setenv("BAUHOF_DATABASE_URL", database_url)
