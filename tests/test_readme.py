@@ -22,6 +22,7 @@ SYNOPSIS = re.compile(r"\||\[|\b[A-Z]{1,}(?:/[A-Z]+)?\b")
 OUTSIDE = {
     "api --port 8080": "serves HTTP until stopped",
     "chirpstack sync": "needs a ChirpStack server",
+    "weather fetch --json": "needs the weather service (tests/ingest/weather serve its answers)",
 }
 
 
