@@ -137,6 +137,9 @@ Bauhof is running (Ctrl-C stops everything):
   API and OpenAPI docs  http://127.0.0.1:{API_PORT}/docs
   crew web app          http://127.0.0.1:{API_PORT}/crew
                         (a token: bauhof users create --role crew --name me)
+  planners' workspace   http://127.0.0.1:{API_PORT}/planner  (--role planner)
+  green-area portal     http://127.0.0.1:{API_PORT}/portal   (public)
+  citizens' reports     http://127.0.0.1:{API_PORT}/melden   (public)
   database (psql)       {db.redact(cfg.database_url)}
   MQTT                  {env['BAUHOF_MQTT_URL']}  (mosquitto_sub -t 'bauhof/#' -v)
   logs                  {log_dir}/<part>.log

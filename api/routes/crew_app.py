@@ -64,6 +64,15 @@ class Route(BaseModel):
     stops: list[Stop]
 
 
+class Water(BaseModel):
+    """How much water a watering order asks for (from the area's water balance)."""
+
+    litres: int | None = None
+    litres_per_m2: float | None = None
+    litres_per_tree: int | None = None
+    trees: int | None = None
+
+
 class Card(BaseModel):
     """An order with everything its card shows."""
 
@@ -96,6 +105,7 @@ class Card(BaseModel):
     reason: str | None
     age_steps: int
     base_priority: int
+    water: Water | None
     route: Route | None
 
 

@@ -15,6 +15,7 @@ from rules import orders
 from tests.api import crew_town
 from tests.api.conftest import Tokens
 from tests.api.test_crew_day import PNG, sign_in
+from tests.fixtures.browser import wait_until
 
 
 def test_work_done_offline_is_sent_in_order_when_back(
@@ -27,10 +28,10 @@ def test_work_done_offline_is_sent_in_order_when_back(
     sign_in(page, live_server(), tokens.crew)
     cards = page.get_by_test_id("order")
     expect(cards).to_have_count(155, timeout=20_000)
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
     # The worker stores the shell and the list it passed on (opening a cache comes before
     # the copy is in it: wait for the copies themselves).
-    page.wait_for_function(
+    wait_until(page,
         "Promise.all([caches.match('/crew/app.js'), caches.match('/api/v1/crew/orders')])"
         ".then(found => found.every(Boolean))")
 

@@ -16,7 +16,7 @@ from tests.api import crew_routes, crew_town
 from tests.api.conftest import Tokens
 from tests.api.test_crew_day import sign_in
 from tests.api.town import open_order
-from tests.fixtures.browser import screenshot_path
+from tests.fixtures.browser import screenshot_path, wait_until
 from tests.rules import factory as f
 
 
@@ -156,13 +156,13 @@ def test_signing_out_clears_every_cached_order_and_photo(
     mine.locator(".head").click()
     mine.locator("textarea.note").fill("Schlüssel liegt im Auto")
     # The worker has cached the shell and the list.
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.wait_for_function("caches.keys().then(k => k.length === 2)")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
+    wait_until(page, "caches.keys().then(k => k.length === 2)")
     assert page.evaluate("caches.keys()") == ["bauhof-crew-shell-v1", "bauhof-crew-data-v1"]
     assert page.evaluate("localStorage.getItem('bauhof.crew.drafts')") == (
         f'{{"{nords}":"Schlüssel liegt im Auto"}}')
     page.get_by_test_id("signout").click()
-    page.wait_for_function("document.body.dataset.signedOut === '1'")
+    wait_until(page, "document.body.dataset.signedOut === '1'")
     assert page.evaluate("caches.keys()") == []
     assert page.evaluate("Object.keys(localStorage)") == []
     assert page.evaluate("indexedDB.databases().then(d => d.map(x => x.name))") == []
