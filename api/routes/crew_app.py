@@ -20,7 +20,14 @@ from api.auth import Anyone, require
 from api.database import Conn
 from api.problems import Problem, invalid, not_found
 from api.responses import json_response
-from api.routes.work_orders import NoteBody, OrderDetail, OrderId, conflict, event_time
+from api.routes.work_orders import (
+    NoteBody,
+    OrderDetail,
+    OrderId,
+    OrderSummary,
+    conflict,
+    event_time,
+)
 from api.users import Principal
 from rules import orders
 from rules.errors import IllegalTransition
@@ -73,27 +80,9 @@ class Water(BaseModel):
     trees: int | None = None
 
 
-class Card(BaseModel):
-    """An order with everything its card shows."""
+class Card(OrderSummary):
+    """An order with everything its card shows: the list's fields and the card's own."""
 
-    id: int
-    kind: str
-    status: str
-    subject_type: str
-    subject_id: str
-    rule: str
-    priority: int
-    title: str
-    assignee: str | None
-    opened_at: datetime
-    due_at: datetime | None
-    resolved_at: datetime | None
-    resolved_by: str | None
-    last_value: float | None
-    latitude: float | None
-    longitude: float | None
-    updated_at: datetime
-    distance_m: float | None
     place: str | None
     address: str | None
     report: str | None
