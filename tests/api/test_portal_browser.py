@@ -9,22 +9,18 @@ Screenshots go to artifacts/portal-*.png.
 
 from __future__ import annotations
 
-import email
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import Message
-from email.policy import default
 from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, Page, expect
 
 from bauhof import assets
-from bauhof.services import free_port
 from bauhof.settings import DEFAULT_LINK_SECRET
 from rules import mail, orders, ruleset
 from rules.actions import Open
@@ -32,6 +28,7 @@ from rules.engine import Engine
 from rules.notify import Publisher
 from simulator.scenario import scenario_file
 from tests.api.conftest import Tokens
+from tests.api.mailsink import Inbox, smtp_sink
 from tests.fixtures.browser import screenshot_path
 from tests.rules import factory as f
 
@@ -40,24 +37,11 @@ PHONE = {"width": 390, "height": 844}
 LINK = re.compile(r"https?://\S+/portal/act\.html\?t=\S+")
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content, policy=default))
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[mail.SmtpTarget, _Inbox]]:
+def smtp() -> Iterator[tuple[mail.SmtpTarget, Inbox]]:
     """A local SMTP server keeping what it receives."""
-    inbox = _Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield mail.parse_smtp_url(f"smtp://127.0.0.1:{port}?from=bauhof@herrenberg.example"), inbox
-    controller.stop()
+    with smtp_sink() as sink:
+        yield sink
 
 
 def _body(message: Message) -> str:
@@ -92,7 +76,7 @@ def _phone(browser: Browser) -> Page:
 
 def test_citizen_asks_confirms_staff_approve_and_the_sponsor_hands_watering_to_the_crew(
         browser: Browser, live_server: Callable[..., str], conn: psycopg.Connection[Any],
-        database_url: str, tokens: Tokens, smtp: tuple[mail.SmtpTarget, _Inbox]) -> None:
+        database_url: str, tokens: Tokens, smtp: tuple[mail.SmtpTarget, Inbox]) -> None:
     target, inbox = smtp
     _town(conn, database_url)
     base = live_server()
