@@ -23,14 +23,6 @@ def register(commands: Any, bench: Any) -> None:
                         help="with rollups: repeat every SECONDS until interrupted")
     parser.set_defaults(handler=cmd_dashboards)
 
-    timing = bench.add_parser(
-        "dashboards", help="every panel's query over a year of the default town",
-        description="Fill private services with a synthetic year of the default town "
-                    "(roll-ups, tracker positions, orders, two weeks of bin readings and a "
-                    "plan) and report each panel's median query time over 365 days.")
-    timing.add_argument("--json", action="store_true", help="print one JSON object")
-    timing.set_defaults(handler=cmd_bench)
-
 
 def _positive(text: str) -> float:
     try:
@@ -95,20 +87,3 @@ def _rollups(every: float | None) -> int:
         if every is None:
             return 0
         time.sleep(max(0.0, every - (time.monotonic() - started)))
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    """Time every panel over a year."""
-    import json
-
-    from dashboards import bench
-
-    figures = bench.run(progress=not args.json)
-    if args.json:
-        print(json.dumps(figures))
-        return 0
-    for name, ms in figures["panels_ms"].items():
-        print(f"{ms:8.1f} ms  {name}")
-    print(f"slowest: {figures['slowest']} ({figures['max_ms']} ms); filled in "
-          f"{figures['fill_s']} s")
-    return 0

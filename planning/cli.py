@@ -1,4 +1,4 @@
-"""`bauhof routes plan|preview|refresh|settings`, `bauhof bench routes|outcomes`."""
+"""`bauhof routes plan|preview|refresh|settings`, `bauhof bench routes`."""
 
 from __future__ import annotations
 
@@ -60,9 +60,6 @@ def register(commands: Any, bench: Any) -> None:
     scale.add_argument("--json", action="store_true", help="print one JSON object")
     scale.set_defaults(handler=cmd_bench_routes)
 
-    from planning import outcomes
-
-    outcomes.register(bench)
 
 
 def _overrides(parser: argparse.ArgumentParser) -> None:

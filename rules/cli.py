@@ -1,4 +1,4 @@
-"""`bauhof rules`, `bauhof rules check FILE`, `bauhof orders list`, `bauhof bench rules`."""
+"""`bauhof rules`, `bauhof rules check FILE`, `bauhof orders list`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bauhof.cli import positive_int as _positive
 from bauhof.metrics import add_port_argument
 
 log = logging.getLogger("bauhof.rules")
@@ -55,23 +54,6 @@ def register(commands: Any, bench: Any) -> None:
                                            "citizen_defect"))
     orders.add_argument("--json", action="store_true", help="one JSON object per line")
     orders.set_defaults(handler=cmd_orders)
-
-    bench_parser = bench.add_parser(
-        "rules", help="latency from MQTT publish to committed order under background load",
-        description="Start private services, ingest and the engine; publish threshold-"
-                    "crossing uplinks among background load and report p50/p99 latency.")
-    bench_parser.add_argument("--rate", type=_positive, default=1000,
-                              help="background uplinks per second (default 1000)")
-    bench_parser.add_argument("--seconds", type=_positive, default=20,
-                              help="how long to measure (default 20)")
-    bench_parser.add_argument("--probes", type=_positive, default=100,
-                              help="threshold-crossing uplinks to time (default 100)")
-    bench_parser.add_argument("--json", action="store_true", help="print one JSON object")
-    bench_parser.set_defaults(handler=cmd_bench_rules)
-
-    from rules import whatif_cli
-
-    whatif_cli.register(commands)
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -174,18 +156,4 @@ def cmd_orders(args: argparse.Namespace) -> int:
         else:
             print(f"{order.id:>6}  {order.kind:<18} {order.status:<11} P{order.priority}  "
                   f"{order.subject_type}:{order.subject_id:<14} {order.title}")
-    return 0
-
-
-def cmd_bench_rules(args: argparse.Namespace) -> int:
-    """Measure MQTT publish → committed order latency."""
-    from rules.bench import run_bench
-
-    result = run_bench(rate=args.rate, seconds=args.seconds, probes=args.probes)
-    if args.json:
-        print(json.dumps(result))
-    else:
-        print(f"rules latency, publish → order commit, {result['probes']} orders at "
-              f"{result['background_rate']} uplinks/s background: p50 {result['p50_ms']:.0f} ms,"
-              f" p99 {result['p99_ms']:.0f} ms, max {result['max_ms']:.0f} ms")
     return 0

@@ -14,6 +14,7 @@ PARTS = (
     "shell.commands",
     "ingest.cli",
     "rules.cli",
+    "harness.cli",
     "simulator.cli",
     "api.cli",
     "reliability.cli",

@@ -15,7 +15,8 @@ import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from planning import selection, town
+from harness import town
+from planning import selection
 from planning import settings as planning_settings
 from simulator import scenario
 from tests.api.conftest import Tokens

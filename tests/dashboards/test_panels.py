@@ -15,7 +15,8 @@ import pytest
 
 from bauhof.services import Postgres
 from dashboards import build, macros, rollups
-from planning import previews, town
+from harness import town
+from planning import previews
 from planning import settings as planning_settings
 from rules import orders, ruleset
 from rules.actions import Open

@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 
-from planning import town as town_mod
+from harness import town as town_mod
 from rules import ruleset
 from rules.engine import Engine as Rules
 from simulator import scenario, truth

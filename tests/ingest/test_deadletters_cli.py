@@ -8,8 +8,8 @@ from typing import Any
 import psycopg
 import pytest
 
+from harness.town import feed
 from ingest import load
-from planning.town import feed
 from shell.main import main
 from simulator.recording import Message
 

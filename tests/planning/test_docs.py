@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from planning import town
+from harness import town
 from shell.main import main
 from simulator import scenario
 

@@ -9,8 +9,8 @@ from typing import Any
 import psycopg
 
 from bauhof import db
-from planning import town as town_mod
-from rules import whatif
+from harness import town as town_mod
+from harness import whatif
 from simulator import archive, scenario
 from simulator.clock import HOUR_US, to_us
 from simulator.engine import Engine

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from bauhof.services import Mosquitto
-from planning import town as town_mod
+from harness import town as town_mod
 from shell.main import main
 from simulator import duplicates, scenario
 from simulator.clock import DAY_US, HOUR_US, to_us

@@ -49,8 +49,8 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     """Run the stream with the rules (and the second rules file) and print what they did."""
     from bauhof import settings
     from bauhof.cli import CommandError
+    from harness.whatif import Stream, WhatIfError, compare, whatif
     from rules import ruleset
-    from rules.whatif import Stream, WhatIfError, compare, whatif
     from simulator import SimulatorError, clock, scenario
 
     if (args.stream is None) == (args.from_db is None):

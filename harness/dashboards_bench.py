@@ -84,7 +84,8 @@ CROSS JOIN LATERAL (SELECT %(start)s::timestamptz + (i * interval '87 minutes') 
 
 def _fill(conn: Any, database_url: str) -> None:
     from bauhof import assets
-    from planning import previews, town
+    from harness import town
+    from planning import previews
     from planning import settings as planning_settings
     from simulator import scenario
     from simulator.clock import DAY_US, to_us

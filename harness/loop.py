@@ -13,7 +13,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from planning.policies import Tally, at
+from harness.policies import Tally, at
 from simulator.scenario import Scenario
 from simulator.truth import Truth
 
@@ -48,11 +48,11 @@ class Loop:
     def __init__(self, database_url: str, town: Scenario, *, seed: int, start_us: int,
                  end_us: int, truth: Truth) -> None:
         from bauhof import db
+        from harness.town import load_assets
         from ingest.devices import DeviceDirectory, object_keymap
         from ingest.prepare import Preparer
         from ingest.writer import Batch, Writer
         from planning import settings as planning_settings
-        from planning.town import load_assets
         from rules import ruleset
         from rules.engine import Engine as Rules
         from simulator.crews import DatabaseCrews

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 import yaml
 
-from planning import town as town_mod
+from harness import town as town_mod
 from rules import ruleset
 from rules.engine import Engine
 from shell.main import main

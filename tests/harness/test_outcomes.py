@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from planning import outcomes, policies, town
+from harness import outcomes, policies, town
 from shell.main import main
 from simulator import scenario
 

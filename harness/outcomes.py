@@ -1,5 +1,5 @@
 """`bauhof bench outcomes`: the default town for 28 simulated days under three policies
-(see planning/policies.py), with the figures from the simulator's ground truth.
+(see harness/policies.py), with the figures from the simulator's ground truth.
 
 The default town's own climate (June rain every other day or so) keeps its green areas well
 above the wilting point even when nobody waters, which would make the dry-hours comparison
@@ -28,7 +28,7 @@ import time
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from planning.policies import POLICIES
+from harness.policies import POLICIES
 
 if TYPE_CHECKING:
     from simulator.scenario import Scenario
@@ -110,7 +110,7 @@ def run(policy: str, days: float, seed: int, database_url: str | None,
         town: Scenario | None = None) -> dict[str, Any]:
     """One policy's figures (a database URL for the policies with Bauhof's rules); the
     bench's heat-wave town unless another is given."""
-    from planning import policies
+    from harness import policies
     from simulator.clock import DAY_US, to_us
     from simulator.engine import Engine
     from simulator.soil import PLANTS
@@ -135,7 +135,7 @@ def run(policy: str, days: float, seed: int, database_url: str | None,
                     rota(message.time_us)
                 count(message.time_us)
         return policies.outcome(recorder, tally, end_us, sizes)
-    from planning.loop import Loop
+    from harness.loop import Loop
 
     with Loop(database_url, town, seed=seed, start_us=start_us, end_us=end_us,
               truth=recorder) as loop:
