@@ -13,6 +13,7 @@ from typing import Any
 
 from api.database import Connection
 from api.open311_store import BY_CODE
+from bauhof.geo import M_PER_DEG_LAT
 from rules import citizen
 
 _REQUEST = """
@@ -85,7 +86,7 @@ def nearby(conn: Connection, lat: float, lon: float, radius_m: float,
     rows = conn.execute(
         "SELECT * FROM (SELECT r.id, r.service_code, r.description, r.requested_at, "
         "r.address_string, coalesce(b.name, g.name) AS asset, r.latitude, r.longitude, "
-        "r.me_too, 111320 * sqrt(power(r.latitude - %(lat)s, 2) + "
+        "r.me_too, %(m_per_deg)s * sqrt(power(r.latitude - %(lat)s, 2) + "
         "power((r.longitude - %(lon)s) * %(scale)s, 2)) AS distance "
         "FROM open311_requests r LEFT JOIN defects d ON d.id = r.defect_id "
         "LEFT JOIN bins b ON d.subject_type = 'bin' AND b.id = d.subject_id "
@@ -95,7 +96,8 @@ def nearby(conn: Connection, lat: float, lon: float, radius_m: float,
         "AND abs(r.latitude - %(lat)s) < %(deg)s) q WHERE distance <= %(r)s "
         "ORDER BY distance, id LIMIT %(n)s",
         {"lat": lat, "lon": lon, "scale": scale, "r": radius_m, "since": since,
-         "deg": radius_m / 111320 + 1e-6, "n": limit}).fetchall()
+         "deg": radius_m / M_PER_DEG_LAT + 1e-6, "n": limit,
+         "m_per_deg": M_PER_DEG_LAT}).fetchall()
     return [{"service_request_id": r[0], "service_code": r[1],
              "service_name": _service(str(r[1])), "description": r[2],
              "requested_at": r[3].isoformat(), "place": citizen.place(r[4], r[5], r[6], r[7]),

@@ -18,6 +18,7 @@ from typing import Any
 from api.database import Connection
 from api.report_photos import ReportPhoto
 from api.users import hash_secret, new_secret
+from bauhof.geo import M_PER_DEG_LAT
 from rules import citizen, defects
 
 KEY_PREFIX = "o311_"
@@ -75,16 +76,16 @@ def check_key(conn: Connection, key: str) -> int | None:
 
 def nearest_asset(conn: Connection, kinds: tuple[str, ...], lat: float, lon: float,
                   radius_m: float) -> tuple[str, str] | None:
-    """The closest asset of these kinds within radius_m (equirectangular distance)."""
+    """The closest asset of these kinds within radius_m (on the local flat projection)."""
     scale = math.cos(math.radians(lat))
     row = conn.execute(
         "SELECT kind, id FROM (SELECT 'bin' AS kind, id, latitude, longitude FROM bins "
         "UNION ALL SELECT 'green_area', id, latitude, longitude FROM green_areas) a "
-        "WHERE kind = ANY(%(kinds)s) AND 111320 * sqrt(power(latitude - %(lat)s, 2) + "
+        "WHERE kind = ANY(%(kinds)s) AND %(m_per_deg)s * sqrt(power(latitude - %(lat)s, 2) + "
         "power((longitude - %(lon)s) * %(scale)s, 2)) <= %(r)s "
         "ORDER BY power(latitude - %(lat)s, 2) + power((longitude - %(lon)s) * %(scale)s, 2) "
         "LIMIT 1", {"kinds": list(kinds), "lat": lat, "lon": lon, "scale": scale,
-                    "r": radius_m}).fetchone()
+                    "r": radius_m, "m_per_deg": M_PER_DEG_LAT}).fetchone()
     return None if row is None else (str(row[0]), str(row[1]))
 
 

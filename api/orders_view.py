@@ -16,6 +16,7 @@ from api import pagination
 from api.database import Connection
 from api.problems import invalid, not_found
 from api.users import Principal
+from bauhof.geo import distance_m
 from rules.orders import OPEN_STATUSES, TRANSITIONS
 
 STATUSES = tuple(TRANSITIONS)
@@ -70,14 +71,6 @@ def parse_numbers(value: str | None, count: int, field: str) -> tuple[float, ...
     if len(numbers) != count or not all(math.isfinite(n) for n in numbers):
         raise invalid(field, f"expected {count} comma-separated numbers", "query")
     return numbers
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6_371_000 * math.asin(min(1.0, math.sqrt(h)))
 
 
 def summary(row: tuple[Any, ...], near: tuple[float, float] | None = None) -> dict[str, Any]:

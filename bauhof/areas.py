@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-EARTH_RADIUS_M = 6_371_000.0
+from bauhof.geo import EARTH_RADIUS_M
 
 
 def polygon_m2(ring: Sequence[Sequence[float]]) -> float:

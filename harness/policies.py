@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bauhof.geo import flat_distance_m
 from simulator.clock import US, from_us
-from simulator.geo import distance_m
 from simulator.truth import Truth
 from simulator.vehicles import DETOUR, DWELL_S, SPEED_KMH, DayPlan, Leg, Visit
 
@@ -74,7 +74,7 @@ def drive(start_us: int, depot: tuple[float, float], stops: list[tuple[str, tupl
     visits: list[Visit] = []
     t, here, metres = start_us, depot, 0.0
     for stop, place in [*stops, ("", depot)]:
-        leg_m = distance_m(*here, *place) * DETOUR
+        leg_m = flat_distance_m(*here, *place) * DETOUR
         end = t + max(1, round(leg_m / (rng.uniform(*SPEED_KMH) / 3.6) * US))
         legs.append(Leg(t, end, here, place))
         t, here, metres = end, place, metres + leg_m
@@ -88,7 +88,7 @@ def drive(start_us: int, depot: tuple[float, float], stops: list[tuple[str, tupl
 
 def plan_metres(plan: DayPlan, end_us: int) -> float:
     """Metres a day plan drives before end_us."""
-    return sum(distance_m(*leg.origin, *leg.target) * DETOUR for leg in plan.legs
+    return sum(flat_distance_m(*leg.origin, *leg.target) * DETOUR for leg in plan.legs
                if leg.start_us < end_us)
 
 

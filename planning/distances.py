@@ -17,10 +17,10 @@ import httpx
 import numpy as np
 import numpy.typing as npt
 
+from bauhof import geo
+from bauhof.geo import Place
 from planning import MatrixError
 
-EARTH_RADIUS_M = 6_371_000.0
-Place = tuple[float, float]  # (latitude, longitude)
 IntMatrix = npt.NDArray[np.int64]
 
 
@@ -33,19 +33,9 @@ class Matrix:
     source: str
 
 
-def haversine_m(places: list[Place]) -> npt.NDArray[np.float64]:
-    """Great-circle distances in metres between every pair of places."""
-    coords = np.radians(np.asarray(places, dtype=float).reshape(-1, 2))
-    lat, lon = coords[:, 0:1], coords[:, 1:2]
-    dlat, dlon = lat.T - lat, lon.T - lon
-    a = np.sin(dlat / 2) ** 2 + np.cos(lat) * np.cos(lat.T) * np.sin(dlon / 2) ** 2
-    result: npt.NDArray[np.float64] = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
-    return result
-
-
 def road(places: list[Place], road_factor: float, speed_kmh: float) -> Matrix:
     """Haversine times road factor, driven at speed_kmh."""
-    metres = haversine_m(places) * road_factor
+    metres = geo.distances_m(places) * road_factor
     seconds = metres / (speed_kmh / 3.6)
     return Matrix(np.rint(metres).astype(np.int64), np.rint(seconds).astype(np.int64),
                   f"haversine x {road_factor:g} at {speed_kmh:g} km/h")

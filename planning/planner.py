@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 
+from bauhof import geo
 from planning import NoVehicles, distances, selection, solver
 from planning import bins as bins_mod
 from planning.forecast import Forecast
@@ -104,7 +105,7 @@ def vehicles(conn: psycopg.Connection[Any], settings: PlannerSettings) -> list[s
     return out
 
 
-def depot_of(settings: PlannerSettings, bins: dict[str, bins_mod.Bin]) -> distances.Place:
+def depot_of(settings: PlannerSettings, bins: dict[str, bins_mod.Bin]) -> geo.Place:
     """The depot, or the centre of the bins when the settings give none."""
     if settings.depot is not None:
         return settings.depot.latitude, settings.depot.longitude

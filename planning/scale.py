@@ -9,6 +9,7 @@ import sys
 import time
 from typing import Any
 
+from bauhof import geo
 from planning import distances, solver
 
 CENTRE = (48.5955, 8.8707)
@@ -19,18 +20,15 @@ COMPACTION = 0.25
 VOLUMES = (240, 240, 660, 1100)
 
 
-def town(bins: int, seed: int = 7) -> tuple[list[distances.Place], list[solver.Job]]:
+def town(bins: int, seed: int = 7) -> tuple[list[geo.Place], list[solver.Job]]:
     """The depot and `bins` bins scattered around the centre, with their loads (litres)."""
     rng = random.Random(seed)
-    metres_per_deg_lat = 111_320.0
-    metres_per_deg_lon = metres_per_deg_lat * math.cos(math.radians(CENTRE[0]))
     places = [(CENTRE[0] + 0.01, CENTRE[1] - 0.015)]
     jobs = []
     for index in range(bins):
         r = RADIUS_M * math.sqrt(rng.random())
         angle = rng.uniform(0, 2 * math.pi)
-        places.append((CENTRE[0] + r * math.sin(angle) / metres_per_deg_lat,
-                       CENTRE[1] + r * math.cos(angle) / metres_per_deg_lon))
+        places.append(geo.offset(*CENTRE, r * math.sin(angle), r * math.cos(angle)))
         fill = rng.uniform(0.6, 1.0)
         jobs.append(solver.Job(f"bin-{index:05d}", rng.choice(VOLUMES) * fill * COMPACTION,
                                SERVICE_S))

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bauhof.geo import EARTH_RADIUS_M, distance_m
 from rules.actions import Action, Open, Progress, Resolve
 from rules.readings import Reading
 from rules.ruleset import HealthParams, VehicleParams
@@ -20,7 +21,6 @@ from rules.sensor_health import battery
 
 MODULE = "vehicles"
 BATTERY, NO_FIX, PARKED = "vehicles.battery", "vehicles.no_fix", "vehicles.parked"
-EARTH_RADIUS_M = 6_371_000.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,14 +30,6 @@ class Site:
     order_id: int
     latitude: float
     longitude: float
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine) in metres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
 def working(at: datetime, p: VehicleParams) -> bool:

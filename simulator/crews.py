@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from bauhof.geo import flat_distance_m
 from simulator import SimulatorError
 from simulator.clock import US, from_us
-from simulator.geo import distance_m
 from simulator.vehicles import DETOUR, DayPlan, Leg, Place
 from simulator.world import World
 
@@ -204,7 +204,7 @@ class Crews:
         return jobs
 
     def _dispatch(self, crew: Crew, order: CrewOrder, target: Place, t_us: int) -> int:
-        metres = distance_m(*crew.place, *target) * DETOUR
+        metres = flat_distance_m(*crew.place, *target) * DETOUR
         arrive = t_us + round(metres / (SPEED_KMH / 3.6) * US)
         work_s = WORK_MIN[order.kind] * 60 * self._rng.uniform(0.8, 1.3)
         done = arrive + round(work_s * US)

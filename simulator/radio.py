@@ -20,7 +20,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from simulator.geo import distance_m
+from bauhof.geo import flat_distance_m
 from simulator.scenario import Gateway
 
 PL_1M_DB = 31.2
@@ -86,7 +86,7 @@ class Links:
         """Median SNR at gateway `index` (before fading and the cap)."""
         gateway = self.gateways[index]
         loss = path_loss_db(
-            distance_m(place[0], place[1], gateway.latitude, gateway.longitude), self.exponent
+            flat_distance_m(place[0], place[1], gateway.latitude, gateway.longitude), self.exponent
         ) + self.shadow_db[index] + self.loss_db
         return self.tx_power_dbm + GATEWAY_GAIN_DBI - loss - NOISE_FLOOR_DBM
 

@@ -119,7 +119,7 @@ def tracker_readings(
     rng: random.Random,
 ) -> Readings:
     """A tracker's frame: position with ~3 m GPS noise, motion state, battery."""
-    from simulator.geo import offset
+    from bauhof.geo import offset
 
     lat, lon = offset(place[0], place[1], rng.gauss(0, 3.0), rng.gauss(0, 3.0))
     values: Readings

@@ -15,8 +15,8 @@ import bisect
 import random
 from dataclasses import dataclass, field
 
+from bauhof.geo import flat_distance_m, interpolate
 from simulator.clock import US
-from simulator.geo import distance_m, interpolate
 
 Place = tuple[float, float]  # (latitude, longitude)
 
@@ -80,7 +80,7 @@ def nearest_neighbour(start: Place, stops: list[tuple[str, Place]]) -> list[tupl
     ordered = []
     here = start
     while left:
-        best = min(range(len(left)), key=lambda i: distance_m(*here, *left[i][1]))
+        best = min(range(len(left)), key=lambda i: flat_distance_m(*here, *left[i][1]))
         here = left[best][1]
         ordered.append(left.pop(best))
     return ordered
@@ -95,7 +95,7 @@ class _Builder:
         self.visits: list[Visit] = []
 
     def drive(self, target: Place) -> None:
-        metres = distance_m(*self.here, *target) * DETOUR
+        metres = flat_distance_m(*self.here, *target) * DETOUR
         speed = self.rng.uniform(*SPEED_KMH) / 3.6
         end = self.t_us + max(1, round(metres / speed * US))
         self.legs.append(Leg(self.t_us, end, self.here, target))

@@ -8,9 +8,9 @@ from __future__ import annotations
 import random
 
 from bauhof.areas import size_m2
+from bauhof.geo import flat_distance_m
 from simulator.bins import BinFill, centre_factor
 from simulator.clock import TownTime
-from simulator.geo import distance_m
 from simulator.scenario import Scenario
 from simulator.sensors import Battery
 from simulator.soil import PLANTS, Soil
@@ -51,7 +51,7 @@ class World:
             self.conductivity[area.id] = init.uniform(8.0, 20.0)  # µS/cm per % moisture
         self.bins: dict[str, BinFill] = {}
         for b in scenario.bins:
-            from_centre = distance_m(b.latitude, b.longitude, town.latitude, town.longitude)
+            from_centre = flat_distance_m(b.latitude, b.longitude, town.latitude, town.longitude)
             self.bins[b.id] = BinFill(
                 b.waste_type, centre=centre_factor(from_centre), fill=init.uniform(0.05, 0.6),
                 start_us=start_us, rng=random.Random(f"{seed}:bin:{b.id}"),

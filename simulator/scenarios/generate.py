@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from simulator.geo import offset
+from bauhof.geo import offset
 
 CENTRE = (48.5955, 8.8707)
 DEPOT = (48.6031, 8.8562)

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from simulator.geo import offset
+from bauhof.geo import offset
 from simulator.radio import NOISE_FLOOR_DBM, Links, path_loss_db, spreading_factor
 from simulator.scenario import Gateway
 
