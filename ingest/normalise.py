@@ -7,16 +7,13 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from bauhof import vocabulary
 from bauhof.codecs.base import ReadingValue
 
 # The normalised vocabulary of DESIGN.md, in the column order of `readings`.
-READING_COLUMNS: tuple[str, ...] = (
-    "battery_v", "battery_pct", "temperature_c", "soil_moisture_pct", "soil_temperature_c",
-    "soil_conductivity_us_cm", "distance_mm", "tilted", "latitude", "longitude", "altitude_m",
-    "hdop", "alarm", "motion", "roll_deg", "pitch_deg",
-)
-BOOLEAN_COLUMNS = frozenset({"tilted", "alarm"})
-TEXT_COLUMNS = frozenset({"motion"})
+READING_COLUMNS = vocabulary.NAMES
+BOOLEAN_COLUMNS = frozenset(vocabulary.FLAGS)
+TEXT_COLUMNS = frozenset(vocabulary.WORDS)
 _COLUMN_INDEX = {name: i for i, name in enumerate(READING_COLUMNS)}
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 
+from bauhof import vocabulary
 from ingest.normalise import READING_COLUMNS
 
 RAW_COLUMNS = (
@@ -24,8 +25,7 @@ READING_HEAD = ("time", "dev_eui", "deduplication_id", "model", "asset_type", "a
 READING_ALL = (*READING_HEAD, *READING_COLUMNS, "extra")
 READING_TYPES = (
     "timestamptz", "text", "uuid", "text", "text", "text",
-    *("bool" if c in ("tilted", "alarm") else "text" if c == "motion" else "float8"
-      for c in READING_COLUMNS),
+    *(vocabulary.sql_type(c) for c in READING_COLUMNS),
     "text",
 )
 _JSON_COLUMNS = frozenset({"rx_info", "object", "extra"})

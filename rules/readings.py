@@ -7,14 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bauhof.vocabulary import FLAGS, NUMERIC, WORDS
+
 # The columns of `readings` the rules use, in the order `readings.SELECT` returns them.
-NUMERIC = (
-    "battery_v", "battery_pct", "temperature_c", "soil_moisture_pct", "soil_temperature_c",
-    "soil_conductivity_us_cm", "distance_mm", "latitude", "longitude", "altitude_m", "hdop",
-    "roll_deg", "pitch_deg",
-)
-FLAGS = ("tilted", "alarm")
-COLUMNS = ("time", "dev_eui", "model", "asset_type", "asset_id", *NUMERIC, *FLAGS, "motion")
+COLUMNS = ("time", "dev_eui", "model", "asset_type", "asset_id", *NUMERIC, *FLAGS, *WORDS)
 
 SELECT = (
     "SELECT " + ", ".join(f"r.{c}" for c in COLUMNS) + ", u.rssi, u.snr "
@@ -77,7 +73,7 @@ def from_row(row: tuple[Any, ...]) -> Reading:
     """Build a Reading from a row of `SELECT` (columns, then rssi and snr); BadReading when
     a value is not a finite number or a position is off the globe."""
     data = dict(zip(COLUMNS, row, strict=False))
-    values = {k: data[k] for k in (*NUMERIC, *FLAGS, "motion") if data.get(k) is not None}
+    values = {k: data[k] for k in (*NUMERIC, *FLAGS, *WORDS) if data.get(k) is not None}
     for name in NUMERIC:
         value = values.get(name)
         if value is not None and not math.isfinite(value):

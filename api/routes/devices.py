@@ -15,7 +15,7 @@ from api.database import Conn, Connection
 from api.problems import invalid, not_found
 from api.responses import json_response
 from bauhof import codecs
-from rules.readings import FLAGS, NUMERIC
+from bauhof.vocabulary import FLAGS, NUMERIC, WORDS
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 DevEui = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="16 lower-case hex digits")]
@@ -138,7 +138,7 @@ def get_device(*, request: Request, conn: Conn, _who: Staff, dev_eui: DevEui,
                recent: Annotated[int, Query(ge=1, le=200)] = 20) -> Response:
     """The device, its `recent` newest readings and raw uplinks."""
     device = device_or_404(conn, dev_eui)
-    names = (*NUMERIC, *FLAGS, "motion")
+    names = (*NUMERIC, *FLAGS, *WORDS)
     readings = conn.execute(
         f"SELECT time, {', '.join(names)} FROM readings WHERE dev_eui = %s "  # noqa: S608
         "ORDER BY time DESC LIMIT %s", (dev_eui, recent)).fetchall()

@@ -25,7 +25,7 @@ from api.auth import Anyone, Staff
 from api.database import Conn, Connection
 from api.problems import invalid, not_found
 from api.responses import json_response
-from rules.readings import NUMERIC
+from bauhof.vocabulary import NUMERIC
 
 router = APIRouter(prefix="/api/v1", tags=["readings"])
 LADDER_S = (60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400)

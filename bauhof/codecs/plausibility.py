@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
+from bauhof import vocabulary
 from bauhof.codecs.base import ReadingValue
 
 
@@ -39,19 +40,7 @@ REGION_MARGIN_DEG = 0.5
 
 # Inclusive limits beyond which a reading is a broken sensor or a wrong codec, not the world.
 LIMITS: dict[str, tuple[float, float]] = {
-    "battery_v": (0, 5),
-    "battery_pct": (0, 100),
-    "temperature_c": (-60, 120),
-    "soil_moisture_pct": (0, 100),
-    "soil_temperature_c": (-40, 80),
-    "soil_conductivity_us_cm": (0, 50000),  # sea water is about 50 000 µS/cm
-    "distance_mm": (0, 20000),
-    "latitude": (-90, 90),
-    "longitude": (-180, 180),
-    "altitude_m": (-500, 9000),
-    "hdop": (0, 50),
-    "roll_deg": (-180, 180),
-    "pitch_deg": (-180, 180),
+    **vocabulary.LIMITS,
     # Cayenne LPP names (`<type>_<channel>`) that have a physical range.
     "temperature": (-60, 120),
     "relative_humidity": (0, 100),
