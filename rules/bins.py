@@ -13,7 +13,7 @@ from typing import Any
 from rules import fill_forecast
 from rules.actions import Action, Open, Resolve, Update
 from rules.assets import Bin
-from rules.readings import Reading
+from rules.readings import Reading, is_newer
 from rules.ruleset import BinParams
 
 MODULE = "bins"
@@ -38,12 +38,8 @@ def next_collection(ts: float, weekday: int) -> float:
 
 def on_reading(state: dict[str, Any], r: Reading, b: Bin, p: BinParams) -> list[Action]:
     """Evaluate one bin reading."""
-    if not p.enabled:
+    if not p.enabled or not is_newer(state, r):
         return []
-    last = state.get("last_ts")
-    if last is not None and r.ts <= float(last):
-        return []
-    state["last_ts"] = r.ts
     actions = _tilt(state, r, b) + _fire(state, r, b, p)
     distance = r.num("distance_mm")
     if distance is not None:

@@ -88,3 +88,13 @@ def from_row(row: tuple[Any, ...]) -> Reading:
         asset_type=data["asset_type"], asset_id=data["asset_id"], values=values,
         rssi=None if rssi is None else float(rssi), snr=None if snr is None else float(snr),
     )
+
+
+def is_newer(state: dict[str, Any], r: Reading) -> bool:
+    """Whether `r` is later than the last reading a subject's `state` saw; if so, it becomes the
+    last (a replayed or late reading is not evaluated twice)."""
+    last = state.get("last_ts")
+    if last is not None and r.ts <= float(last):
+        return False
+    state["last_ts"] = r.ts
+    return True

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bauhof.geo import EARTH_RADIUS_M, distance_m
 from rules.actions import Action, Open, Progress, Resolve
-from rules.readings import Reading
+from rules.readings import Reading, is_newer
 from rules.ruleset import HealthParams, VehicleParams
 from rules.sensor_health import battery
 
@@ -42,12 +42,8 @@ def working(at: datetime, p: VehicleParams) -> bool:
 def on_reading(state: dict[str, Any], r: Reading, vehicle_id: str, p: VehicleParams, *,
                health: HealthParams, sites: list[Site]) -> list[Action]:
     """Evaluate one tracker reading of a vehicle."""
-    if not p.enabled:
+    if not p.enabled or not is_newer(state, r):
         return []
-    last = state.get("last_ts")
-    if last is not None and r.ts <= float(last):
-        return []
-    state["last_ts"] = r.ts
     actions = battery(state, r, health, "vehicle", rule=BATTERY, subject=("vehicle", vehicle_id))
     lat, lon = r.num("latitude"), r.num("longitude")
     if lat is None or lon is None or (lat == 0 and lon == 0):
