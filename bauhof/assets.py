@@ -8,6 +8,7 @@ same file changes nothing.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -186,14 +187,21 @@ def _yaml_lines(text: str) -> dict[tuple[str, int], int]:
     return lines
 
 
+def geojson_features(data: dict[str, Any], problems: list[str]) -> Iterator[
+        tuple[int, dict[str, Any], dict[str, Any]]]:
+    """Each feature of a GeoJSON FeatureCollection that is an object: its index, itself and a
+    copy of its properties; any other is a problem."""
+    for index, feature in enumerate(data.get("features") or []):
+        if not isinstance(feature, dict):
+            problems.append(f"feature {index}: not an object")
+            continue
+        yield index, feature, dict(feature.get("properties") or {})
+
+
 def _geojson_to_sections(data: dict[str, Any], problems: list[str]) -> dict[str, list[Any]]:
     sections: dict[str, list[Any]] = {name: [] for name in _SECTION_MODELS}
-    for index, feature in enumerate(data.get("features") or []):
+    for index, feature, props in geojson_features(data, problems):
         where = f"feature {index}"
-        if not isinstance(feature, dict):
-            problems.append(f"{where}: not an object")
-            continue
-        props = dict(feature.get("properties") or {})
         kind = props.pop("type", None)
         section = {"green_area": "green_areas", "bin": "bins", "vehicle": "vehicles",
                    "sponsor": "sponsors", "device": "devices"}.get(str(kind))

@@ -16,7 +16,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
-from bauhof.assets import GreenArea
+from bauhof.assets import GreenArea, geojson_features
 
 # Fields a change may set (sponsor and position of a probe are not the cadastre's).
 FIELDS = ("name", "plant_type", "latitude", "longitude", "radius_m", "polygon", "area_m2",
@@ -159,12 +159,8 @@ def parse_geojson(path: Path) -> list[GreenArea]:
     problems: list[str] = []
     areas: list[GreenArea] = []
     seen: set[str] = set()
-    for index, feature in enumerate(data.get("features") or []):
+    for index, feature, props in geojson_features(data, problems):
         where = f"feature {index}"
-        if not isinstance(feature, dict):
-            problems.append(f"{where}: not an object")
-            continue
-        props = dict(feature.get("properties") or {})
         ident = props.get("id", feature.get("id"))
         if ident is not None:
             props["id"] = ident
