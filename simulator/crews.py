@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from bauhof.geo import flat_distance_m
+from bauhof.geo import Place, flat_distance_m
 from simulator import SimulatorError
 from simulator.clock import US, from_us
-from simulator.vehicles import DETOUR, DayPlan, Leg, Place
+from simulator.vehicles import DETOUR, DayPlan, Leg
 from simulator.world import World
 
 TICK_S = 600

@@ -15,10 +15,8 @@ import bisect
 import random
 from dataclasses import dataclass, field
 
-from bauhof.geo import flat_distance_m, interpolate
+from bauhof.geo import Place, flat_distance_m, interpolate
 from simulator.clock import US
-
-Place = tuple[float, float]  # (latitude, longitude)
 
 DETOUR = 1.3
 SPEED_KMH = (18.0, 32.0)

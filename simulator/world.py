@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 
 from bauhof.areas import size_m2
-from bauhof.geo import flat_distance_m
+from bauhof.geo import Place, flat_distance_m
 from simulator.bins import BinFill, centre_factor
 from simulator.clock import TownTime
 from simulator.scenario import Scenario
@@ -19,7 +19,6 @@ from simulator.vehicles import (
     SHIFT_END_H,
     SHIFT_START_H,
     DayPlan,
-    Place,
     Visit,
     collection_plan,
     loop_plan,
