@@ -2,7 +2,7 @@
 
 Private services on free ports; a year of hourly readings for the default town size is
 generated inside the database (generate_series, no round trip per row) and rolled up into
-readings_daily as `bauhof dashboards rollups` keeps it in a deployment; the API runs under
+rollup_daily as `bauhof dashboards rollups` keeps it in a deployment; the API runs under
 uvicorn in a subprocess and a second process drives it open-loop: request i is due at
 t0 + i / rate whether or not earlier ones have answered, and its latency counts from when it
 was due, so a stall shows up in the percentiles instead of slowing the load down.
@@ -95,8 +95,8 @@ def fill(url: str, euis: list[str], days: int) -> int:
 def roll_up(url: str) -> None:
     """The daily partial aggregates of the readings, as the roll-up worker keeps them."""
     with db.connect(url, autocommit=True) as conn:
-        conn.execute("SELECT bauhof_refresh_readings_daily()")
-        conn.execute("ANALYZE readings_daily")
+        conn.execute("SELECT bauhof_refresh_rollups()")
+        conn.execute("ANALYZE rollup_daily")
 
 
 def drive(base: str, token: str, euis: list[str], rate: int, seconds: int, *,

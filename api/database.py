@@ -30,7 +30,7 @@ def _warm(conn: Connection) -> None:
     try:
         conn.execute("EXPLAIN SELECT * FROM readings WHERE dev_eui = '' "
                      "AND ingest_xid >= '1'::xid8")
-        conn.execute("EXPLAIN SELECT * FROM readings_daily WHERE dev_eui = ''")
+        conn.execute("EXPLAIN SELECT * FROM rollup_daily WHERE dev_eui = ''")
     except psycopg.errors.UndefinedTable:
         log.warning("the database has no readings tables yet: run `bauhof db migrate`")
 

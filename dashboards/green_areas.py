@@ -15,7 +15,8 @@ FROM (
     WHERE asset_type = 'green_area' AND $__timeFilter(bucket)
       AND ($__timeTo())::timestamptz - ($__timeFrom())::timestamptz <= interval '31 days'
     UNION ALL
-    SELECT bucket, asset_id, soil_moisture_avg FROM rollup_daily
+    SELECT bucket, asset_id, soil_moisture_pct_sum / nullif(soil_moisture_pct_n, 0)
+    FROM rollup_daily
     WHERE asset_type = 'green_area' AND $__timeFilter(bucket)
       AND ($__timeTo())::timestamptz - ($__timeFrom())::timestamptz > interval '31 days'
 ) h JOIN green_areas a ON a.id = h.asset_id

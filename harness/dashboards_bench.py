@@ -39,12 +39,14 @@ CROSS JOIN LATERAL (SELECT mod((extract(epoch FROM h) / 3600)::int
                                + mod(abs(hashtext(d.dev_eui)), 100), 100) + 0.0 AS f) x
 """
 _ROLLUP_DAILY = """
-INSERT INTO rollup_daily (bucket, dev_eui, asset_type, asset_id, uplinks, battery_v,
-    battery_pct, temperature_c, soil_moisture_avg, soil_moisture_min, fill_avg, fill_min,
-    fill_max, fill_last, emptyings, track_m, rssi_avg, snr_avg, overflow_hours)
+INSERT INTO rollup_daily (bucket, dev_eui, asset_type, asset_id, uplinks, battery_v_n,
+    battery_v_sum, battery_v_min, battery_v_max, soil_moisture_pct_n, soil_moisture_pct_sum,
+    soil_moisture_pct_min, soil_moisture_pct_max, fill_avg, fill_min, fill_max, fill_last,
+    emptyings, track_m, rssi_avg, snr_avg, overflow_hours)
 SELECT time_bucket('1 day', bucket), dev_eui, max(asset_type), max(asset_id), sum(uplinks),
-       min(battery_v), min(battery_pct), avg(temperature_c), avg(soil_moisture_avg),
-       min(soil_moisture_min), avg(fill_avg), min(fill_min), max(fill_max), max(fill_last),
+       count(battery_v), sum(battery_v), min(battery_v), max(battery_v),
+       count(soil_moisture_avg), sum(soil_moisture_avg), min(soil_moisture_min),
+       max(soil_moisture_avg), avg(fill_avg), min(fill_min), max(fill_max), max(fill_last),
        sum(emptyings), sum(track_m), avg(rssi_avg), avg(snr_avg), sum(overflow_hours)
 FROM rollup_hourly GROUP BY 1, 2
 """

@@ -5,10 +5,10 @@ Without `bucket`, the bucket is the smallest step of a fixed ladder that gives a
 points computed by TimescaleDB rather than 8,760 rows sent over the wire.
 
 A device's buckets of whole days (1d, 1w, ...) add up the daily partial aggregates of
-readings_daily (migration 0033) for the whole days of the range, plus, from the readings
-themselves, the partial days at either end and every reading written since the last
-refresh: the same figures as bucketing the raw readings, from ~365 rows a year instead
-of 8,760.
+rollup_daily (bauhof/db/functions/40_rollups.sql) for the whole days of the range, plus,
+from the readings themselves, the partial days at either end and every reading written since
+the last refresh: the same figures as bucketing the raw readings, from ~365 rows a year
+instead of 8,760.
 """
 
 from __future__ import annotations
@@ -36,10 +36,7 @@ _UNIT_S = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _ASSET_TABLES = {"green_area": "green_areas", "bin": "bins", "vehicle": "vehicles"}
 DAY_S = 86400
 # Bins also get their fill level, derived from the bin's geometry like the bin_fill view.
-# (greatest and least skip NULLs, so a reading without a distance must stay NULL explicitly.)
-_FILL = ("CASE WHEN r.distance_mm IS NOT NULL THEN greatest(0, least(100, 100 * "
-         "(b.empty_distance_mm - r.distance_mm) / (b.empty_distance_mm - b.full_distance_mm))) "
-         "END")
+_FILL = "bauhof_bin_fill_pct(r.distance_mm, b.empty_distance_mm, b.full_distance_mm)"
 
 
 class Stats(BaseModel):
@@ -129,14 +126,15 @@ def _whole_days(start: datetime, end: datetime) -> tuple[datetime, datetime]:
 
 def _daily_query(names: list[str], *, start: datetime, end: datetime, first: datetime,
                  past: datetime, watermark: int) -> str:
-    """Buckets of whole days from readings_daily plus the readings it does not hold.
+    """Buckets of whole days from rollup_daily plus the readings it does not hold.
 
     Every part yields per name a count, a sum, a minimum and a maximum, so the buckets
     come out as avg = sum / count like avg() over the raw readings. The raw parts are the
     partial days before `first` and from `past` on (left out when the range starts or ends
     at midnight) and the readings at or above the watermark in between. The watermark is
-    read in the same statement (one snapshot with readings_daily); the literal copy is an
-    older or equal value that lets the planner use the ingest_xid index.
+    read in the same statement (one snapshot with rollup_daily); the literal copy is an
+    older or equal value that lets the planner use the ingest_xid index. Days before the
+    watermark's `kept_from` lost their readings to retention, so their rows are left out.
     """
     daily = ", ".join(f"d.{n}_n, d.{n}_sum, d.{n}_min, d.{n}_max" for n in names)
     raw = ", ".join(f"(r.{n} IS NOT NULL)::integer, r.{n}, r.{n}, r.{n}" for n in names)
@@ -146,9 +144,10 @@ def _daily_query(names: list[str], *, start: datetime, end: datetime, first: dat
     delta = (f"WITH delta (t, n, {columns}) AS MATERIALIZED ("  # noqa: S608
              f"SELECT r.time, 1, {raw} FROM readings r WHERE r.dev_eui = %(dev)s "
              f"AND r.ingest_xid >= '{int(watermark)}'::xid8 AND r.ingest_xid >= "
-             "(SELECT next_xid FROM rollup_state WHERE name = 'readings_daily')) ")
-    parts = [f"SELECT d.day, d.rows, {daily} FROM readings_daily d "  # noqa: S608
-             "WHERE d.dev_eui = %(dev)s AND d.day >= %(first)s AND d.day < %(past)s",
+             "(SELECT next_xid FROM rollup_state WHERE name = 'readings')) ")
+    parts = [f"SELECT d.bucket, d.uplinks, {daily} FROM rollup_daily d "  # noqa: S608
+             "WHERE d.dev_eui = %(dev)s AND d.bucket >= %(first)s AND d.bucket < %(past)s "
+             "AND d.bucket >= (SELECT kept_from FROM rollup_state WHERE name = 'readings')",
              "SELECT * FROM delta WHERE t >= %(first)s AND t < %(past)s"]
     if start < first:
         parts.append(f"SELECT r.time, 1, {raw} FROM readings r "  # noqa: S608
@@ -169,7 +168,7 @@ def series(conn: Connection, where: str, params: dict[str, Any], *, names: list[
     """Run the bucketed query; names that are empty over the whole range are left out.
 
     With `daily_watermark` (a device's readings, where `params` has `dev`), buckets of
-    whole days are summed from readings_daily where the range has whole days.
+    whole days are summed from rollup_daily where the range has whole days.
     """
     first, past = _whole_days(start, end)
     args = {**params, "step": step, "start": start, "end": end, "first": first, "past": past}
@@ -211,7 +210,7 @@ def device_readings(*, request: Request, conn: Conn, _who: Staff,
                     points: Points = 500, names: Names = None) -> Response:
     """Average, minimum and maximum per bucket of each reading name."""
     found = conn.execute(
-        "SELECT (SELECT next_xid FROM rollup_state WHERE name = 'readings_daily')::text "
+        "SELECT (SELECT next_xid FROM rollup_state WHERE name = 'readings')::text "
         "FROM devices WHERE dev_eui = %s", (dev_eui,)).fetchone()
     if found is None:
         raise not_found(f"device {dev_eui}")

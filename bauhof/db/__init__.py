@@ -1,4 +1,11 @@
-"""Database access shared by every part: connections and versioned migrations."""
+"""Database access shared by every part: connections, versioned migrations and stored functions.
+
+Migrations (`migrations/NNNN_name.sql`) change the schema and are applied once each, in version
+order. Stored functions (`functions/NN_name.sql`, `CREATE OR REPLACE FUNCTION` only) have their
+one definition there and are re-applied by every `db migrate`: once before pending migrations,
+so that a migration can create a trigger or view on them, and once after, so that the files
+win over anything a migration left behind.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ import psycopg
 from psycopg import errors as pg_errors
 
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+FUNCTIONS_NAME = re.compile(r"^\d{2}_[a-z0-9_]+\.sql$")
 # Any fixed number works: it serialises concurrent `db migrate` runs.
 MIGRATION_LOCK = 0x42A0F0
 
@@ -69,6 +77,15 @@ def available_migrations() -> list[Migration]:
     return found
 
 
+def stored_functions() -> list[Migration]:
+    """The stored-function files shipped with Bauhof, in file-name order (a file may use the
+    functions of the files before it); `version` is 0."""
+    found = [Migration(0, entry.name, entry.read_text(encoding="utf-8"))
+             for entry in resources.files("bauhof.db.functions").iterdir()
+             if FUNCTIONS_NAME.match(entry.name)]
+    return sorted(found, key=lambda f: f.name)
+
+
 def require_timescaledb(conn: psycopg.Connection[tuple[object, ...]]) -> None:
     """Refuse, with the fix, when the TimescaleDB extension cannot be used here."""
     row = conn.execute(
@@ -90,7 +107,8 @@ def require_timescaledb(conn: psycopg.Connection[tuple[object, ...]]) -> None:
 
 
 def migrate(url: str) -> list[str]:
-    """Apply every migration not yet recorded, each in its own transaction; return their names."""
+    """Apply every migration not yet recorded, each in its own transaction, and the stored
+    functions; return the names of the migrations applied."""
     applied: list[str] = []
     with connect(url, autocommit=True) as conn:
         require_timescaledb(conn)
@@ -102,26 +120,47 @@ def migrate(url: str) -> list[str]:
                 " applied_at timestamptz NOT NULL DEFAULT now())"
             )
             done = {int(str(r[0])) for r in conn.execute("SELECT version FROM schema_migrations")}
-            for migration in available_migrations():
-                if migration.version in done:
-                    continue
-                try:
-                    with conn.transaction():
-                        conn.execute(migration.sql.encode())
-                        conn.execute(
-                            "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
-                            (migration.version, migration.name),
-                        )
-                except pg_errors.FeatureNotSupported as exc:
-                    raise DatabaseError(
-                        f"migration {migration.name} needs a TimescaleDB feature this build "
-                        f"lacks: {first_line(exc)}"
-                    ) from exc
-                except psycopg.Error as exc:
-                    raise DatabaseError(
-                        f"migration {migration.name} failed: {first_line(exc)}"
-                    ) from exc
+            pending = [m for m in available_migrations() if m.version not in done]
+            if pending:
+                # Bodies are checked after the migrations: a function may read a table that a
+                # pending migration creates.
+                _apply_functions(conn, check_bodies=False)
+            for migration in pending:
+                _apply(conn, migration, record=True)
                 applied.append(migration.name)
+            _apply_functions(conn, check_bodies=True)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
     return applied
+
+
+def _apply_functions(conn: psycopg.Connection[tuple[object, ...]], *, check_bodies: bool) -> None:
+    with conn.transaction():
+        conn.execute(f"SET LOCAL check_function_bodies = {'on' if check_bodies else 'off'}")
+        for functions in stored_functions():
+            _apply(conn, functions, record=False)
+
+
+def _apply(conn: psycopg.Connection[tuple[object, ...]], migration: Migration, *,
+           record: bool) -> None:
+    """Run one file in a transaction (nested in the caller's, if any); record a migration."""
+    try:
+        with conn.transaction():
+            conn.execute(migration.sql.encode())
+            if record:
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
+                    (migration.version, migration.name),
+                )
+    except pg_errors.FeatureNotSupported as exc:
+        raise DatabaseError(
+            f"migration {migration.name} needs a TimescaleDB feature this build "
+            f"lacks: {first_line(exc)}"
+        ) from exc
+    except psycopg.Error as exc:
+        raise DatabaseError(f"{_what(migration)} {migration.name} failed: {first_line(exc)}"
+                            ) from exc
+
+
+def _what(migration: Migration) -> str:
+    return "migration" if migration.version else "stored functions"

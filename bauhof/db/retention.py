@@ -86,13 +86,14 @@ def apply(conn: psycopg.Connection[Any], keep_days: dict[str, int],
             (table, cutoff),
         ).fetchall()
         if table == "readings" and rows:
-            # The daily partial aggregates (migration 0033) of dropped days go too, so the
-            # API's readings answer the same as the readings left. Chunk boundaries of whole
-            # days (the 7-day default) fall on midnight UTC, so no remaining day is cut.
+            # The daily roll-up keeps the dropped days for the dashboards, but the API must
+            # not add up their partial aggregates any more (it answers as the readings left
+            # do). Chunk boundaries of whole days (the 7-day default) fall on midnight UTC,
+            # so no remaining day is cut.
             conn.execute(
-                "DELETE FROM readings_daily WHERE day < (SELECT coalesce(min(range_start), "
+                "UPDATE rollup_state SET kept_from = (SELECT coalesce(min(range_start), "
                 "'infinity') FROM timescaledb_information.chunks "
-                "WHERE hypertable_name = 'readings')")
+                "WHERE hypertable_name = 'readings') WHERE name = 'readings'")
         dropped.append(Dropped(table, days, len(rows)))
     return dropped
 

@@ -24,9 +24,9 @@ def test_the_pool_opens_with_pool_min_connections_that_have_planned_the_readings
     finally:
         pool.close()
     assert [state for state, _ in rows] == ["idle"] * 3
-    # The last statement of each: the warm-up's plan of readings_daily.
+    # The last statement of each: the warm-up's plan of rollup_daily.
     assert {query for _, query in rows} == {
-        "EXPLAIN SELECT * FROM readings_daily WHERE dev_eui = ''"}
+        "EXPLAIN SELECT * FROM rollup_daily WHERE dev_eui = ''"}
 
 
 def test_a_database_without_the_schema_is_named_not_hung_on(

@@ -1,4 +1,4 @@
-"""Day buckets of a device's readings from readings_daily: the same answers as the readings."""
+"""Day buckets of a device's readings from rollup_daily: the same answers as the readings."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from tests.rules import factory as f
 
 
 def refresh(conn: psycopg.Connection[Any]) -> int:
-    """Bring readings_daily up to date; how many (device, day) pairs it recomputed."""
-    row = conn.execute("SELECT bauhof_refresh_readings_daily()").fetchone()
+    """Bring the roll-ups up to date; how many (device, hour) pairs it recomputed."""
+    row = conn.execute("SELECT bauhof_refresh_rollups()").fetchone()
     assert row is not None
     return int(row[0])
 
@@ -36,7 +36,7 @@ def days(conn: psycopg.Connection[Any], tokens: Tokens) -> None:
     town.build(conn)
     f.ingest(conn, [f.soil(1, h, m) for h, m in ((0, 10.0), (6, 20.0), (12, 30.0), (18, 40.0),
                                                  (24, 50.0), (30, 60.0))])
-    assert refresh(conn) == 2
+    assert refresh(conn) == 6
     f.ingest(conn, [f.soil(1, 3, 70.0), f.soil(1, 50, 80.0)])
 
 
@@ -47,15 +47,15 @@ DAYS = [("2026-06-01T00:00:00+00:00", 5, 34.0, 10.0, 70.0),
 
 def test_the_daily_rows_hold_sums_counts_and_extremes(conn: psycopg.Connection[Any],
                                                       days: None) -> None:
-    row = conn.execute("SELECT rows, soil_moisture_pct_n, soil_moisture_pct_sum, "
+    row = conn.execute("SELECT uplinks, soil_moisture_pct_n, soil_moisture_pct_sum, "
                        "soil_moisture_pct_min, soil_moisture_pct_max, distance_mm_n, "
-                       "distance_mm_sum FROM readings_daily WHERE dev_eui = %s "
-                       "AND day = '2026-06-01T00:00:00Z'", (f.eui(1),)).fetchone()
+                       "distance_mm_sum FROM rollup_daily WHERE dev_eui = %s "
+                       "AND bucket = '2026-06-01T00:00:00Z'", (f.eui(1),)).fetchone()
     assert row == (4, 4, 100.0, 10.0, 40.0, 0, None)
-    assert refresh(conn) == 2  # the late reading's day again, and the new day
+    assert refresh(conn) == 2  # the late reading's hour (and its day again), the new day's
     assert refresh(conn) == 0
-    assert conn.execute("SELECT day, rows, soil_moisture_pct_sum FROM readings_daily "
-                        "WHERE dev_eui = %s ORDER BY day", (f.eui(1),)).fetchall() == [
+    assert conn.execute("SELECT bucket, uplinks, soil_moisture_pct_sum FROM rollup_daily "
+                        "WHERE dev_eui = %s ORDER BY bucket", (f.eui(1),)).fetchall() == [
         (f.at(0), 5, 170.0), (f.at(24), 2, 110.0), (f.at(48), 1, 80.0)]
 
 
@@ -100,10 +100,15 @@ def test_week_buckets_add_up_days(client: TestClient, tokens: Tokens,
         ("2026-06-08T00:00:00+00:00", 1, 90.0, 90.0, 90.0)]
 
 
-def test_retention_drops_the_days_of_dropped_chunks(conn: psycopg.Connection[Any],
-                                                    days: None) -> None:
+def test_days_of_dropped_chunks_stay_for_the_dashboards_but_not_the_api(
+        client: TestClient, tokens: Tokens, conn: psycopg.Connection[Any], days: None) -> None:
     f.ingest(conn, [f.soil(1, -24 * 5 * 365, 5.0)])
     assert refresh(conn) == 3
+    five_years = "from=2021-06-01T00:00:00Z&to=2026-06-04T00:00:00Z&bucket=1d"
+    assert moisture(client, tokens, five_years) == [
+        ("2021-06-02T00:00:00+00:00", 1, 5.0, 5.0, 5.0), *DAYS]
     retention.apply(conn, {"readings": 3 * 365})
-    assert conn.execute("SELECT day FROM readings_daily WHERE dev_eui = %s ORDER BY day",
-                        (f.eui(1),)).fetchall() == [(f.at(0),), (f.at(24),), (f.at(48),)]
+    assert conn.execute("SELECT bucket, uplinks FROM rollup_daily WHERE dev_eui = %s "
+                        "ORDER BY bucket", (f.eui(1),)).fetchall() == [
+        (f.at(-24 * 5 * 365), 1), (f.at(0), 5), (f.at(24), 2), (f.at(48), 1)]
+    assert moisture(client, tokens, five_years) == DAYS

@@ -211,11 +211,11 @@ CREATE TABLE ingest_stats (
     lag_s           double precision
 );
 
--- Bins' fill level is derived from asset geometry, never stored by codecs.
+-- Bins' fill level is derived from asset geometry, never stored by codecs (the function is in
+-- bauhof/db/functions/10_geometry.sql).
 CREATE VIEW bin_fill AS
 SELECT r.time, r.dev_eui, b.id AS bin_id,
-       greatest(0, least(100, 100 * (b.empty_distance_mm - r.distance_mm)
-                               / (b.empty_distance_mm - b.full_distance_mm))) AS fill_pct
+       bauhof_bin_fill_pct(r.distance_mm, b.empty_distance_mm, b.full_distance_mm) AS fill_pct
 FROM readings r
 JOIN bins b ON r.asset_type = 'bin' AND r.asset_id = b.id
 WHERE r.distance_mm IS NOT NULL;

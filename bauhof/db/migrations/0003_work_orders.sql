@@ -89,12 +89,7 @@ CREATE TABLE order_history (
 );
 CREATE INDEX order_history_order_idx ON order_history (order_id, id);
 
-CREATE FUNCTION bauhof_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION '% is append-only: % is not allowed', TG_TABLE_NAME, TG_OP
-        USING ERRCODE = 'insufficient_privilege';
-END;
-$$;
+-- bauhof_append_only(): bauhof/db/functions/20_triggers.sql
 CREATE TRIGGER order_history_append_only
     BEFORE UPDATE OR DELETE ON order_history
     FOR EACH ROW EXECUTE FUNCTION bauhof_append_only();

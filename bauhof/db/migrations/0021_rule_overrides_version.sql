@@ -7,12 +7,7 @@ CREATE TABLE rule_overrides_version (
 );
 INSERT INTO rule_overrides_version (version) VALUES (0);
 
-CREATE FUNCTION rule_overrides_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE rule_overrides_version SET version = version + 1;
-    RETURN NULL;
-END $$;
-
+-- rule_overrides_changed(): bauhof/db/functions/20_triggers.sql
 CREATE TRIGGER rule_overrides_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON rule_overrides
     FOR EACH STATEMENT EXECUTE FUNCTION rule_overrides_changed();

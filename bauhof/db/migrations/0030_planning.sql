@@ -36,17 +36,8 @@ CREATE TABLE bin_forecasts (
     updated_at      timestamptz NOT NULL DEFAULT now()
 );
 
--- The fill a curve expects `hours` after its as_of: linear between hours, held at its ends
--- (planning/forecast.py Forecast.fill_at does the same).
-CREATE FUNCTION bauhof_curve_at(curve real[], hours double precision)
-RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE
-        WHEN hours <= 0 THEN curve[1]
-        WHEN hours >= cardinality(curve) - 1 THEN curve[cardinality(curve)]
-        ELSE curve[floor(hours)::int + 1]
-             + (hours - floor(hours)) * (curve[floor(hours)::int + 2] - curve[floor(hours)::int + 1])
-    END
-$$;
+-- bauhof_curve_at(curve, hours), the fill a curve expects `hours` after its as_of:
+-- bauhof/db/functions/30_planning.sql.
 
 -- A plan (kind 'plan': the day's routes, one collection_route order per route) or a preview
 -- (kind 'preview': the same computation, stored for the dashboard, no orders). Re-planning a

@@ -1,11 +1,7 @@
 -- The API keeps the principal of a recently checked token for a few seconds instead of looking
 -- it up on every request. Revoking a token, disabling a user or changing a role tells every
 -- API process at once: they LISTEN on bauhof_auth and forget what they kept.
-CREATE FUNCTION bauhof_auth_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('bauhof_auth', TG_TABLE_NAME);
-    RETURN NULL;
-END $$;
+-- bauhof_auth_changed(): bauhof/db/functions/20_triggers.sql
 
 CREATE TRIGGER api_tokens_auth_changed
     AFTER UPDATE OF revoked_at, expires_at, user_id, token_hash OR DELETE OR TRUNCATE
