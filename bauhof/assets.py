@@ -122,6 +122,22 @@ class Bin(_Model):
         return self
 
 
+def bin_fill_pct(distance_mm: float | None, empty_distance_mm: float | None,
+                 full_distance_mm: float | None) -> float | None:
+    """A bin's fill level in percent from a distance reading and its installed geometry,
+    clamped to 0..100; None without a distance or a usable geometry (empty not above full).
+
+    The database's bauhof_bin_fill_pct (bauhof/db/functions/10_geometry.sql) is the same
+    computation for queries; the rules engine uses this one on readings in memory.
+    """
+    if distance_mm is None or empty_distance_mm is None or full_distance_mm is None:
+        return None
+    if not empty_distance_mm > full_distance_mm:
+        return None
+    return max(0.0, min(100.0, 100 * (empty_distance_mm - distance_mm)
+                        / (empty_distance_mm - full_distance_mm)))
+
+
 class Vehicle(_Model):
     """A municipal vehicle."""
 

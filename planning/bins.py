@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 
 from planning import forecast as fc
+from rules.assets import BIN_COLUMNS, Bin
 
 LOOKBACK = timedelta(days=14)
 
@@ -22,24 +23,9 @@ class Schedule:
     next_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class Bin:
-    """A bin's planning data."""
-
-    id: str
-    name: str | None
-    latitude: float
-    longitude: float
-    volume_l: float
-    fill_threshold_pct: float | None
-    collection_weekday: int | None
-
-
 def load(conn: psycopg.Connection[Any]) -> dict[str, Bin]:
     """Every bin, by id."""
-    rows = conn.execute(
-        "SELECT id, name, latitude, longitude, volume_l, fill_threshold_pct, "
-        "collection_weekday FROM bins ORDER BY id").fetchall()
+    rows = conn.execute(f"SELECT {BIN_COLUMNS} FROM bins ORDER BY id").fetchall()  # noqa: S608
     return {str(r[0]): Bin(*r) for r in rows}
 
 

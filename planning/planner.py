@@ -14,6 +14,7 @@ from planning import NoVehicles, distances, selection, solver
 from planning import bins as bins_mod
 from planning.forecast import Forecast
 from planning.settings import PlannerSettings
+from rules.assets import Bin
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +106,7 @@ def vehicles(conn: psycopg.Connection[Any], settings: PlannerSettings) -> list[s
     return out
 
 
-def depot_of(settings: PlannerSettings, bins: dict[str, bins_mod.Bin]) -> geo.Place:
+def depot_of(settings: PlannerSettings, bins: dict[str, Bin]) -> geo.Place:
     """The depot, or the centre of the bins when the settings give none."""
     if settings.depot is not None:
         return settings.depot.latitude, settings.depot.longitude

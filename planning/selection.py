@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from planning.bins import Bin, Schedule
+from planning.bins import Schedule
 from planning.forecast import Forecast
 from planning.settings import PlannerSettings
+from rules.assets import Bin
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from planning import bins as bins_mod
 from planning import planner, plans, previews, selection
 from planning import settings as settings_mod
 from planning.forecast import Forecast
+from rules.assets import Bin
 
 KEEP_DRAFTS = 5
 # The dashboard's own grid of previews (planning/previews.py) is kept by its own rule.
@@ -126,7 +127,7 @@ def _pct(value: float) -> tuple[float, bool]:
 
 
 def describe(plan: planner.Plan, forecasts: dict[str, Forecast],
-             all_bins: dict[str, bins_mod.Bin], fleet: list[dict[str, Any]],
+             all_bins: dict[str, Bin], fleet: list[dict[str, Any]],
              found: list[Warning], *, newest: datetime | None) -> dict[str, Any]:
     """The preview document of the page (and the API): the plan's summary plus stops with
     street names, bins selected and left out with why, expected overflows, warnings."""

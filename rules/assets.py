@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 
 from bauhof.areas import size_m2
+from bauhof.assets import bin_fill_pct
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,23 +62,28 @@ class Area:
     trees: int | None = None
 
 
+# The columns of table bins that make a Bin, in its fields' order.
+BIN_COLUMNS = ("id, name, latitude, longitude, volume_l, empty_distance_mm, full_distance_mm, "
+               "fill_threshold_pct, collection_weekday")
+
+
 @dataclass(frozen=True, slots=True)
 class Bin:
-    """A waste bin and its installed geometry."""
+    """A waste bin, its installed geometry and what the planner needs of it."""
 
     id: str
     name: str | None
     latitude: float
     longitude: float
+    volume_l: float
     empty_distance_mm: float
     full_distance_mm: float
     fill_threshold_pct: float | None
     collection_weekday: int | None
 
-    def fill_pct(self, distance_mm: float) -> float:
-        """Fill level from a distance reading, clamped to 0..100."""
-        span = self.empty_distance_mm - self.full_distance_mm
-        return max(0.0, min(100.0, 100.0 * (self.empty_distance_mm - distance_mm) / span))
+    def fill_pct(self, distance_mm: float | None) -> float | None:
+        """Fill level from a distance reading, clamped to 0..100 (None without a distance)."""
+        return bin_fill_pct(distance_mm, self.empty_distance_mm, self.full_distance_mm)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,8 +140,7 @@ def load_town(conn: psycopg.Connection[Any]) -> Town:
                                   size_m2(row[8], row[9]),
                                   int(trees) if trees and str(trees).isdigit() else None)
     for row in conn.execute(
-        "SELECT id, name, latitude, longitude, empty_distance_mm, full_distance_mm, "
-        "fill_threshold_pct, collection_weekday FROM bins"
+        f"SELECT {BIN_COLUMNS} FROM bins"  # noqa: S608 (constant column list)
     ):
         town.bins[row[0]] = Bin(*row)
     town.vehicles = {str(r[0]): str(r[1]) for r in conn.execute("SELECT id, name FROM vehicles")}

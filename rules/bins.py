@@ -41,9 +41,9 @@ def on_reading(state: dict[str, Any], r: Reading, b: Bin, p: BinParams) -> list[
     if not p.enabled or not is_newer(state, r):
         return []
     actions = _tilt(state, r, b) + _fire(state, r, b, p)
-    distance = r.num("distance_mm")
-    if distance is not None:
-        actions += _fill(state, r, b, p, b.fill_pct(distance))
+    fill = b.fill_pct(r.num("distance_mm"))
+    if fill is not None:
+        actions += _fill(state, r, b, p, fill)
     return actions
 
 

@@ -3,7 +3,9 @@ vehicles with their last position. Every role may read them: they are the crews'
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -158,9 +160,7 @@ ORDER BY a.id LIMIT %(n)s
 _BINS = """
 SELECT b.id, b.name, b.waste_type, b.latitude, b.longitude, b.volume_l,
        b.fill_threshold_pct, b.collection_weekday,
-       CASE WHEN f.distance_mm IS NOT NULL THEN greatest(0, least(100, 100
-           * (b.empty_distance_mm - f.distance_mm) / (b.empty_distance_mm - b.full_distance_mm)))
-       END, f.time,
+       bauhof_bin_fill_pct(f.distance_mm, b.empty_distance_mm, b.full_distance_mm), f.time,
        st.state
 FROM bins b
 LEFT JOIN LATERAL (SELECT r.distance_mm, r.time FROM readings r
@@ -233,16 +233,29 @@ def _vehicle(row: tuple[Any, ...]) -> dict[str, Any]:
             "capacity_l": row[4], "position": position}
 
 
+Convert = Callable[[tuple[Any, ...]], dict[str, Any]]
+
+
 def _rows(conn: Connection, sql: str, one: str | None, cursor: str | None,
           limit: int) -> list[tuple[Any, ...]]:
     after = pagination.decode(cursor, "id", (str,))[0] if cursor else ""
     return conn.execute(sql, {"one": one, "after": after, "n": limit + 1}).fetchall()
 
 
-def _one(items: list[dict[str, Any]], what: str) -> dict[str, Any]:
+def _page(request: Request, conn: Connection, sql: str, convert: Convert, *,
+          cursor: str | None, limit: int) -> Response:
+    """A page of assets by id, each row converted."""
+    items = [convert(r) for r in _rows(conn, sql, None, cursor, limit)]
+    return json_response(request, pagination.page(items, limit, "id", _key))
+
+
+def _single(request: Request, conn: Connection, sql: str, convert: Convert, *, asset_id: str,
+            what: str) -> Response:
+    """One asset, converted; 404 naming `what` when there is none."""
+    items = [convert(r) for r in _rows(conn, sql, asset_id, None, 1)]
     if not items:
-        raise not_found(what)
-    return items[0]
+        raise not_found(f"{what} {asset_id!r}")
+    return json_response(request, items[0])
 
 
 def _key(item: dict[str, Any]) -> list[Any]:
@@ -253,43 +266,37 @@ def _key(item: dict[str, Any]) -> list[Any]:
 def list_green_areas(*, request: Request, conn: Conn, who: Anyone, cursor: Cursor = None,
                      limit: Limit = pagination.DEFAULT_LIMIT) -> Response:
     """Green areas by id; sponsors' details only for administrators."""
-    items = [_area(r, who) for r in _rows(conn, _AREAS, None, cursor, limit)]
-    return json_response(request, pagination.page(items, limit, "id", _key))
+    return _page(request, conn, _AREAS, partial(_area, who=who), cursor=cursor, limit=limit)
 
 
 @router.get("/green-areas/{area_id}", response_model=GreenArea, summary="One green area")
 def get_green_area(*, request: Request, conn: Conn, who: Anyone, area_id: str) -> Response:
     """One green area."""
-    items = [_area(r, who) for r in _rows(conn, _AREAS, area_id, None, 1)]
-    return json_response(request, _one(items, f"green area {area_id!r}"))
+    return _single(request, conn, _AREAS, partial(_area, who=who), asset_id=area_id,
+                   what="green area")
 
 
 @router.get("/bins", response_model=BinPage, summary="List bins with fill and forecast")
 def list_bins(*, request: Request, conn: Conn, _who: Anyone, cursor: Cursor = None,
               limit: Limit = pagination.DEFAULT_LIMIT) -> Response:
     """Bins by id with their newest fill level and forecast."""
-    items = [_bin(r) for r in _rows(conn, _BINS, None, cursor, limit)]
-    return json_response(request, pagination.page(items, limit, "id", _key))
+    return _page(request, conn, _BINS, _bin, cursor=cursor, limit=limit)
 
 
 @router.get("/bins/{bin_id}", response_model=Bin, summary="One bin")
 def get_bin(*, request: Request, conn: Conn, _who: Anyone, bin_id: str) -> Response:
     """One bin."""
-    items = [_bin(r) for r in _rows(conn, _BINS, bin_id, None, 1)]
-    return json_response(request, _one(items, f"bin {bin_id!r}"))
+    return _single(request, conn, _BINS, _bin, asset_id=bin_id, what="bin")
 
 
 @router.get("/vehicles", response_model=VehiclePage, summary="List vehicles and positions")
 def list_vehicles(*, request: Request, conn: Conn, _who: Anyone, cursor: Cursor = None,
                   limit: Limit = pagination.DEFAULT_LIMIT) -> Response:
     """Vehicles by id with their newest position."""
-    items = [_vehicle(r) for r in _rows(conn, _VEHICLES, None, cursor, limit)]
-    return json_response(request, pagination.page(items, limit, "id", _key))
+    return _page(request, conn, _VEHICLES, _vehicle, cursor=cursor, limit=limit)
 
 
 @router.get("/vehicles/{vehicle_id}", response_model=Vehicle, summary="One vehicle")
 def get_vehicle(*, request: Request, conn: Conn, _who: Anyone, vehicle_id: str) -> Response:
     """One vehicle."""
-    items = [_vehicle(r) for r in _rows(conn, _VEHICLES, vehicle_id, None, 1)]
-    return json_response(request, _one(items, f"vehicle {vehicle_id!r}"))
-
+    return _single(request, conn, _VEHICLES, _vehicle, asset_id=vehicle_id, what="vehicle")

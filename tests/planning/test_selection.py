@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from planning import forecast as fc
 from planning import selection
-from planning.bins import Bin
 from planning.settings import PlannerSettings
+from rules.assets import Bin
 
 FRIDAY = date(2026, 6, 5)
 
@@ -25,7 +25,7 @@ def test_shift_start_is_local_time_in_utc() -> None:
 
 def bins(*ids: str, threshold: float | None = 80) -> dict[str, Bin]:
     """1100-litre bins."""
-    return {i: Bin(i, None, 48.6, 8.87, 1100.0, threshold, 4) for i in ids}
+    return {i: Bin(i, None, 48.6, 8.87, 1100.0, 1000.0, 100.0, threshold, 4) for i in ids}
 
 
 def flat(bin_id: str, as_of: datetime, fill: float, rate: float) -> fc.Forecast:

@@ -12,7 +12,7 @@ from tests.rules.factory import at, eui
 SPONSOR = Sponsor("sp1", "Pat Paten", "pat@example.org", date(2026, 1, 1), date(2026, 12, 31))
 AREA = Area("ga1", "Rose garden", "roses", 52.0, 13.0, None, None, None)
 SPONSORED = Area("ga1", "Rose garden", "roses", 52.0, 13.0, SPONSOR, None, None)
-BIN = Bin("b1", "Market", 52.001, 13.001, 1000.0, 100.0, None, None)
+BIN = Bin("b1", "Market", 52.001, 13.001, 240.0, 1000.0, 100.0, None, None)
 SOIL_DEVICE = Device(eui(1), "dragino-lse01", "soil", "green_area", "ga1", 3600)
 
 
