@@ -147,7 +147,8 @@ def _daily_query(names: list[str], *, start: datetime, end: datetime, first: dat
              "(SELECT next_xid FROM rollup_state WHERE name = 'readings')) ")
     parts = [f"SELECT d.bucket, d.uplinks, {daily} FROM rollup_daily d "  # noqa: S608
              "WHERE d.dev_eui = %(dev)s AND d.bucket >= %(first)s AND d.bucket < %(past)s "
-             "AND d.bucket >= (SELECT kept_from FROM rollup_state WHERE name = 'readings')",
+             "AND d.bucket >= (SELECT coalesce(kept_from, '-infinity') FROM rollup_state "
+             "WHERE name = 'readings')",
              "SELECT * FROM delta WHERE t >= %(first)s AND t < %(past)s"]
     if start < first:
         parts.append(f"SELECT r.time, 1, {raw} FROM readings r "  # noqa: S608

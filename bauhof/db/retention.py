@@ -90,10 +90,11 @@ def apply(conn: psycopg.Connection[Any], keep_days: dict[str, int],
             # not add up their partial aggregates any more (it answers as the readings left
             # do). Chunk boundaries of whole days (the 7-day default) fall on midnight UTC,
             # so no remaining day is cut.
+            # With no chunk left, nothing before the cutoff remains.
             conn.execute(
-                "UPDATE rollup_state SET kept_from = (SELECT coalesce(min(range_start), "
-                "'infinity') FROM timescaledb_information.chunks "
-                "WHERE hypertable_name = 'readings') WHERE name = 'readings'")
+                "UPDATE rollup_state SET kept_from = (SELECT coalesce(min(range_start), %s) "
+                "FROM timescaledb_information.chunks WHERE hypertable_name = 'readings') "
+                "WHERE name = 'readings'", (cutoff,))
         dropped.append(Dropped(table, days, len(rows)))
     return dropped
 

@@ -30,16 +30,18 @@ SELECT bucket, asset_type, asset_id, sum(uplinks)::integer AS uplinks,
        sum(emptyings)::integer AS emptyings, sum(track_m) AS track_m
 FROM rollup_daily WHERE asset_id IS NOT NULL GROUP BY bucket, asset_type, asset_id;
 
--- Retention drops old readings but keeps the roll-ups: days before kept_from no longer have
--- their readings, so the API does not add up their partial aggregates (bauhof/db/retention.py).
-ALTER TABLE rollup_state ADD COLUMN kept_from timestamptz NOT NULL DEFAULT '-infinity';
-UPDATE rollup_state SET kept_from = coalesce((SELECT min(range_start)
-    FROM timescaledb_information.chunks WHERE hypertable_name = 'readings'), '-infinity')
+-- Retention drops old readings but keeps the roll-ups: days before kept_from (NULL: none)
+-- no longer have their readings, so the API does not add up their partial aggregates
+-- (bauhof/db/retention.py).
+ALTER TABLE rollup_state ADD COLUMN kept_from timestamptz;
+UPDATE rollup_state SET kept_from = (SELECT min(range_start)
+    FROM timescaledb_information.chunks WHERE hypertable_name = 'readings')
 WHERE name = 'readings';
 -- The days that still have readings are rebuilt from them by the next refresh, which starts
 -- over from the first transaction (until then the API reads the readings themselves).
 DELETE FROM rollup_daily
-WHERE bucket >= (SELECT kept_from FROM rollup_state WHERE name = 'readings');
+WHERE bucket >= coalesce((SELECT kept_from FROM rollup_state WHERE name = 'readings'),
+                         '-infinity');
 UPDATE rollup_state SET next_xid = '1' WHERE name = 'readings';
 
 DROP TABLE IF EXISTS readings_daily;
