@@ -122,28 +122,38 @@ def migrate(url: str) -> list[str]:
             done = {int(str(r[0])) for r in conn.execute("SELECT version FROM schema_migrations")}
             pending = [m for m in available_migrations() if m.version not in done]
             if pending:
-                # Bodies are checked after the migrations: a function may read a table that a
-                # pending migration creates.
-                _apply_functions(conn, check_bodies=False)
+                _apply_functions(conn, before_migrations=True)
             for migration in pending:
                 _apply(conn, migration, record=True)
                 applied.append(migration.name)
-            _apply_functions(conn, check_bodies=True)
+            _apply_functions(conn, before_migrations=False)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
     return applied
 
 
-def _apply_functions(conn: psycopg.Connection[tuple[object, ...]], *, check_bodies: bool) -> None:
+def _apply_functions(conn: psycopg.Connection[tuple[object, ...]], *,
+                     before_migrations: bool) -> None:
+    """Apply every function file in one transaction.
+
+    Before pending migrations, bodies are not checked (a function may read a table that a
+    pending migration creates) and a file that cannot be applied yet is left for afterwards
+    (say it changes a function's result type, which a pending migration first drops).
+    """
     with conn.transaction():
-        conn.execute(f"SET LOCAL check_function_bodies = {'on' if check_bodies else 'off'}")
+        conn.execute(f"SET LOCAL check_function_bodies = {'off' if before_migrations else 'on'}")
         for functions in stored_functions():
-            _apply(conn, functions, record=False)
+            try:
+                _apply(conn, functions, record=False)
+            except DatabaseError:
+                if not before_migrations:
+                    raise
 
 
 def _apply(conn: psycopg.Connection[tuple[object, ...]], migration: Migration, *,
            record: bool) -> None:
     """Run one file in a transaction (nested in the caller's, if any); record a migration."""
+    what = "migration" if record else "stored functions"
     try:
         with conn.transaction():
             conn.execute(migration.sql.encode())
@@ -154,13 +164,8 @@ def _apply(conn: psycopg.Connection[tuple[object, ...]], migration: Migration, *
                 )
     except pg_errors.FeatureNotSupported as exc:
         raise DatabaseError(
-            f"migration {migration.name} needs a TimescaleDB feature this build "
+            f"{what} {migration.name} needs a TimescaleDB feature this build "
             f"lacks: {first_line(exc)}"
         ) from exc
     except psycopg.Error as exc:
-        raise DatabaseError(f"{_what(migration)} {migration.name} failed: {first_line(exc)}"
-                            ) from exc
-
-
-def _what(migration: Migration) -> str:
-    return "migration" if migration.version else "stored functions"
+        raise DatabaseError(f"{what} {migration.name} failed: {first_line(exc)}") from exc
