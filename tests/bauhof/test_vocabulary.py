@@ -50,6 +50,6 @@ def test_readings_has_a_column_of_each_name_in_order_and_type(
 
 
 def test_the_daily_aggregate_keeps_every_number(conn: psycopg.Connection[Any]) -> None:
-    counted = {name.removesuffix("_n") for name, _ in _columns(conn, "readings_daily")
+    counted = {name.removesuffix("_n") for name, _ in _columns(conn, "rollup_daily")
                if name.endswith("_n")}
     assert counted == set(vocabulary.NUMERIC)

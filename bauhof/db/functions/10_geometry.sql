@@ -1,7 +1,7 @@
 -- Geometry shared by views, roll-ups and API queries (rules/ and planning/ compute the same in
--- Python: bauhof/assets.py bin_fill_pct, planning/distances.py).
+-- Python: bauhof/assets.py bin_fill_pct, bauhof/geo.py distance_m).
 
--- Great-circle distance in metres: haversine on a sphere of radius 6371 km.
+-- Great-circle distance in metres: haversine on a sphere of radius 6371 km (bauhof.geo).
 CREATE OR REPLACE FUNCTION bauhof_distance_m(lat1 double precision, lon1 double precision,
                                              lat2 double precision, lon2 double precision)
 RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
