@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bauhof.codecs.base import Codec, Decoded, DecodeError, EncodeError, Readings, ReadingValue
-from bauhof.codecs.fields import pack, raw, sint, uint
+from bauhof.codecs.fields import check_frame, pack, raw, sint, uint
 
 MODEL = "cayenne-lpp"
 DEFAULT_FPORT = 1  # LPP runs on any fPort; the encoder sends on this one
@@ -81,8 +81,7 @@ def _value(lpp: LppType, data: bytes) -> ReadingValue:
 
 def decode(fport: int, payload: bytes) -> Decoded:
     """Decode an LPP frame; an unknown type or a truncated record rejects the whole frame."""
-    if not payload:
-        raise DecodeError(MODEL, fport, "empty payload")
+    check_frame(MODEL, fport, payload)
     readings: Readings = {}
     warnings: list[str] = []
     at = 0

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 
 from bauhof.codecs.base import Codec, Decoded, DecodeError, EncodeError, Readings, ReadingValue
-from bauhof.codecs.fields import check_fport, number, pack, required, uint
+from bauhof.codecs.fields import check_frame, number, pack, required, uint
 
 MODEL = "decentlab-dl-smtp"
 FPORT = 1
@@ -29,9 +29,7 @@ PER_DEPTH = re.compile(r"(?P<name>soil_moisture_pct|soil_temperature_c)_(?P<dept
 
 def decode(fport: int, payload: bytes) -> Decoded:
     """Decode a DL-SMTP protocol 2 frame (fPort 1) into per-depth soil readings and battery."""
-    check_fport(MODEL, fport, FPORT)
-    if not payload:
-        raise DecodeError(MODEL, fport, "empty payload")
+    check_frame(MODEL, fport, payload, FPORT)
     if payload[0] != PROTOCOL_VERSION:
         raise DecodeError(MODEL, fport, f"unsupported protocol version {payload[0]}")
     if len(payload) < HEADER:

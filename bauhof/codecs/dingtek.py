@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from bauhof.codecs.base import Codec, Decoded, DecodeError, EncodeError, Readings, ReadingValue
 from bauhof.codecs.fields import (
-    check_fport,
+    check_frame,
     check_length,
     check_names,
     flag,
@@ -35,9 +35,7 @@ POSITION_SHIFT = WITH_POSITION - PLAIN
 
 def decode(fport: int, payload: bytes) -> Decoded:
     """Decode a DF703 frame (fPort 3): distance, temperature, alarms, tilt and GPS position."""
-    check_fport(MODEL, fport, FPORT)
-    if not payload:
-        raise DecodeError(MODEL, fport, "empty payload")
+    check_frame(MODEL, fport, payload, FPORT)
     if payload[0] != START:
         raise DecodeError(MODEL, fport, f"frame starts 0x{payload[0]:02X}, not 0x80")
     if len(payload) < 5:

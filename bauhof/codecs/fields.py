@@ -27,11 +27,19 @@ def check_fport(model: str, fport: int, expected: int) -> None:
         raise DecodeError(model, fport, "unknown fPort")
 
 
+def check_frame(model: str, fport: int, payload: bytes, expected_fport: int | None = None) -> None:
+    """Raise DecodeError unless the frame came on the model's uplink port (when it has only one)
+    and holds at least one byte."""
+    if expected_fport is not None:
+        check_fport(model, fport, expected_fport)
+    if not payload:
+        raise DecodeError(model, fport, "empty payload")
+
+
 def check_length(model: str, fport: int, payload: bytes, sizes: Collection[int]) -> None:
     """Raise DecodeError unless a fixed-layout frame has one of the allowed `sizes`."""
+    check_frame(model, fport, payload)
     n = len(payload)
-    if n == 0:
-        raise DecodeError(model, fport, "empty payload")
     if n in sizes:
         return
     allowed = sorted(sizes)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bauhof.codecs.base import Decoded, DecodeError, Readings
+from bauhof.codecs.fields import check_frame
 
 # Every Milesight model in devices.md reports on fPort 85.
 MILESIGHT_FPORT = 85
@@ -31,10 +32,7 @@ def walk(
     model: str, fport: int, payload: bytes, records: Mapping[tuple[int, int], Record]
 ) -> Decoded:
     """Decode a record frame; stop at device information or at an unknown pair (with a warning)."""
-    if fport != MILESIGHT_FPORT:
-        raise DecodeError(model, fport, "unknown fPort")
-    if not payload:
-        raise DecodeError(model, fport, "empty payload")
+    check_frame(model, fport, payload, MILESIGHT_FPORT)
     readings: Readings = {}
     warnings: list[str] = []
     at = 0

@@ -8,14 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bauhof.codecs import DecodeError, EncodeError
 from bauhof.codecs.cayenne import CODECS, decode, encode
 from tests.bauhof.codecs import vectors
-
-
-def frame(text: str) -> bytes:
-    """Bytes from hex written with spaces between records."""
-    return bytes.fromhex(text.replace(" ", ""))
+from tests.bauhof.codecs.frames import decode_refusal, encode_refusal, frame, grid
 
 
 @pytest.mark.parametrize("vector", vectors.params("cayenne-lpp"))
@@ -87,9 +82,7 @@ def test_same_channel_and_type_twice_keeps_the_later() -> None:
     ],
 )
 def test_a_bad_record_rejects_the_whole_frame(text: str, reason: str) -> None:
-    with pytest.raises(DecodeError) as caught:
-        decode(1, frame(text))
-    assert caught.value.reason == reason
+    assert decode_refusal(decode, 1, frame(text)).reason == reason
 
 
 def test_encode_orders_by_channel() -> None:
@@ -118,37 +111,31 @@ def test_encode_orders_by_channel() -> None:
     ],
 )
 def test_encode_refuses(readings: dict[str, Any], reason: str) -> None:
-    with pytest.raises(EncodeError) as caught:
-        encode(readings)
-    assert caught.value.reason == reason
-
-
-def _grid(low: int, high: int, scale: int) -> st.SearchStrategy[float]:
-    return st.integers(low, high).map(lambda raw: raw / scale)
+    assert encode_refusal(encode, readings).reason == reason
 
 
 def _triple(keys: tuple[str, ...], low: int, high: int, scale: int) -> st.SearchStrategy[Any]:
-    return st.fixed_dictionaries({key: _grid(low, high, scale) for key in keys})
+    return st.fixed_dictionaries({key: grid(low, high, scale) for key in keys})
 
 
 S16, S24 = (-32768, 32767), (-(1 << 23), (1 << 23) - 1)
 VALUES: dict[str, st.SearchStrategy[Any]] = {
     "digital_in": st.integers(0, 255),
     "digital_out": st.integers(0, 255),
-    "analog_in": _grid(*S16, 100),
-    "analog_out": _grid(*S16, 100),
+    "analog_in": grid(*S16, 100),
+    "analog_out": grid(*S16, 100),
     "luminosity": st.integers(0, 0xFFFF),
     "presence": st.integers(0, 255),
-    "temperature": _grid(*S16, 10),
-    "relative_humidity": _grid(0, 255, 2),
+    "temperature": grid(*S16, 10),
+    "relative_humidity": grid(0, 255, 2),
     "accelerometer": _triple(("x", "y", "z"), *S16, 1000),
-    "barometric_pressure": _grid(0, 0xFFFF, 10),
+    "barometric_pressure": grid(0, 0xFFFF, 10),
     "gyrometer": _triple(("x", "y", "z"), *S16, 100),
     "gps": st.fixed_dictionaries(
         {
-            "latitude": _grid(*S24, 10_000),
-            "longitude": _grid(*S24, 10_000),
-            "altitude": _grid(*S24, 100),
+            "latitude": grid(*S24, 10_000),
+            "longitude": grid(*S24, 10_000),
+            "altitude": grid(*S24, 100),
         }
     ),
 }

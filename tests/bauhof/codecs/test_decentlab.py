@@ -8,15 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bauhof.codecs import DecodeError, EncodeError
 from bauhof.codecs.decentlab import decode, encode
+from tests.bauhof.codecs.frames import decode_refusal, encode_refusal, frame
 
 ABSENT = "0000 0000"  # moisture and temperature words of a depth without a probe
-
-
-def frame(text: str) -> bytes:
-    """Bytes from hex written with spaces between words."""
-    return bytes.fromhex(text.replace(" ", ""))
 
 
 # Version 02, device id 0C67, flags 0003 (soil words and battery).
@@ -76,9 +71,7 @@ def test_no_probe_at_any_depth() -> None:
     ],
 )
 def test_errors(fport: int, text: str, reason: str) -> None:
-    with pytest.raises(DecodeError) as caught:
-        decode(fport, frame(text))
-    assert caught.value.reason == reason
+    assert decode_refusal(decode, fport, frame(text)).reason == reason
 
 
 def test_encode_exact_bytes() -> None:
@@ -106,9 +99,7 @@ def test_encode_plain_readings_as_depth_0() -> None:
     ],
 )
 def test_encode_refuses(readings: dict[str, Any], reason: str) -> None:
-    with pytest.raises(EncodeError) as caught:
-        encode(readings)
-    assert caught.value.reason == reason
+    assert encode_refusal(encode, readings).reason == reason
 
 
 @st.composite

@@ -8,14 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bauhof.codecs import DecodeError, EncodeError
 from bauhof.codecs.dingtek import decode, encode
-
-
-def frame(text: str) -> bytes:
-    """Bytes from hex written with spaces between fields."""
-    return bytes.fromhex(text.replace(" ", ""))
-
+from tests.bauhof.codecs.frames import decode_refusal, encode_refusal, frame
 
 # 80 start; 00 01 (not decoded); 02 data frame; 11 = 17 bytes; 05DC level 1500 mm; 00;
 # 17 = 23 °C; 00 00; 10 = full alarm (high nibble), no fire alarm; 00 no fall, no battery alarm;
@@ -103,9 +97,7 @@ def test_parameter_frame_gives_nothing() -> None:
     ],
 )
 def test_errors(fport: int, text: str, reason: str) -> None:
-    with pytest.raises(DecodeError) as caught:
-        decode(fport, frame(text))
-    assert caught.value.reason == reason
+    assert decode_refusal(decode, fport, frame(text)).reason == reason
 
 
 def test_encode_exact_bytes() -> None:
@@ -135,9 +127,7 @@ def test_encode_exact_bytes() -> None:
     ],
 )
 def test_encode_refuses(readings: dict[str, Any], reason: str) -> None:
-    with pytest.raises(EncodeError) as caught:
-        encode(readings)
-    assert caught.value.reason == reason
+    assert encode_refusal(encode, readings).reason == reason
 
 
 @st.composite

@@ -19,6 +19,7 @@ from bauhof.codecs.dragino import (
     encode_lse01,
 )
 from tests.bauhof.codecs import vectors
+from tests.bauhof.codecs.frames import decode_refusal, encode_refusal, grid
 
 
 @pytest.mark.parametrize(
@@ -82,10 +83,8 @@ def test_lse01_raw_mode_flag_needs_a_possible_dielectric_constant(
     ],
 )
 def test_lse01_wrong_length(hex_payload: str, reason: str) -> None:
-    with pytest.raises(DecodeError) as caught:
-        decode_lse01(2, bytes.fromhex(hex_payload))
-    assert caught.value.reason == reason
-    assert (caught.value.model, caught.value.fport) == ("dragino-lse01", 2)
+    refused = decode_refusal(decode_lse01, 2, bytes.fromhex(hex_payload))
+    assert (refused.model, refused.fport, refused.reason) == ("dragino-lse01", 2, reason)
 
 
 @pytest.mark.parametrize("fport", [0, 1, 3, 85, 224])
@@ -127,23 +126,16 @@ def test_lse01_encode_exact_bytes() -> None:
     ],
 )
 def test_lse01_encode_refuses(readings: dict[str, Any], reason: str) -> None:
-    with pytest.raises(EncodeError) as caught:
-        encode_lse01(readings)
-    assert caught.value.reason == reason
-
-
-def _grid(low: int, high: int, scale: int) -> st.SearchStrategy[float]:
-    """Values a field of raw integers low..high holds exactly at this scale."""
-    return st.integers(low, high).map(lambda raw: raw / scale)
+    assert encode_refusal(encode_lse01, readings).reason == reason
 
 
 @given(
     st.fixed_dictionaries(
         {
-            "battery_v": _grid(0, 0x3FFF, 1000),
-            "temperature_c": _grid(-32768, 32767, 10),
-            "soil_moisture_pct": _grid(0, 0xFFFF, 100),
-            "soil_temperature_c": _grid(-32768, 32767, 100),
+            "battery_v": grid(0, 0x3FFF, 1000),
+            "temperature_c": grid(-32768, 32767, 10),
+            "soil_moisture_pct": grid(0, 0xFFFF, 100),
+            "soil_temperature_c": grid(-32768, 32767, 100),
             "soil_conductivity_us_cm": st.integers(0, 0xFFFF),
         }
     )
@@ -190,9 +182,7 @@ def test_ldds75_unknown_sensor_flag() -> None:
     ],
 )
 def test_ldds75_errors(fport: int, hex_payload: str, reason: str) -> None:
-    with pytest.raises(DecodeError) as caught:
-        decode_ldds75(fport, bytes.fromhex(hex_payload))
-    assert caught.value.reason == reason
+    assert decode_refusal(decode_ldds75, fport, bytes.fromhex(hex_payload)).reason == reason
 
 
 def test_ldds75_encode_exact_bytes() -> None:
@@ -210,10 +200,10 @@ def test_ldds75_encode_refuses_reserved_distances(distance: int) -> None:
 
 @given(
     st.fixed_dictionaries(
-        {"battery_v": _grid(0, 0x3FFF, 1000)},
+        {"battery_v": grid(0, 0x3FFF, 1000)},
         optional={
             "distance_mm": st.integers(0, 0xFFFF).filter(lambda d: d not in (0, 20)),
-            "temperature_c": _grid(-32768, 32767, 10),
+            "temperature_c": grid(-32768, 32767, 10),
         },
     )
 )
@@ -295,9 +285,7 @@ def test_lgt92_no_fix_in_a_15_byte_frame() -> None:
 )
 def test_lgt92_wrong_length(size: int, reason: str) -> None:
     frame = bytes.fromhex(BERLIN + "0F3C000000FB2E7DFB1E00")[:size]
-    with pytest.raises(DecodeError) as caught:
-        decode_lgt92(2, frame)
-    assert caught.value.reason == reason
+    assert decode_refusal(decode_lgt92, 2, frame).reason == reason
 
 
 def test_lgt92_unknown_fport() -> None:
@@ -334,29 +322,27 @@ def test_lgt92_encoder_picks_the_frame() -> None:
     ],
 )
 def test_lgt92_encode_refuses(readings: dict[str, Any], reason: str) -> None:
-    with pytest.raises(EncodeError) as caught:
-        encode_lgt92(readings)
-    assert caught.value.reason == reason
+    assert encode_refusal(encode_lgt92, readings).reason == reason
 
 
 @st.composite
 def lgt92_readings(draw: st.DrawFn) -> dict[str, Any]:
     """Readings an LGT92 15- or 18-byte frame carries exactly."""
     readings: dict[str, Any] = {
-        "battery_v": draw(_grid(0, 0x3FFF, 1000)),
+        "battery_v": draw(grid(0, 0x3FFF, 1000)),
         "alarm": draw(st.booleans()),
         "motion": draw(st.sampled_from(["disabled", "move", "collide", "user"])),
-        "roll_deg": draw(_grid(-32768, 32767, 100)),
-        "pitch_deg": draw(_grid(-32768, 32767, 100)),
+        "roll_deg": draw(grid(-32768, 32767, 100)),
+        "pitch_deg": draw(grid(-32768, 32767, 100)),
     }
     if draw(st.booleans()):
-        readings["latitude"] = draw(_grid(-90_000_000, 90_000_000, 1_000_000))
-        readings["longitude"] = draw(_grid(-180_000_000, 180_000_000, 1_000_000))
+        readings["latitude"] = draw(grid(-90_000_000, 90_000_000, 1_000_000))
+        readings["longitude"] = draw(grid(-180_000_000, 180_000_000, 1_000_000))
         if readings["latitude"] == 0 and readings["longitude"] == 0:
             readings["longitude"] = 0.000001
     if draw(st.booleans()):
-        readings["hdop"] = draw(_grid(0, 255, 100))
-        readings["altitude_m"] = draw(_grid(-32768, 32767, 100))
+        readings["hdop"] = draw(grid(0, 255, 100))
+        readings["altitude_m"] = draw(grid(-32768, 32767, 100))
     return readings
 
 

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bauhof.codecs import DecodeError, EncodeError
 from bauhof.codecs.milesight import (
     CODECS,
     decode_at101,
@@ -21,11 +20,7 @@ from bauhof.codecs.milesight import (
     encode_em500_smtc,
 )
 from tests.bauhof.codecs import vectors
-
-
-def frame(text: str) -> bytes:
-    """Bytes from hex written with spaces between records."""
-    return bytes.fromhex(text.replace(" ", ""))
+from tests.bauhof.codecs.frames import decode_refusal, encode_refusal, frame, grid
 
 
 @pytest.mark.parametrize(
@@ -86,10 +81,9 @@ def test_unknown_record_stops_the_walk_and_keeps_what_came_before() -> None:
     ],
 )
 def test_em500_errors(fport: int, text: str, reason: str) -> None:
-    with pytest.raises(DecodeError) as caught:
-        decode_em500_smtc(fport, frame(text))
-    assert caught.value.reason == reason
-    assert caught.value.model == "milesight-em500-smtc"
+    refused = decode_refusal(decode_em500_smtc, fport, frame(text))
+    assert refused.reason == reason
+    assert refused.model == "milesight-em500-smtc"
 
 
 def test_em500_encode_exact_bytes() -> None:
@@ -159,9 +153,8 @@ def test_em400_distance_alarm_record(alarm_byte: str, alarm: bool) -> None:
 
 
 def test_em400_truncated_alarm_record() -> None:
-    with pytest.raises(DecodeError) as caught:
-        decode_em400_udl(85, frame("8482 6400"))
-    assert caught.value.reason == "truncated record 84 82 at byte 0: 2 of 3 value bytes"
+    refused = decode_refusal(decode_em400_udl, 85, frame("8482 6400"))
+    assert refused.reason == "truncated record 84 82 at byte 0: 2 of 3 value bytes"
 
 
 def test_em400_encode_with_alarm_uses_alarm_records() -> None:
@@ -171,9 +164,8 @@ def test_em400_encode_with_alarm_uses_alarm_records() -> None:
 
 
 def test_em400_alarm_needs_a_reading_to_travel_with() -> None:
-    with pytest.raises(EncodeError) as caught:
-        encode_em400_udl({"battery_pct": 80, "alarm": True})
-    assert caught.value.reason == "alarm needs temperature_c or distance_mm to travel with"
+    refused = encode_refusal(encode_em400_udl, {"battery_pct": 80, "alarm": True})
+    assert refused.reason == "alarm needs temperature_c or distance_mm to travel with"
 
 
 # --- AT101 -------------------------------------------------------------------------------------
@@ -248,20 +240,14 @@ def test_at101_encode_exact_bytes() -> None:
     ],
 )
 def test_at101_encode_refuses(readings: dict[str, Any], reason: str) -> None:
-    with pytest.raises(EncodeError) as caught:
-        encode_at101(readings)
-    assert caught.value.reason == reason
+    assert encode_refusal(encode_at101, readings).reason == reason
 
 
 # --- round trips -------------------------------------------------------------------------------
 
 
-def _grid(low: int, high: int, scale: int) -> st.SearchStrategy[float]:
-    return st.integers(low, high).map(lambda raw: raw / scale)
-
-
 BATTERY = st.integers(0, 255)
-TEMPERATURE = _grid(-32768, 32767, 10)
+TEMPERATURE = grid(-32768, 32767, 10)
 DISTANCE = st.integers(0, 0xFFFF)
 
 
@@ -271,7 +257,7 @@ DISTANCE = st.integers(0, 0xFFFF)
         optional={
             "battery_pct": BATTERY,
             "soil_temperature_c": TEMPERATURE,
-            "soil_moisture_pct": _grid(0, 0xFFFF, 100),
+            "soil_moisture_pct": grid(0, 0xFFFF, 100),
             "soil_conductivity_us_cm": st.integers(0, 0xFFFF),
         },
     ).filter(bool)
@@ -319,8 +305,8 @@ def at101_readings(draw: st.DrawFn) -> dict[str, Any]:
         )
     )
     if not readings or draw(st.booleans()):
-        readings["latitude"] = draw(_grid(-90_000_000, 90_000_000, 1_000_000))
-        readings["longitude"] = draw(_grid(-180_000_000, 180_000_000, 1_000_000))
+        readings["latitude"] = draw(grid(-90_000_000, 90_000_000, 1_000_000))
+        readings["longitude"] = draw(grid(-180_000_000, 180_000_000, 1_000_000))
         readings["motion"] = draw(st.sampled_from(["unknown", "start", "moving", "stop"]))
     return readings
 
