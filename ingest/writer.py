@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 
 from bauhof import vocabulary
+from bauhof.chirpstack.registration import insert_devices
 from ingest.normalise import READING_COLUMNS
 
 RAW_COLUMNS = (
@@ -187,25 +188,11 @@ class Writer:
         update_devices = bool(seen) and now >= self._devices_due
         with conn.transaction(), conn.cursor() as cur:
             if batch.new_devices:
-                cur.executemany(
-                    "INSERT INTO devices (dev_eui, model, kind, name, application_id,"
-                    " device_profile_id, device_profile_name, tags, registered_by)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, 'ingest')"
-                    " ON CONFLICT (dev_eui) DO NOTHING",
-                    batch.new_devices,
-                )
+                insert_devices(cur, batch.new_devices, "ingest")
             if batch.raw:
-                with cur.copy(f"COPY stage_raw ({', '.join(RAW_COLUMNS)}) FROM STDIN"
-                              " (FORMAT BINARY)") as copy:
-                    copy.set_types(list(RAW_TYPES))
-                    for row in batch.raw:
-                        copy.write_row(row)
+                _copy_rows(cur, "stage_raw", RAW_COLUMNS, RAW_TYPES, batch.raw)
                 if batch.readings:
-                    with cur.copy(f"COPY stage_readings ({', '.join(READING_ALL)}) FROM STDIN"
-                                  " (FORMAT BINARY)") as copy:
-                        copy.set_types(list(READING_TYPES))
-                        for row in batch.readings:
-                            copy.write_row(row)
+                    _copy_rows(cur, "stage_readings", READING_ALL, READING_TYPES, batch.readings)
                 cur.execute(_INSERT_UPLINKS)
                 counts = cur.fetchone()
                 assert counts is not None
@@ -287,6 +274,15 @@ def _update_devices(cur: psycopg.Cursor[Any], seen: dict[str, DeviceSeen]) -> No
         [s.battery_v for _, s in rows], [s.battery_pct for _, s in rows],
         [s.rssi for _, s in rows], [s.snr for _, s in rows],
     ))
+
+
+def _copy_rows(cur: psycopg.Cursor[Any], table: str, columns: Sequence[str],
+               types: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """COPY rows into a staging table in binary, each column with its PostgreSQL type."""
+    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(list(types))
+        for row in rows:
+            copy.write_row(row)
 
 
 def _insert_counting(cur: psycopg.Cursor[Any], sql: str, rows: list[tuple[Any, ...]]) -> int:

@@ -18,6 +18,7 @@ from psycopg import sql
 
 from bauhof import codecs
 from bauhof.chirpstack.api import ChirpStack
+from bauhof.chirpstack.registration import insert_devices
 from bauhof.chirpstack.sync import Change, StoredDevice
 
 
@@ -105,12 +106,8 @@ def store(conn: psycopg.Connection[Any], pulled: Pulled) -> None:
     """Write the import in one transaction."""
     with conn.transaction(), conn.cursor() as cur:
         if pulled.inserts:
-            # DO NOTHING: ingest may have registered the device meanwhile; it stays as it is.
-            cur.executemany(
-                "INSERT INTO devices (dev_eui, model, kind, name, application_id,"
-                " device_profile_id, device_profile_name, tags, registered_by)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, 'chirpstack')"
-                " ON CONFLICT (dev_eui) DO NOTHING", pulled.inserts)
+            # Ingest may have registered the device meanwhile; it stays as it is.
+            insert_devices(cur, pulled.inserts, "chirpstack")
         for dev_eui, fill in pulled.updates:
             assignments = sql.SQL(", ").join(
                 sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder())
