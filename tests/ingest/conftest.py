@@ -1,4 +1,5 @@
-"""Helpers for ingest tests: a worker thread against the fixtures' broker and database."""
+"""Helpers for ingest tests (reliability's use them too): a worker thread against the fixtures'
+broker and database, and polling a query."""
 
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ from ingest.worker import IngestConfig, IngestWorker
 class RunningWorker:
     """An ingest worker running in a thread of the test process."""
 
-    def __init__(self, database_url: str, broker: Mosquitto, client_id: str) -> None:
+    def __init__(self, database_url: str, broker: Mosquitto, client_id: str,
+                 batch_size: int = 500) -> None:
         self.worker = IngestWorker(IngestConfig(
             database_url=database_url, mqtt=parse_mqtt_url(f"mqtt://127.0.0.1:{broker.port}"),
-            client_id=client_id, batch_size=500, batch_seconds=0.05, stats_interval_s=3600,
+            client_id=client_id, batch_size=batch_size, batch_seconds=0.05,
+            stats_interval_s=3600,
         ))
         self.thread = threading.Thread(target=self.worker.run, daemon=True)
 
@@ -37,7 +40,7 @@ class RunningWorker:
     def stop(self) -> None:
         """Stop and wait for the thread."""
         self.worker.stop()
-        self.thread.join(20)
+        self.thread.join(30)
         assert not self.thread.is_alive()
 
 
@@ -53,7 +56,7 @@ def ingest_worker(database_url: str, broker: Mosquitto) -> Iterator[RunningWorke
 
 
 def wait_for(conn: psycopg.Connection[tuple[object, ...]], sql: str, expected: object,
-             timeout: float = 20.0) -> None:
+             timeout: float = 30.0) -> None:
     """Poll a query until it returns `expected` (one value) or fail with what it returned."""
     deadline = time.monotonic() + timeout
     value: object = None

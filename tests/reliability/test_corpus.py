@@ -41,7 +41,7 @@ def test_corpus_is_dead_lettered_with_reasons_and_valid_uplinks_between_are_stor
                         [(d, m, codecs.get(m).kind) for d, m in
                          [*fleet, *manifest["register"].items()]])
     valid = list(load.uplinks(2 * len(cases), fleet, seed=21))
-    worker = ThreadWorker(database_url, broker, "corpus-ingest").start(conn, publish)
+    worker = ThreadWorker(database_url, broker, "corpus-ingest").start_probed(conn, publish)
     try:
         for n, case in enumerate(cases):
             for topic, payload in valid[2 * n:2 * n + 2]:
