@@ -5,9 +5,6 @@ checked against the simulator's ground truth: a week of the default town, crews 
 from __future__ import annotations
 
 import bisect
-import os
-import subprocess
-import sys
 import threading
 from collections import defaultdict
 from collections.abc import Iterator
@@ -18,19 +15,17 @@ from typing import Any
 import psycopg
 import pytest
 
-from bauhof import assets
 from bauhof.services import Mosquitto
 from rules import orders, ruleset
 from rules.assets import Bin, Weather, load_town
 from rules.engine import Engine
 from rules.watering import rain_hold
 from simulator import scenario, truth
-from simulator.bench import scenario_file, wait_for_ingest, wait_for_rows
+from simulator.bench import wait_for_rows
 from simulator.bins import DISTANCE_NOISE_MM
-from simulator.publisher import Publisher
 from simulator.sensors import MOISTURE_NOISE_PCT
 from simulator.session import Simulation
-from tests.simulator.conftest import target
+from tests.simulator.conftest import ingest_process, target
 
 DAYS = 7.0
 FAULTS = {"silent": 0.02, "battery": 0.01, "absurd": 0.002}
@@ -39,20 +34,8 @@ FAULTS = {"silent": 0.02, "battery": 0.01, "absurd": 0.002}
 @pytest.fixture
 def ingest(database_url: str, broker: Mosquitto, tmp_path: Path) -> Iterator[None]:
     """`bauhof ingest` as a process on the fixtures' broker and database, town loaded."""
-    assets.load_file(database_url, scenario_file())
-    env = {**os.environ, "BAUHOF_DATABASE_URL": database_url,
-           "BAUHOF_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}"}
-    proc = subprocess.Popen([sys.executable, "-m", "shell", "ingest"], env=env,
-                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        with psycopg.connect(database_url, autocommit=True) as conn, Publisher(
-            target(broker)) as publisher:
-            wait_for_ingest(conn, publisher, proc, 60)
+    with ingest_process(database_url, broker, tmp_path):
         yield
-    finally:
-        proc.terminate()
-        _, err = proc.communicate(timeout=60)
-        assert proc.returncode == 0, err.decode()[-2000:]
 
 
 def _silent_devices(entries: list[dict[str, Any]], intervals: dict[str, int]) -> set[str]:

@@ -1,7 +1,12 @@
-"""Helpers for simulator tests: a tiny town, and a subscriber that collects what is published."""
+"""Helpers for simulator tests: a tiny town, a subscriber that collects what is published, and
+`bauhof ingest` as a process (the rules' end-to-end test uses it too)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -9,14 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
+import psycopg
 import pytest
 
+from bauhof import assets
 from bauhof.mqtt import connect_properties, make_client
 from bauhof.services import Mosquitto
 from bauhof.settings import MqttTarget, parse_mqtt_url
 from simulator import scenario
+from simulator.bench import scenario_file, wait_for_ingest
 from simulator.clock import DAY_US, to_us
 from simulator.engine import Engine
+from simulator.publisher import Publisher
 from simulator.recording import Message
 from simulator.truth import Truth
 
@@ -136,3 +145,25 @@ def collector(broker: Mosquitto) -> Iterator[Collector]:
 def herrenberg() -> scenario.Scenario:
     """The default scenario, loaded once."""
     return scenario.load("herrenberg")
+
+
+@contextlib.contextmanager
+def ingest_process(database_url: str, broker: Mosquitto, cwd: Path) -> Iterator[None]:
+    """`bauhof ingest` as a process on the fixtures' broker and database, with the default
+    town's assets loaded first (ingest reads the devices table when it starts); on leaving,
+    it is stopped and must have exited cleanly."""
+    assets.load_file(database_url, scenario_file())
+    env = {**os.environ, "BAUHOF_DATABASE_URL": database_url,
+           "BAUHOF_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}"}
+    proc = subprocess.Popen([sys.executable, "-m", "shell", "ingest"], env=env,
+                            cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        with psycopg.connect(database_url, autocommit=True) as conn, Publisher(
+            target(broker)
+        ) as publisher:
+            wait_for_ingest(conn, publisher, proc, 60)
+        yield
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err.decode()[-2000:]

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,14 +12,12 @@ from typing import Any
 import psycopg
 import pytest
 
-from bauhof import assets
 from bauhof.services import Mosquitto
 from simulator import archive, scenario, truth
-from simulator.bench import scenario_file, wait_for_ingest, wait_for_rows
-from simulator.publisher import Publisher
+from simulator.bench import wait_for_rows
 from simulator.recording import read
 from simulator.session import Simulation
-from tests.simulator.conftest import target
+from tests.simulator.conftest import ingest_process, target
 
 READING_COLUMNS = ("battery_v", "battery_pct", "temperature_c", "soil_moisture_pct",
                    "soil_temperature_c", "soil_conductivity_us_cm", "distance_mm", "tilted",
@@ -33,21 +28,8 @@ READING_COLUMNS = ("battery_v", "battery_pct", "temperature_c", "soil_moisture_p
 def ingest(database_url: str, broker: Mosquitto, tmp_path: Path) -> Iterator[None]:
     """`bauhof ingest` as a process against the fixtures' broker and database, with the
     default town's assets loaded first (ingest reads the devices table when it starts)."""
-    assets.load_file(database_url, scenario_file())
-    env = {**os.environ, "BAUHOF_DATABASE_URL": database_url,
-           "BAUHOF_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}"}
-    proc = subprocess.Popen([sys.executable, "-m", "shell", "ingest"], env=env,
-                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        with psycopg.connect(database_url, autocommit=True) as conn, Publisher(
-            target(broker)
-        ) as publisher:
-            wait_for_ingest(conn, publisher, proc, 60)
+    with ingest_process(database_url, broker, tmp_path):
         yield
-    finally:
-        proc.terminate()
-        _, err = proc.communicate(timeout=60)
-        assert proc.returncode == 0, err.decode()[-2000:]
 
 
 @pytest.mark.slow
