@@ -16,6 +16,7 @@ from bauhof.chirpstack import EventError, parse_event
 from ingest.devices import DeviceDirectory, DeviceRecord, object_keymap
 from ingest.prepare import Preparer
 from ingest.writer import Batch
+from tests.fixtures.fuzz import json_values
 from tests.reliability.corpus.generate import APP, EUI, event, topic
 
 EVENT_TYPES = ["up", "status", "join", "log", "location", "ack", "txack", "integration"]
@@ -25,13 +26,7 @@ DEVICES = {f"a84041000f{n:06x}": model for n, model in enumerate(MODELS)}
 FUZZ = settings(max_examples=300, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=40),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
-                                                                max_size=4),
-    max_leaves=12,
-)
+ANY_JSON = json_values(max_text=40, max_key=10, max_items=4, max_leaves=12)
 
 
 def _dumps(value: Any) -> bytes:
@@ -95,7 +90,7 @@ def test_arbitrary_topics_give_an_event_or_an_event_error(topic_: str, payload: 
 
 
 @FUZZ
-@given(data=st.data(), value=json_values)
+@given(data=st.data(), value=ANY_JSON)
 def test_any_json_value_in_any_field_gives_an_event_or_an_event_error(
         data: st.DataObject, value: Any) -> None:
     body = event()
@@ -134,7 +129,7 @@ def test_preparer_gives_one_row_or_one_dead_letter_for_any_payload_of_any_model(
 
 
 @FUZZ
-@given(data=st.data(), value=json_values)
+@given(data=st.data(), value=ANY_JSON)
 def test_preparer_gives_one_row_or_one_dead_letter_for_any_field_value(
         data: st.DataObject, value: Any) -> None:
     dev_eui = data.draw(st.sampled_from([EUI, *sorted(DEVICES)]))
@@ -146,7 +141,7 @@ def test_preparer_gives_one_row_or_one_dead_letter_for_any_field_value(
 
 
 @FUZZ
-@given(station=st.text(max_size=70), body=json_values)
+@given(station=st.text(max_size=70), body=ANY_JSON)
 def test_preparer_gives_one_row_or_one_dead_letter_for_any_weather_message(
         station: str, body: Any) -> None:
     _one_row_or_one_dead_letter(f"bauhof/weather/{station}", _dumps(body))
@@ -155,3 +150,20 @@ def test_preparer_gives_one_row_or_one_dead_letter_for_any_weather_message(
 def test_the_fuzzed_topics_belong_to_the_corpus_application() -> None:
     assert topic("up") == f"application/{APP}/device/{EUI}/event/up"
     assert len(DEVICES) == len(MODELS) >= 7
+
+
+def _sizes(value: Any) -> list[int]:
+    """The length of every text, key and container in a JSON value."""
+    if isinstance(value, str):
+        return [len(value)]
+    if isinstance(value, list):
+        return [len(value), *(n for item in value for n in _sizes(item))]
+    if isinstance(value, dict):
+        return [len(value), *(n for k, v in value.items() for n in [len(k), *_sizes(v)])]
+    return []
+
+
+@given(json_values(max_text=3, max_key=3, max_items=2, max_leaves=4))
+def test_the_shared_json_strategy_keeps_to_json_and_its_limits(value: Any) -> None:
+    assert json.loads(json.dumps(value)) == value
+    assert all(n <= 3 for n in _sizes(value))
