@@ -7,14 +7,12 @@ import threading
 import time
 from collections.abc import Iterator
 
-import paho.mqtt.client as paho
 import pytest
 
-from bauhof.mqtt import make_client
 from bauhof.services import Mosquitto
-from bauhof.settings import parse_mqtt_url
 from reliability.proxy import Proxy
 from reliability.publisher import ReliablePublisher
+from tests.fixtures.mqtt import subscribed
 
 
 @pytest.fixture
@@ -89,32 +87,18 @@ def test_proxy_refuses_new_connections_for_a_while(echo: int) -> None:
 
 def test_publisher_resends_what_was_not_acknowledged_after_a_cut(broker: Mosquitto) -> None:
     received: list[bytes] = []
-    subscribed = threading.Event()
-    sub = make_client(parse_mqtt_url(f"mqtt://127.0.0.1:{broker.port}"), "proxy-test-sub")
-
-    def on_message(_c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
-        received.append(bytes(msg.payload))
-
-    sub.on_message = on_message
-    sub.on_subscribe = lambda *_a: subscribed.set()
-    sub.connect("127.0.0.1", broker.port)
-    sub.subscribe("reliability/#", qos=1)
-    sub.loop_start()
-    assert subscribed.wait(10)
-    messages = [("reliability/test", b"%05d" % n) for n in range(2000)]
-    with Proxy("127.0.0.1", broker.port) as proxy:
-        publisher = ReliablePublisher("127.0.0.1", proxy.port, messages, window=50,
-                                      rate=2000.0).start()
-        _wait(lambda: publisher.acked_count >= 500, 20)
-        proxy.cut()
-        report = publisher.join(60)
-    try:
+    with subscribed(broker, "reliability/#", lambda m: received.append(bytes(m.payload)),
+                    "proxy-test-sub"):
+        messages = [("reliability/test", b"%05d" % n) for n in range(2000)]
+        with Proxy("127.0.0.1", broker.port) as proxy:
+            publisher = ReliablePublisher("127.0.0.1", proxy.port, messages, window=50,
+                                          rate=2000.0).start()
+            _wait(lambda: publisher.acked_count >= 500, 20)
+            proxy.cut()
+            report = publisher.join(60)
         assert report.complete
         assert report.acked == frozenset(range(2000))
         assert report.connections == 2
         assert 2000 <= report.sends <= 2050  # at most the window was in flight at the cut
         _wait(lambda: len(set(received)) == 2000, 20)
         assert set(received) == {p for _, p in messages}
-    finally:
-        sub.disconnect()
-        sub.loop_stop()

@@ -14,12 +14,12 @@ import paho.mqtt.client as paho
 import psycopg
 import pytest
 
-from bauhof.mqtt import make_client
 from bauhof.services import Mosquitto
 from bauhof.settings import MqttTarget
 from rules import orders
 from rules.actions import Open
 from rules.notify import Publisher
+from tests.fixtures.mqtt import subscribed
 from tests.rules import factory as f
 
 SECRET = "s3cret-s3cret-s3cret"
@@ -40,31 +40,22 @@ def test_events_reach_mqtt_with_qos1_not_retained(conn: psycopg.Connection[Any],
     target = MqttTarget("127.0.0.1", broker.port, False, None, None)
     received: list[paho.MQTTMessage] = []
     got_all = threading.Event()
-    subscribed = threading.Event()
-    sub = make_client(target)
 
-    def on_message(_c: Any, _u: Any, message: paho.MQTTMessage) -> None:
+    def on_message(message: paho.MQTTMessage) -> None:
         received.append(message)
         if len(received) == 2:
             got_all.set()
 
-    sub.on_message = on_message
-    sub.on_subscribe = lambda *_a: subscribed.set()
-    sub.connect("127.0.0.1", broker.port)
-    sub.subscribe("bauhof/#", qos=1)
-    sub.loop_start()
-    assert subscribed.wait(10)
-    publisher = Publisher(database_url, target, poll_s=0.05)
-    publisher.start()
-    try:
-        oid = _open_bin_order(conn)
-        orders.transition(conn, oid, "assigned", "dispatcher", assignee="crew-1")
-        publisher.wake()
-        assert got_all.wait(10)
-    finally:
-        publisher.stop()
-        sub.disconnect()
-        sub.loop_stop()
+    with subscribed(broker, "bauhof/#", on_message):
+        publisher = Publisher(database_url, target, poll_s=0.05)
+        publisher.start()
+        try:
+            oid = _open_bin_order(conn)
+            orders.transition(conn, oid, "assigned", "dispatcher", assignee="crew-1")
+            publisher.wake()
+            assert got_all.wait(10)
+        finally:
+            publisher.stop()
     assert [(m.topic, m.qos, m.retain) for m in received] == [
         (f"bauhof/workorders/{oid}/opened", 1, False),
         (f"bauhof/workorders/{oid}/assigned", 1, False)]
