@@ -69,6 +69,14 @@ class ChirpStackState:
         with self.lock:
             self.calls.append((method, copy))
 
+    @staticmethod
+    def replace(context: Any, store: dict[str, Any], key: str, message: Any) -> Any:
+        """An update: the stored object under `key` becomes `message`; NOT_FOUND if none."""
+        if key not in store:
+            context.abort(grpc.StatusCode.NOT_FOUND, "Object does not exist")
+        store[key] = message
+        return empty_pb2.Empty()
+
 
 def _copy(message: Any) -> Any:
     result = type(message)()
@@ -103,10 +111,8 @@ class Profiles(api.DeviceProfileServiceServicer):
 
     def Update(self, request: Any, context: Any) -> Any:
         self.state.enter(context, "DeviceProfileService/Update", request)
-        if request.device_profile.id not in self.state.profiles:
-            context.abort(grpc.StatusCode.NOT_FOUND, "Object does not exist")
-        self.state.profiles[request.device_profile.id] = _copy(request.device_profile)
-        return empty_pb2.Empty()
+        profile = _copy(request.device_profile)
+        return self.state.replace(context, self.state.profiles, profile.id, profile)
 
     def List(self, request: Any, context: Any) -> Any:
         self.state.enter(context, "DeviceProfileService/List", request)
@@ -146,10 +152,8 @@ class Devices(api.DeviceServiceServicer):
 
     def Update(self, request: Any, context: Any) -> Any:
         self.state.enter(context, "DeviceService/Update", request)
-        if request.device.dev_eui not in self.state.devices:
-            context.abort(grpc.StatusCode.NOT_FOUND, "Object does not exist")
-        self.state.devices[request.device.dev_eui] = _copy(request.device)
-        return empty_pb2.Empty()
+        device = _copy(request.device)
+        return self.state.replace(context, self.state.devices, device.dev_eui, device)
 
     def List(self, request: Any, context: Any) -> Any:
         self.state.enter(context, "DeviceService/List", request)
@@ -183,8 +187,5 @@ class Devices(api.DeviceServiceServicer):
     def UpdateKeys(self, request: Any, context: Any) -> Any:
         self.state.enter(context, "DeviceService/UpdateKeys", request)
         keys = _copy(request.device_keys)
-        if keys.dev_eui not in self.state.keys:
-            context.abort(grpc.StatusCode.NOT_FOUND, "Object does not exist")
         keys.app_key = keys.app_key or NULL_KEY
-        self.state.keys[keys.dev_eui] = keys
-        return empty_pb2.Empty()
+        return self.state.replace(context, self.state.keys, keys.dev_eui, keys)

@@ -68,6 +68,13 @@ def sync(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
     return status, out.out, out.err
 
 
+def refusal(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    """Run the command expecting a refusal (status 1, nothing on stdout); its stderr."""
+    status, out, err = sync(capsys, *args)
+    assert (status, out) == (1, "")
+    return err
+
+
 def rows(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
     """The devices table as sync leaves it."""
     return conn.execute(
@@ -229,9 +236,7 @@ def test_a_wrong_token_is_one_clear_line_and_status_1(
         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BAUHOF_CHIRPSTACK_API_TOKEN", "not-the-token")
     before = rows(conn)
-    status, out, err = sync(capsys, "--application-id", APP)
-    assert (status, out) == (1, "")
-    assert err == (
+    assert refusal(capsys, "--application-id", APP) == (
         f"bauhof chirpstack sync: ChirpStack at 127.0.0.1:{chirpstack.port} refused the API "
         "token (Unauthenticated: invalid token): create an API key in ChirpStack's web UI "
         "(tenant → API keys) and set BAUHOF_CHIRPSTACK_API_TOKEN to it\n")
@@ -372,9 +377,7 @@ def test_a_bad_keys_file_names_lines_and_never_the_keys(
         town: Path, chirpstack: ChirpStackState, capsys: pytest.CaptureFixture[str]) -> None:
     town.write_text(f"a840410001810001: 2b7e1516\n24e124000000000a: {KEY_BIN}\n"
                     f"24E124000000000A: {KEY_BIN}\nnot-an-eui: {KEY_SOIL}\n")
-    status, out, err = sync(capsys, "--application-id", APP, "--keys", str(town))
-    assert (status, out) == (1, "")
-    assert err == (
+    assert refusal(capsys, "--application-id", APP, "--keys", str(town)) == (
         f"bauhof chirpstack sync: keys file {town}: line 1: the AppKey of a840410001810001 is "
         "not 32 hex digits; line 3: DevEUI 24e124000000000a appears twice; line 4: "
         "'not-an-eui' is not a DevEUI of 16 hex digits\n")
@@ -417,8 +420,7 @@ def test_tls_with_a_private_ca(town: Path, conn: psycopg.Connection[Any],
         # Without the CA the certificate is not trusted: nothing is sent.
         monkeypatch.delenv("BAUHOF_CHIRPSTACK_CA_FILE")
         calls = len(state.calls)
-        status, out, err = sync(capsys, "--application-id", APP, "--dry-run")
-        assert (status, out) == (1, "")
+        err = refusal(capsys, "--application-id", APP, "--dry-run")
         assert err.startswith(f"bauhof chirpstack sync: cannot reach ChirpStack's gRPC API at "
                               f"localhost:{state.port} to list device profiles (")
         assert len(state.calls) == calls
