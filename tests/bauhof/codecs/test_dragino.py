@@ -215,6 +215,7 @@ def test_ldds75_round_trip(readings: dict[str, Any]) -> None:
 
 # 03216448 = 52520008 -> 52.520008; 00CC8B1A = 13404954 -> 13.404954 (Berlin).
 BERLIN = "0321644800CC8B1A"
+BERLIN_FIX = {"latitude": 52.520008, "longitude": 13.404954}
 # FDEFFD36 = -34603722, FC852AE8 = -58381592 (Buenos Aires): negative s32.
 BUENOS_AIRES = "FDEFFD36FC852AE8"
 
@@ -223,8 +224,7 @@ def test_lgt92_11_byte_frame() -> None:
     # 4F: bit 6 alarm, bits 5-0 0F; 3C -> 0x0F3C = 3900 mV; 84: motion 2 collide, firmware 164.
     decoded = decode_lgt92(2, bytes.fromhex(BERLIN + "4F3C84"))
     assert decoded.readings == {
-        "latitude": 52.520008,
-        "longitude": 13.404954,
+        **BERLIN_FIX,
         "alarm": True,
         "battery_v": 3.9,
         "motion": "collide",
@@ -250,8 +250,7 @@ def test_lgt92_18_byte_frame() -> None:
     # 00: motion 0 disabled; roll 0000, pitch FB2E; 7D: hdop 1.25; FB1E: altitude -12.50 m.
     decoded = decode_lgt92(2, bytes.fromhex(BERLIN + "0F3C000000FB2E7DFB1E"))
     assert decoded.readings == {
-        "latitude": 52.520008,
-        "longitude": 13.404954,
+        **BERLIN_FIX,
         "alarm": False,
         "battery_v": 3.9,
         "motion": "disabled",
@@ -294,7 +293,7 @@ def test_lgt92_unknown_fport() -> None:
 
 
 def test_lgt92_encoder_picks_the_frame() -> None:
-    base: dict[str, Any] = {"latitude": 52.520008, "longitude": 13.404954, "battery_v": 3.9}
+    base: dict[str, Any] = {**BERLIN_FIX, "battery_v": 3.9}
     # 15 bytes by default: no alarm, motion disabled, firmware bits 0, roll and pitch 0.
     assert encode_lgt92(base) == (2, bytes.fromhex(BERLIN + "0F3C0000000000"))
     # 18 bytes with hdop/altitude: 4F alarm + battery, 80 collide, roll/pitch 0, 7D, FB1E.
