@@ -71,24 +71,25 @@ def _weather(**config: object) -> Weather:
     return Weather(WeatherConfig.model_validate(config), seed=3, longitude=8.87, start_us=START)
 
 
-def test_moisture_falls_day_after_day_without_water() -> None:
-    weather = _weather(rain_start_probability=0.0, mean_temperature_c=18.0)
-    soil = Soil(LAWN, 30.0, 15.0, START)
-    daily = []
-    for day in range(1, 6):
+def _dry_days(soil: Soil, mean_temperature_c: float, days: int) -> list[float]:
+    """The soil's moisture at the end of each of `days` days without rain or water."""
+    weather = _weather(rain_start_probability=0.0, mean_temperature_c=mean_temperature_c)
+    moisture = []
+    for day in range(1, days + 1):
         soil.advance(START + day * 24 * HOUR_US, weather)
-        daily.append(soil.moisture_pct)
+        moisture.append(soil.moisture_pct)
+    return moisture
+
+
+def test_moisture_falls_day_after_day_without_water() -> None:
+    daily = _dry_days(Soil(LAWN, 30.0, 15.0, START), 18.0, 5)
     assert all(later < earlier for earlier, later in zip([30.0, *daily], daily, strict=False))
     assert 15.0 < daily[-1] < 27.0
 
 
 def test_weeks_of_heat_without_rain_dry_a_lawn_below_its_wilting_point() -> None:
-    weather = _weather(rain_start_probability=0.0, mean_temperature_c=15.0)
     soil = Soil(LAWN, 25.0, 20.0, START)
-    below = []
-    for day in range(1, 29):
-        soil.advance(START + day * 24 * HOUR_US, weather)
-        below.append(soil.moisture_pct < LAWN.wilting_point_pct)
+    below = [moisture < LAWN.wilting_point_pct for moisture in _dry_days(soil, 15.0, 28)]
     # Transpiration alone would only approach 10 %; the bare soil takes it below in week 3.
     assert below.index(True) == BELOW_FROM_DAY - 1
     assert all(below[BELOW_FROM_DAY - 1:])
