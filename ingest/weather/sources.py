@@ -94,13 +94,18 @@ def _number(source: str, value: Any, what: str, *, low: float | None = None,
     return float(value)
 
 
-def _time(source: str, text: Any, what: str) -> datetime:
+def _iso(source: str, text: Any, what: str) -> datetime:
+    """`text` as an ISO 8601 time, with its UTC offset or without (a local time)."""
     if not isinstance(text, str):
         raise AnswerError(source, f"{what} is {text!r}, expected an ISO 8601 time")
     try:
-        value = datetime.fromisoformat(text)
+        return datetime.fromisoformat(text)
     except ValueError:
         raise AnswerError(source, f"{what} {text[:40]!r} is not an ISO 8601 time") from None
+
+
+def _time(source: str, text: Any, what: str) -> datetime:
+    value = _iso(source, text, what)
     if value.tzinfo is None:
         raise AnswerError(source, f"{what} {text[:40]!r} has no UTC offset")
     return value.astimezone(UTC)
@@ -209,12 +214,7 @@ def parse_open_meteo(body: Any, fetched_at: datetime) -> Answer:
     issued = fetched_at.replace(minute=0, second=0, microsecond=0)
     hours: list[Hour] = []
     for i, text in enumerate(times):
-        if not isinstance(text, str):
-            raise AnswerError(src, f"hourly.time[{i}] is {text!r}")
-        try:
-            local = datetime.fromisoformat(text)
-        except ValueError:
-            raise AnswerError(src, f"hourly.time[{i}] {text[:40]!r} is not a time") from None
+        local = _iso(src, text, f"hourly.time[{i}]")
         end = (local.replace(tzinfo=None) - timedelta(seconds=offset)).replace(tzinfo=UTC)
         start = _hour_start(src, end, f"hourly.time[{i}]")
         if hours and start <= hours[-1].time:
