@@ -11,17 +11,15 @@ from typing import Any
 
 import orjson
 
+from bauhof.errors import InputError
+
 # Deeper than any ChirpStack event (its deepest field, rxInfo[].metadata, is 3 levels) or
 # weather message, and far below orjson's writer limit (254), so what is parsed can be stored.
 MAX_DEPTH = 32
 
 
-class PayloadError(ValueError):
+class PayloadError(InputError):
     """A message is too large, too deep or not JSON; `reason` says which."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def load_json(payload: bytes, *, max_bytes: int, max_depth: int = MAX_DEPTH) -> Any:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
+from bauhof.errors import InputError
+
 # What a link may do, and how long it stays valid.
 ACTIONS: dict[str, timedelta] = {
     "confirm": timedelta(hours=72),
@@ -36,12 +38,8 @@ MAIL_LINKS: dict[str, tuple[str, ...]] = {
 }
 
 
-class LinkError(ValueError):
+class LinkError(InputError):
     """A link that is malformed, forged, expired or for another action; `reason` says which."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)

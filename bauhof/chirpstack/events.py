@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from bauhof.errors import InputError
 from bauhof.payloads import PayloadError, load_json
 
 EVENT_TYPES = frozenset({"up", "status", "join", "log", "location", "ack", "txack", "integration"})
@@ -30,12 +31,8 @@ _DEV_EUI = re.compile(r"^[0-9a-fA-F]{16}$")
 MAX_PAYLOAD_BYTES = 64 * 1024
 
 
-class EventError(ValueError):
+class EventError(InputError):
     """An event that cannot be used; `reason` is what an operator reads in the dead letters."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
