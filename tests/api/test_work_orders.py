@@ -106,6 +106,8 @@ def test_cursor_pages_walk_the_whole_list_once(client: TestClient, tokens: Token
     ("bbox=9,48,8,49", "bbox"), ("near=north", "near"), ("limit=0", "limit"),
     ("limit=501", "limit"), ("cursor=not-a-cursor", "cursor"), ("sort=random", "sort"),
     ("due_before=2026-06-02T02:00:00", "due_before"), ("subject_type=tree", "subject_type"),
+    ("assignee=nord", "assignee"), ("assignee=team:nord", "assignee"),
+    ("assignee=crew:", "assignee"),
 ])
 def test_bad_query_is_422_naming_the_field(client: TestClient, tokens: Tokens,
                                            ids: dict[str, int], query: str,
@@ -117,6 +119,16 @@ def test_bad_query_is_422_naming_the_field(client: TestClient, tokens: Tokens,
     assert problem["type"] == "/problems/invalid-input"
     assert [e["field"] for e in problem["errors"]] == [field]
     assert f"query field '{field}'" in problem["detail"]
+
+
+def test_a_malformed_assignee_is_422_saying_what_one_looks_like(
+        client: TestClient, tokens: Tokens, ids: dict[str, int]) -> None:
+    response = client.get("/api/v1/work-orders?assignee=crew-1", headers=tokens.planner)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{
+        "field": "assignee", "location": "query",
+        "message": "'crew-1' is not an assignee: write <kind>:<id> with kind one of crew, "
+                   "sponsor, vehicle (e.g. crew:nord)"}]
 
 
 def test_a_cursor_of_another_ordering_is_refused(client: TestClient, tokens: Tokens,
