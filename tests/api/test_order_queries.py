@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from api.database import get_conn
 from tests.api import town
 from tests.api.conftest import Tokens
+from tests.api.test_crew_day import PNG
 
 
 class CountingCursor(psycopg.Cursor[Any]):
@@ -41,7 +42,6 @@ def counted(client: TestClient, database_url: str) -> Iterator[list[str]]:
     yield CountingCursor.seen
 
 
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
 # What moving an order costs: read it locked, change it, look for citizens to tell, record
 # and publish the change (outbox for MQTT and webhooks, a wake-up); then the view's story.
 READ = "SELECT id, kind,"
