@@ -8,7 +8,7 @@ defects are shown to administrators only.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +27,7 @@ KINDS = ("watering", "empty_bin", "collection_route", "sensor_maintenance",
 SUMMARY = orders.HEAD_COLUMNS
 # An order's story, each table's rows as one array per column: the whole detail is the order
 # (which a transition has already) and this one query.
-HISTORY = ("id", "at", "actor", "event", "from_status", "to_status", "note", "data")
+HISTORY = tuple(f.name for f in fields(orders.HistoryEntry))
 DEFECTS = ("id", "kind", "source", "status", "description", "opened_at", "resolved_at",
            "reporter_email", "service_code")
 PHOTOS = ("id", "content_type", "size_bytes", "uploaded_by", "uploaded_at")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal, cast, get_args
 
-KINDS = ("crew", "sponsor", "vehicle")
 Kind = Literal["crew", "sponsor", "vehicle"]
+KINDS: tuple[str, ...] = get_args(Kind)
 # Ids are user names, sponsor ids or vehicle ids: printable, no spaces, at most 64 characters.
 _ID = re.compile(r"[^\s:]{1,64}")
 

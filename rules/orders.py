@@ -94,6 +94,7 @@ def rows(conn: psycopg.Connection[Any]) -> psycopg.Cursor[Order]:
 class HistoryEntry:
     """One recorded change of an order."""
 
+    id: int
     at: datetime
     actor: str
     event: str
@@ -135,7 +136,7 @@ def list_orders(conn: psycopg.Connection[Any], status: str | None = None,
 def history(conn: psycopg.Connection[Any], order_id: int) -> list[HistoryEntry]:
     """Every recorded change of an order, oldest first."""
     return conn.cursor(row_factory=class_row(HistoryEntry)).execute(
-        "SELECT at, actor, event, from_status, to_status, note, data FROM order_history "
+        "SELECT id, at, actor, event, from_status, to_status, note, data FROM order_history "
         "WHERE order_id = %s ORDER BY id", (order_id,)).fetchall()
 
 

@@ -47,17 +47,9 @@ class OrderPage(BaseModel):
     next_cursor: str | None
 
 
-class HistoryEntry(BaseModel):
+@pydantic_dataclass(frozen=True)
+class HistoryEntry(orders.HistoryEntry):
     """One recorded change."""
-
-    id: int
-    at: datetime
-    actor: str
-    event: str
-    from_status: str | None
-    to_status: str | None
-    note: str | None
-    data: dict[str, Any]
 
 
 class Defect(BaseModel):
