@@ -18,7 +18,11 @@ _ID = re.compile(r"[^\s:]{1,64}")
 
 
 class AssigneeError(ValueError):
-    """A text that is not an assignee; the message says what one looks like."""
+    """A text that is not an assignee (`text`); the message says what one looks like."""
+
+    def __init__(self, text: str, message: str) -> None:
+        super().__init__(message)
+        self.text = text
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +34,11 @@ class Assignee:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise AssigneeError(f"assignee kind {self.kind!r} is not one of {', '.join(KINDS)}")
+            raise AssigneeError(str(self), f"assignee kind {self.kind!r} is not one of "
+                                           f"{', '.join(KINDS)}")
         if not _ID.fullmatch(self.id):
-            raise AssigneeError(f"assignee id {self.id!r} must be 1 to 64 characters without "
-                                "spaces or colons")
+            raise AssigneeError(str(self), f"assignee id {self.id!r} must be 1 to 64 characters "
+                                           "without spaces or colons")
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.id}"
@@ -43,11 +48,11 @@ class Assignee:
         """The assignee written as `<kind>:<id>`; AssigneeError when it is not one."""
         kind, colon, ident = text.partition(":")
         if not colon:
-            raise AssigneeError(f"{text!r} is not an assignee: write <kind>:<id> with kind "
-                                f"one of {', '.join(KINDS)} (e.g. crew:nord)")
+            raise AssigneeError(text, f"{text!r} is not an assignee: write <kind>:<id> with "
+                                      f"kind one of {', '.join(KINDS)} (e.g. crew:nord)")
         if kind not in KINDS:
-            raise AssigneeError(f"assignee kind {kind!r} is not one of {', '.join(KINDS)} "
-                                "(e.g. crew:nord)")
+            raise AssigneeError(text, f"assignee kind {kind!r} is not one of "
+                                      f"{', '.join(KINDS)} (e.g. crew:nord)")
         return cls(cast(Kind, kind), ident)
 
     @classmethod

@@ -32,7 +32,7 @@ def test_malformed_text_is_refused_with_what_an_assignee_looks_like(text: str,
                                                                      message: str) -> None:
     with pytest.raises(AssigneeError) as caught:
         Assignee.parse(text)
-    assert str(caught.value) == message
+    assert (str(caught.value), caught.value.text) == (message, text)
 
 
 def test_the_migration_writes_the_simulators_crews_as_crew_users(
