@@ -92,6 +92,12 @@ async def principal(request: Request, conn: Conn, credentials: Annotated[
     if credentials is None:
         raise _missing()
     token = credentials.credentials
+    return await _cached(request, token, lambda: _authenticated(conn, token))
+
+
+async def _cached(request: Request, token: str, lookup: Callable[[], Principal]) -> Principal:
+    """The token's principal from the cache, else from `lookup` (in a worker thread);
+    401 for a token that cannot be one."""
     if not users.plausible_token(token):
         raise _unauthenticated()
     cache: TokenCache = request.app.state.token_cache
@@ -99,7 +105,7 @@ async def principal(request: Request, conn: Conn, credentials: Annotated[
     found = cache.get(digest)
     if found is None:
         generation = cache.generation
-        found = await run_in_threadpool(_authenticated, conn, token)
+        found = await run_in_threadpool(lookup)
         cache.put(digest, found, generation)
     return found
 
@@ -135,21 +141,12 @@ async def scope_principal(scope: Scope) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise _missing()
     token = token.strip()
-    if not users.plausible_token(token):
-        raise _unauthenticated()
-    cache: TokenCache = request.app.state.token_cache
-    digest = users.hash_secret(token)
-    found = cache.get(digest)
-    if found is None:
-        generation = cache.generation
 
-        def lookup() -> Principal:
-            with request.app.state.pool.connection() as conn:
-                return _authenticated(conn, token)
+    def lookup() -> Principal:
+        with request.app.state.pool.connection() as conn:
+            return _authenticated(conn, token)
 
-        found = await run_in_threadpool(lookup)
-        cache.put(digest, found, generation)
-    return found
+    return await _cached(request, token, lookup)
 
 
 def stream_principal(credentials: Annotated[HTTPAuthorizationCredentials | None,

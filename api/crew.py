@@ -5,5 +5,6 @@ from __future__ import annotations
 from api.static import page_router
 
 # Images from here or inline (the evidence charts).
-router = page_router("crew", ("index.html", "app.js", "app.css", "manifest.json", "sw.js"),
+router = page_router("crew", ("index.html", "app.js", "app.css", "texts.json", "manifest.json",
+                              "sw.js"),
                      img_src="'self' data: blob:", what="crew app")

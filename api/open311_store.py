@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from api.database import Connection
-from api.report_photos import ReportPhoto
+from api.photos import StoredPhoto
 from api.users import hash_secret, new_secret
 from bauhof.geo import M_PER_DEG_LAT
 from rules import citizen, defects
@@ -126,7 +126,7 @@ def notice(request_id: int, *, matched: bool, attached: bool, email: bool) -> st
 
 
 def create(conn: Connection, r: NewRequest, radius_m: float,
-           photo: ReportPhoto | None = None) -> tuple[int, str]:
+           photo: StoredPhoto | None = None) -> tuple[int, str]:
     """Record the request (and its defect); return (service_request_id, service_notice)."""
     from psycopg.types.json import Jsonb
 

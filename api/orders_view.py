@@ -8,7 +8,7 @@ defects are shown to administrators only.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -17,16 +17,29 @@ from api.database import Connection
 from api.problems import invalid, not_found
 from api.users import Principal
 from bauhof.geo import distance_m
+from rules import orders
+from rules.errors import OrderNotFound
 from rules.orders import OPEN_STATUSES, TRANSITIONS
 
 STATUSES = tuple(TRANSITIONS)
 KINDS = ("watering", "empty_bin", "collection_route", "sensor_maintenance",
          "bin_maintenance", "vehicle", "citizen_defect")
-SUMMARY = ("id", "kind", "status", "subject_type", "subject_id", "rule", "priority", "title",
-           "assignee", "opened_at", "due_at", "resolved_at", "resolved_by", "last_value",
-           "latitude", "longitude", "updated_at")
-DETAIL = ("params", "evidence", "condition_since", "last_seen_at", "reminders")
-_SELECT = f"SELECT {', '.join(SUMMARY + DETAIL)} FROM work_orders o"  # noqa: S608
+SUMMARY = orders.HEAD_COLUMNS
+# An order's story, each table's rows as one array per column: the whole detail is the order
+# (which a transition has already) and this one query.
+HISTORY = tuple(f.name for f in fields(orders.HistoryEntry))
+DEFECTS = ("id", "kind", "source", "status", "description", "opened_at", "resolved_at",
+           "reporter_email", "service_code")
+PHOTOS = ("id", "content_type", "size_bytes", "uploaded_by", "uploaded_at")
+
+
+def _arrays(table: str, columns: tuple[str, ...]) -> str:
+    aggregates = ", ".join(f"array_agg({c} ORDER BY id)" for c in columns)
+    return f"(SELECT {aggregates} FROM {table} WHERE order_id = %(id)s)"  # noqa: S608
+
+
+_STORY = (f"SELECT * FROM {_arrays('order_history', HISTORY)} h, "  # noqa: S608
+          f"{_arrays('defects', DEFECTS)} d, {_arrays('order_photos', PHOTOS)} p")
 _SELECT_SUMMARY = f"SELECT {', '.join(SUMMARY)} FROM work_orders o"  # noqa: S608
 # What a crew may see, as SQL over `o`, with the crew's assignee value as %(crew)s.
 CREW_VISIBLE = ("(o.assignee = %(crew)s OR (o.status = 'open' AND o.assignee IS NULL))")
@@ -96,15 +109,11 @@ def list_orders(conn: Connection, who: Principal, f: OrderFilter, *, sort: str,
     if f.kinds:
         where.append("o.kind = ANY(%(kinds)s)")
         params["kinds"] = f.kinds
-    if f.assignee is not None:
-        where.append("o.assignee = %(assignee)s")
-        params["assignee"] = f.assignee
-    if f.subject_type is not None:
-        where.append("o.subject_type = %(subject_type)s")
-        params["subject_type"] = f.subject_type
-    if f.subject_id is not None:
-        where.append("o.subject_id = %(subject_id)s")
-        params["subject_id"] = f.subject_id
+    for column, value in (("assignee", f.assignee), ("subject_type", f.subject_type),
+                          ("subject_id", f.subject_id)):
+        if value is not None:
+            where.append(f"o.{column} = %({column})s")
+            params[column] = value
     if f.bbox is not None:
         where.append("o.longitude BETWEEN %(x0)s AND %(x1)s "
                      "AND o.latitude BETWEEN %(y0)s AND %(y1)s")
@@ -139,33 +148,42 @@ def visible(who: Principal, assignee: str | None, status: str) -> bool:
     return assignee == who.crew or (status == "open" and assignee is None)
 
 
+def get(conn: Connection, who: Principal, order_id: int, *, lock: bool = False) -> (
+    orders.Order
+):
+    """The order if `who` may see it (locked FOR UPDATE when asked); 404 otherwise."""
+    try:
+        order = orders.get(conn, order_id, lock=lock)
+    except OrderNotFound as exc:
+        raise not_found(f"work order {order_id}") from exc
+    if not visible(who, order.assignee, order.status):
+        raise not_found(f"work order {order_id}")
+    return order
+
+
+def _rows(columns: tuple[str, ...], arrays: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """Rows from one array per column (all None when the table had none)."""
+    return [dict(zip(columns, values, strict=True))
+            for values in zip(*(a or () for a in arrays), strict=True)]
+
+
+def detail(conn: Connection, who: Principal, order: orders.Order) -> dict[str, Any]:
+    """The order with its history, defects and photos (one query for those three)."""
+    row = conn.execute(_STORY, {"id": order.id}).fetchone()
+    assert row is not None  # aggregates always answer one row
+    h, d = len(HISTORY), len(HISTORY) + len(DEFECTS)
+    item = asdict(order)
+    item["distance_m"] = None
+    item["history"] = _rows(HISTORY, row[:h])
+    admin = who.role == "admin"
+    item["defects"] = [{**x, "reporter_email": x["reporter_email"] if admin else None}
+                       for x in _rows(DEFECTS, row[h:d])]
+    item["photos"] = [{"id": p["id"], "url": f"/api/v1/work-orders/{order.id}/photos/{p['id']}",
+                       **{k: v for k, v in p.items() if k != "id"}}
+                      for p in _rows(PHOTOS, row[d:])]
+    return item
+
+
 def load(conn: Connection, who: Principal, order_id: int) -> dict[str, Any]:
     """One order with evidence, history, defects and photos; 404 if absent or not visible."""
-    row = conn.execute(f"{_SELECT} WHERE o.id = %s", (order_id,)).fetchone()
-    if row is None:
-        raise not_found(f"work order {order_id}")
-    order = summary(row)
-    if not visible(who, order["assignee"], order["status"]):
-        raise not_found(f"work order {order_id}")
-    order.update(zip(DETAIL, row[len(SUMMARY):], strict=True))
-    history = conn.execute(
-        "SELECT id, at, actor, event, from_status, to_status, note, data FROM order_history "
-        "WHERE order_id = %s ORDER BY id", (order_id,)).fetchall()
-    order["history"] = [dict(zip(("id", "at", "actor", "event", "from_status", "to_status",
-                                  "note", "data"), h, strict=True)) for h in history]
-    defects = conn.execute(
-        "SELECT id, kind, source, status, description, opened_at, resolved_at, "
-        "reporter_email, service_code FROM defects WHERE order_id = %s ORDER BY id",
-        (order_id,)).fetchall()
-    admin = who.role == "admin"
-    order["defects"] = [{"id": d[0], "kind": d[1], "source": d[2], "status": d[3],
-                         "description": d[4], "opened_at": d[5], "resolved_at": d[6],
-                         "reporter_email": d[7] if admin else None, "service_code": d[8]}
-                        for d in defects]
-    photos = conn.execute(
-        "SELECT id, content_type, size_bytes, uploaded_by, uploaded_at FROM order_photos "
-        "WHERE order_id = %s ORDER BY id", (order_id,)).fetchall()
-    order["photos"] = [{"id": p[0], "url": f"/api/v1/work-orders/{order_id}/photos/{p[0]}",
-                        "content_type": p[1], "size_bytes": p[2], "uploaded_by": p[3],
-                        "uploaded_at": p[4]} for p in photos]
-    return order
+    return detail(conn, who, get(conn, who, order_id))

@@ -12,5 +12,5 @@ from api.static import page_router
 PATH = "/planner/"
 # No framing: the plan button is not clickjackable from another site. Images: Leaflet's own
 # from /vendor/ and the configured map tiles.
-router = page_router("planner", ("index.html", "app.js", "app.css"), img_src="'self' {tiles}",
-                     what="planner page")
+router = page_router("planner", ("index.html", "app.js", "app.css", "texts.json"),
+                     img_src="'self' {tiles}", what="planner page")

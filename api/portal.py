@@ -19,5 +19,6 @@ def staff() -> Response:
 
 # Tiles from the configured origin; area photos from anywhere over https.
 router.include_router(page_router(
-    "portal", ("index.html", "app.js", "app.css", "act.html", "act.js", "staff.html",
-               "staff.js"), img_src="'self' data: https: {tiles}", what="portal"))
+    "portal", ("index.html", "app.js", "app.css", "texts.json", "act.html", "act.js",
+               "staff.html", "staff.js", "staff.texts.json"),
+    img_src="'self' data: https: {tiles}", what="portal"))

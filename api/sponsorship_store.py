@@ -10,10 +10,12 @@ the rules engine asks when the area is dry.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
+import psycopg
+from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from api.database import Connection
@@ -53,14 +55,17 @@ class Inquiry:
     display_name: str | None
 
 
+Status = Literal["unconfirmed", "requested", "active", "declined", "ended", "expired"]
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One sponsorship as the staff list shows it."""
+    """One sponsorship as the staff list shows it (the API's model extends it)."""
 
     id: int
     area_id: str
     area_name: str
-    status: str
+    status: Status
     name: str | None
     email: str | None
     phone: str | None
@@ -81,31 +86,32 @@ class Row:
     anonymised_at: datetime | None
 
 
-_ROW = ("SELECT s.id, s.area_id, a.name, s.status, s.name, s.email, s.phone, s.message, s.lang, "
-        "s.display_name, s.sponsor_id, s.created_at, s.confirm_by, s.confirmed_at, "
-        "s.decided_at, s.decided_by, s.reason, s.started_at, s.ended_at, s.ended_by, "
-        "s.planting_order_id, s.anonymised_at FROM sponsorships s "
-        "JOIN green_areas a ON a.id = s.area_id ")
+_COLUMNS = ", ".join("a.name AS area_name" if f.name == "area_name" else f"s.{f.name}"
+                     for f in fields(Row))
+_ROW = f"SELECT {_COLUMNS} FROM sponsorships s JOIN green_areas a ON a.id = s.area_id "  # noqa: S608
+
+
+def _rows(conn: Connection) -> psycopg.Cursor[Row]:
+    return conn.cursor(row_factory=class_row(Row))
 
 
 def get(conn: Connection, sid: int, *, lock: bool = False) -> Row:
     """One sponsorship; 404 when there is none."""
-    row = conn.execute(_ROW + "WHERE s.id = %s" + (" FOR UPDATE OF s" if lock else ""),
-                       (sid,)).fetchone()
+    row = _rows(conn).execute(
+        _ROW + "WHERE s.id = %s" + (" FOR UPDATE OF s" if lock else ""), (sid,)).fetchone()
     if row is None:
         raise SponsorshipError(404, f"sponsorship {sid} not found")
-    return Row(*row)
+    return row
 
 
 def listing(conn: Connection, status: str | None, area_id: str | None, after: int,
             limit: int) -> list[Row]:
     """Sponsorships, newest id last, filtered by status and area."""
-    rows = conn.execute(
+    return _rows(conn).execute(
         _ROW + "WHERE (%(st)s::text IS NULL OR s.status = %(st)s) "
         "AND (%(a)s::text IS NULL OR s.area_id = %(a)s) AND s.id > %(after)s "
         "ORDER BY s.id LIMIT %(n)s",
         {"st": status, "a": area_id, "after": after, "n": limit}).fetchall()
-    return [Row(*r) for r in rows]
 
 
 def _mail(conn: Connection, to: str | None, template: str, lang: str, *,
@@ -327,30 +333,31 @@ def _sponsor_orders(conn: Connection, sponsor_id: str) -> list[orders.Order]:
     return found
 
 
-def watered(conn: Connection, sponsor_id: str, now: datetime) -> list[int]:
-    """"Ich habe gegossen": recorded on the open orders (they close when the moisture rises)."""
+def _answer(conn: Connection, sponsor_id: str, now: datetime, event: str,
+            act: Callable[[orders.Order, str], None]) -> list[int]:
+    """A sponsor's answer to the open watering requests: `act` on each, recorded as `event`;
+    409 when none is open."""
     with conn.transaction():
         found = _sponsor_orders(conn, sponsor_id)
         if not found:
             raise SponsorshipError(409, "no watering request is open for you right now")
         for order in found:
-            orders.record(conn, order, now, f"sponsor:{sponsor_id}", "sponsor_watered",
-                          note="Pate hat gegossen / the sponsor watered")
-            _event(conn, sponsor_id, "watered", order_id=order.id, now=now)
+            act(order, f"sponsor:{sponsor_id}")
+            _event(conn, sponsor_id, event, order_id=order.id, now=now)
         return [o.id for o in found]
+
+
+def watered(conn: Connection, sponsor_id: str, now: datetime) -> list[int]:
+    """"Ich habe gegossen": recorded on the open orders (they close when the moisture rises)."""
+    return _answer(conn, sponsor_id, now, "watered", lambda order, actor: orders.record(
+        conn, order, now, actor, "sponsor_watered",
+        note="Pate hat gegossen / the sponsor watered"))
 
 
 def cannot(conn: Connection, sponsor_id: str, now: datetime) -> list[int]:
     """"Ich kann diesmal nicht": the open orders go to the crews at once."""
-    with conn.transaction():
-        found = _sponsor_orders(conn, sponsor_id)
-        if not found:
-            raise SponsorshipError(409, "no watering request is open for you right now")
-        for order in found:
-            _hand_over(conn, order, f"sponsor:{sponsor_id}", now,
-                       "the sponsor cannot water this time: Bauhof waters")
-            _event(conn, sponsor_id, "cannot", order_id=order.id, now=now)
-        return [o.id for o in found]
+    return _answer(conn, sponsor_id, now, "cannot", lambda order, actor: _hand_over(
+        conn, order, actor, now, "the sponsor cannot water this time: Bauhof waters"))
 
 
 def stop_mail(conn: Connection, sponsor_id: str, now: datetime) -> None:

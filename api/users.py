@@ -17,6 +17,7 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from api.problems import ApiError
+from bauhof.assignee import Assignee
 
 ROLES = ("crew", "planner", "admin")
 TOKEN_PREFIX = "bh_"  # noqa: S105 (a marker, not a secret)
@@ -45,7 +46,7 @@ class Principal:
     @property
     def crew(self) -> str | None:
         """The assignee value of this crew's orders (`crew:<name>`), None for other roles."""
-        return f"crew:{self.name}" if self.role == "crew" else None
+        return str(Assignee.crew(self.name)) if self.role == "crew" else None
 
 
 @dataclass(frozen=True, slots=True)

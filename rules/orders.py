@@ -7,11 +7,12 @@ whose names start with `apply_` are the engine's: they expect the caller's trans
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from rules import citizen, outbox
@@ -30,16 +31,11 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 # The event name published for arriving in a status.
 EVENTS = {"open": "unassigned", "assigned": "assigned", "in_progress": "started",
           "done": "done", "cancelled": "cancelled", "resolved": "resolved"}
-COLUMNS = ("id", "kind", "status", "subject_type", "subject_id", "rule", "priority", "title",
-           "assignee", "opened_at", "due_at", "condition_since", "last_value", "last_seen_at",
-           "resolved_at", "resolved_by", "params", "evidence", "reminders", "last_reminded_at",
-           "latitude", "longitude")
-_SELECT = f"SELECT {', '.join(COLUMNS)} FROM work_orders"  # noqa: S608 (constant columns)
 
 
 @dataclass(frozen=True, slots=True)
-class Order:
-    """A work order as stored."""
+class OrderHead:
+    """The fields of a work order a list shows (the API's list item adds its distance)."""
 
     id: int
     kind: str
@@ -52,17 +48,24 @@ class Order:
     assignee: str | None
     opened_at: datetime
     due_at: datetime | None
-    condition_since: datetime | None
-    last_value: float | None
-    last_seen_at: datetime | None
     resolved_at: datetime | None
     resolved_by: str | None
+    last_value: float | None
+    latitude: float | None
+    longitude: float | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Order(OrderHead):
+    """A work order as stored: one row of `work_orders`, loaded with `class_row(Order)`."""
+
+    condition_since: datetime | None
+    last_seen_at: datetime | None
     params: dict[str, Any]
     evidence: list[dict[str, Any]]
     reminders: int
     last_reminded_at: datetime | None
-    latitude: float | None
-    longitude: float | None
 
     def summary(self) -> dict[str, Any]:
         """The fields scripts and events use, JSON-ready."""
@@ -76,10 +79,22 @@ class Order:
                 "resolved_by": self.resolved_by, "last_value": self.last_value}
 
 
+HEAD_COLUMNS = tuple(f.name for f in fields(OrderHead))
+COLUMNS = tuple(f.name for f in fields(Order))
+RETURNING = f"RETURNING {', '.join(COLUMNS)}"
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM work_orders"  # noqa: S608 (constant columns)
+
+
+def rows(conn: psycopg.Connection[Any]) -> psycopg.Cursor[Order]:
+    """A cursor that loads `work_orders` rows (all of COLUMNS) as Orders."""
+    return conn.cursor(row_factory=class_row(Order))
+
+
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
     """One recorded change of an order."""
 
+    id: int
     at: datetime
     actor: str
     event: str
@@ -91,48 +106,46 @@ class HistoryEntry:
 
 def get(conn: psycopg.Connection[Any], order_id: int, *, lock: bool = False) -> Order:
     """One order by id (locked FOR UPDATE when asked); OrderNotFound if there is none."""
-    row = conn.execute(f"{_SELECT} WHERE id = %s{' FOR UPDATE' if lock else ''}",
-                       (order_id,)).fetchone()
-    if row is None:
+    order = rows(conn).execute(f"{_SELECT} WHERE id = %s{' FOR UPDATE' if lock else ''}",
+                               (order_id,)).fetchone()
+    if order is None:
         raise OrderNotFound(order_id)
-    return Order(*row)
+    return order
 
 
 def find_open(conn: psycopg.Connection[Any], rule: str, subject_type: str, subject_id: str,
               *, lock: bool = False) -> Order | None:
     """The open order of a rule for a subject, if there is one."""
-    row = conn.execute(
+    return rows(conn).execute(
         f"{_SELECT} WHERE rule = %s AND subject_type = %s AND subject_id = %s "
         f"AND status = ANY(%s){' FOR UPDATE' if lock else ''}",
         (rule, subject_type, subject_id, list(OPEN_STATUSES)),
     ).fetchone()
-    return None if row is None else Order(*row)
 
 
 def list_orders(conn: psycopg.Connection[Any], status: str | None = None,
                 kind: str | None = None) -> list[Order]:
     """Orders, oldest first, filtered by status and kind when given."""
-    rows = conn.execute(
+    return rows(conn).execute(
         f"{_SELECT} WHERE (%(s)s::text IS NULL OR status = %(s)s) "
         "AND (%(k)s::text IS NULL OR kind = %(k)s) ORDER BY id",
         {"s": status, "k": kind},
     ).fetchall()
-    return [Order(*row) for row in rows]
 
 
 def history(conn: psycopg.Connection[Any], order_id: int) -> list[HistoryEntry]:
     """Every recorded change of an order, oldest first."""
-    rows = conn.execute(
-        "SELECT at, actor, event, from_status, to_status, note, data FROM order_history "
+    return conn.cursor(row_factory=class_row(HistoryEntry)).execute(
+        "SELECT id, at, actor, event, from_status, to_status, note, data FROM order_history "
         "WHERE order_id = %s ORDER BY id", (order_id,)).fetchall()
-    return [HistoryEntry(*row) for row in rows]
 
 
 def record(conn: psycopg.Connection[Any], order: Order, at: datetime, actor: str, event: str,
            *, to_status: str | None = None, note: str | None = None,
            data: dict[str, Any] | None = None, publish: bool = True,
-           defect_id: int | None = None) -> None:
-    """Append a history row and (unless told not to) publish the event."""
+           defect_id: int | None = None, after: Order | None = None) -> None:
+    """Append a history row and (unless told not to) publish the event with the order as it
+    is now (`after`, when the caller has it; otherwise read back)."""
     conn.execute(
         "INSERT INTO order_history (order_id, defect_id, at, actor, event, from_status, "
         "to_status, note, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
@@ -140,7 +153,7 @@ def record(conn: psycopg.Connection[Any], order: Order, at: datetime, actor: str
          note, Jsonb(data or {})),
     )
     if publish:
-        fresh = get(conn, order.id)
+        fresh = after or get(conn, order.id)
         outbox.publish(conn, "workorders", order.id, event, {
             "event": event, "at": at.isoformat(), "actor": actor, "note": note,
             "order": fresh.summary()})
@@ -155,43 +168,54 @@ def transition(conn: psycopg.Connection[Any], order_id: int, to_status: str, act
     `note` is internal; `public_note` (and, when closing without action, `public_reason`, a
     key of rules.citizen.REASONS) is what the citizens who reported it read.
     """
-    at = at or datetime.now(UTC)
     with conn.transaction():
-        order = get(conn, order_id, lock=True)
-        allowed = TRANSITIONS.get(order.status, ())
-        if to_status not in allowed:
-            raise IllegalTransition(order_id, order.status, to_status, allowed)
-        new_assignee = order.assignee
-        if to_status == "assigned":
-            new_assignee = assignee or order.assignee or actor
-        elif to_status == "open":
-            new_assignee = None
-        elif assignee is not None:
-            new_assignee = assignee
-        closing = to_status in CLOSED_STATUSES
-        who = resolved_by or (actor if to_status != "resolved" else order.assignee or actor)
-        conn.execute(
-            "UPDATE work_orders SET status = %s, assignee = %s, updated_at = now(), "
-            "resolved_at = %s, resolved_by = %s WHERE id = %s",
-            (to_status, new_assignee, at if closing else None, who if closing else None,
-             order_id),
-        )
-        data: dict[str, Any] = {}
-        if new_assignee != order.assignee:
-            data["assignee"] = new_assignee
-        if public_note:
-            data["public_note"] = public_note
-        if public_reason:
-            data["public_reason"] = public_reason
-        told = citizen.open_citizen_defects(conn, order_id)
-        record(conn, order, at, actor, EVENTS[to_status], to_status=to_status, note=note,
-               data=data or None)
-        if closing:
-            _close_defects(conn, order_id, at, to_status)
-        step = citizen.STEP_OF_STATUS.get(to_status)
-        if step is not None and told and not _told_before(conn, order_id, to_status):
-            citizen.tell(conn, step, at, public_note, reason=public_reason, defect_ids=told)
-        return get(conn, order_id)
+        return move(conn, get(conn, order_id, lock=True), to_status, actor, note,
+                    assignee=assignee, at=at, resolved_by=resolved_by,
+                    public_note=public_note, public_reason=public_reason)
+
+
+def move(conn: psycopg.Connection[Any], order: Order, to_status: str, actor: str,
+         note: str | None = None, *, assignee: str | None = None, at: datetime | None = None,
+         resolved_by: str | None = None, public_note: str | None = None,
+         public_reason: str | None = None) -> Order:
+    """`transition` of an order the caller has read FOR UPDATE in its transaction; returns
+    the order as it is now."""
+    at = at or datetime.now(UTC)
+    allowed = TRANSITIONS.get(order.status, ())
+    if to_status not in allowed:
+        raise IllegalTransition(order.id, order.status, to_status, allowed)
+    new_assignee = order.assignee
+    if to_status == "assigned":
+        new_assignee = assignee or order.assignee or actor
+    elif to_status == "open":
+        new_assignee = None
+    elif assignee is not None:
+        new_assignee = assignee
+    closing = to_status in CLOSED_STATUSES
+    who = resolved_by or (actor if to_status != "resolved" else order.assignee or actor)
+    after = rows(conn).execute(
+        "UPDATE work_orders SET status = %s, assignee = %s, updated_at = now(), "  # noqa: S608
+        f"resolved_at = %s, resolved_by = %s WHERE id = %s {RETURNING}",
+        (to_status, new_assignee, at if closing else None, who if closing else None,
+         order.id),
+    ).fetchone()
+    assert after is not None  # locked by the caller
+    data: dict[str, Any] = {}
+    if new_assignee != order.assignee:
+        data["assignee"] = new_assignee
+    if public_note:
+        data["public_note"] = public_note
+    if public_reason:
+        data["public_reason"] = public_reason
+    told = citizen.open_citizen_defects(conn, order.id)
+    record(conn, order, at, actor, EVENTS[to_status], to_status=to_status, note=note,
+           data=data or None, after=after)
+    if closing:
+        _close_defects(conn, order.id, at, to_status)
+    step = citizen.STEP_OF_STATUS.get(to_status)
+    if step is not None and told and not _told_before(conn, order.id, to_status):
+        citizen.tell(conn, step, at, public_note, reason=public_reason, defect_ids=told)
+    return after
 
 
 def _told_before(conn: psycopg.Connection[Any], order_id: int, to_status: str) -> bool:

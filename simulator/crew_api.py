@@ -24,10 +24,10 @@ from typing import Any
 
 import httpx
 
-from simulator.crews import SPONSOR, CrewError, CrewOrder, order_litres
+from bauhof.assignee import Assignee
+from simulator.crews import CrewError, CrewOrder, crew_order
 
 log = logging.getLogger("bauhof.simulator")
-CREW_PREFIX = "crew:"
 TOKEN_DAYS = 1
 PAGE = 500
 RETRIES = 6
@@ -102,7 +102,7 @@ class HttpCrews:
                                   "list the work orders", params=params)
             page = _ok(response, "list the work orders")
             for item in page["items"]:
-                order = _crew_order(item)
+                order = crew_order(item)
                 if order is not None:
                     found.append(order)
             cursor = page["next_cursor"]
@@ -158,7 +158,8 @@ class HttpCrews:
         if response.status_code == 404:
             return False
         order = _ok(response, f"read work order {order_id}")
-        return bool(order["status"] == to_status and order["assignee"] == CREW_PREFIX + crew)
+        return bool(order["status"] == to_status
+                    and order["assignee"] == str(Assignee.crew(crew)))
 
     def _token(self, crew: str) -> str:
         """The crew's own token: its user is created, or given a new token, once per run."""
@@ -230,18 +231,3 @@ def _ok(response: httpx.Response, doing: str) -> dict[str, Any]:
         raise CrewError(f"the answer to {doing} is not a JSON object: is {response.url} "
                         "Bauhof's API?")
     return body
-
-
-def _crew_order(item: dict[str, Any]) -> CrewOrder | None:
-    """An order the crews may act on (assignees without the `crew:` prefix), else None."""
-    assignee: str | None = item["assignee"]
-    status = item["status"]
-    if assignee is not None and assignee.startswith(CREW_PREFIX):
-        assignee = assignee[len(CREW_PREFIX):]
-    elif not (status == "open" or (status == "assigned" and assignee is not None
-                                   and assignee.startswith(SPONSOR))):
-        return None
-    return CrewOrder(int(item["id"]), item["kind"], item["subject_type"], item["subject_id"],
-                     int(item["priority"]), datetime.fromisoformat(item["opened_at"]),
-                     assignee, item["latitude"], item["longitude"],
-                     order_litres(item.get("params") or {}))

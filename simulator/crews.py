@@ -18,10 +18,11 @@ with probability 0.6 and never touches the order: the rules resolve it when the 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from bauhof.assignee import Assignee, AssigneeError, crew_name
 from bauhof.geo import Place, flat_distance_m
 from simulator import SimulatorError
 from simulator.clock import US, from_us
@@ -60,6 +61,31 @@ class CrewOrder:
     litres: float | None = None
 
 
+def for_crews(status: str, assignee: str | None) -> bool:
+    """Whether the crews look at an order: untaken open ones, crews' and sponsors' asked."""
+    if status == "open":
+        return True
+    try:
+        kind = None if assignee is None else Assignee.parse(assignee).kind
+    except AssigneeError:
+        return False
+    return kind == "crew" or (kind == "sponsor" and status == "assigned")
+
+
+def crew_order(order: dict[str, Any]) -> CrewOrder | None:
+    """An order (the API's fields) as the crews see it, None when it is not for them; a
+    crew's assignee is its name, a sponsor's stays `sponsor:<id>`."""
+    assignee: str | None = order["assignee"]
+    if not for_crews(order["status"], assignee):
+        return None
+    opened = order["opened_at"]
+    return CrewOrder(int(order["id"]), order["kind"], order["subject_type"],
+                     order["subject_id"], int(order["priority"]),
+                     opened if isinstance(opened, datetime) else datetime.fromisoformat(opened),
+                     crew_name(assignee) or assignee, order["latitude"], order["longitude"],
+                     order_litres(order.get("params") or {}))
+
+
 def order_litres(params: dict[str, Any]) -> float | None:
     """The litres a watering order's params ask for, if any."""
     value = params.get("litres")
@@ -95,19 +121,18 @@ class DatabaseCrews:
         """Open orders and orders assigned to a crew, oldest first."""
         from rules import orders
 
-        found = orders.list_orders(self._conn, status="open")
-        found += [o for o in orders.list_orders(self._conn, status="assigned")
-                  if (o.assignee or "").startswith(("crew-", SPONSOR))]
-        return [CrewOrder(o.id, o.kind, o.subject_type, o.subject_id, o.priority, o.opened_at,
-                          o.assignee, o.latitude, o.longitude, order_litres(o.params))
-                for o in found]
+        found = [crew_order(asdict(o)) for status in ("open", "assigned")
+                 for o in orders.list_orders(self._conn, status=status)]
+        return [o for o in found if o is not None]
 
     def _move(self, order_id: int, status: str, crew: str, at: datetime, note: str) -> bool:
         from rules import orders
         from rules.errors import IllegalTransition
 
+        # The crew writes itself as the API writes a crew user: `crew:<name>`.
+        who = str(Assignee.crew(crew))
         try:
-            orders.transition(self._conn, order_id, status, crew, note, assignee=crew, at=at)
+            orders.transition(self._conn, order_id, status, who, note, assignee=who, at=at)
         except IllegalTransition:
             return False
         return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import uuid
 from datetime import UTC, datetime
@@ -59,3 +60,27 @@ def protobuf_uplink(event: dict[str, Any]) -> bytes:
     message = integration.UplinkEvent()
     json_format.ParseDict(event, message, ignore_unknown_fields=False)
     return bytes(message.SerializeToString())
+
+
+def phone_photo() -> bytes:
+    """A 4000x3000 JPEG as phones write it: EXIF with the maker, a rotation and GPS."""
+    from PIL import ExifTags, Image
+
+    image = Image.new("RGB", (4000, 3000), (40, 120, 40))
+    exif = image.getexif()
+    exif[0x010F] = "PhoneMaker"
+    exif[0x0112] = 6  # rotated: the camera held upright
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps.update({1: "N", 2: (48.0, 35.0, 45.5), 3: "E", 4: (8.0, 52.0, 12.0)})
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif, quality=90)
+    return out.getvalue()
+
+
+def png(width: int = 1, height: int = 1) -> bytes:
+    """A small, valid PNG (a green square)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (40, 120, 40)).save(out, "PNG")
+    return out.getvalue()

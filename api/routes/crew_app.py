@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 from starlette.responses import Response
 
 from api import crew_view, orders_view
@@ -80,6 +81,7 @@ class Water(BaseModel):
     trees: int | None = None
 
 
+@pydantic_dataclass(frozen=True)
 class Card(OrderSummary):
     """An order with everything its card shows: the list's fields and the card's own."""
 
@@ -150,13 +152,13 @@ def stop_done(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
     finishes the route's order. 409 when the order is closed or the stop is done already."""
     at = event_time(request, body.at if body else None)
     with conn.transaction():
-        current = orders_view.load(conn, who, order_id)
-        if current["kind"] != "collection_route":
+        order = orders_view.get(conn, who, order_id, lock=True)
+        if order.kind != "collection_route":
             raise invalid("order_id", "only a collection route has stops", "path")
-        if current["status"] not in orders.OPEN_STATUSES:
-            raise Problem(409, f"work order {order_id} is {current['status']} already",
-                          slug="order-closed", order_id=order_id, order_status=current["status"])
-        params = current["params"]
+        if order.status not in orders.OPEN_STATUSES:
+            raise Problem(409, f"work order {order_id} is {order.status} already",
+                          slug="order-closed", order_id=order_id, order_status=order.status)
+        params = order.params
         row = conn.execute(
             "UPDATE route_plan_stops SET done_at = coalesce(%s, now()) WHERE plan_id = %s "
             "AND route_no = %s AND seq = %s AND done_at IS NULL RETURNING bin_id, done_at",
@@ -169,7 +171,6 @@ def stop_done(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
                 raise not_found(f"stop {seq} of work order {order_id}")
             raise Problem(409, f"stop {seq} of work order {order_id} is done already",
                           slug="stop-done", order_id=order_id, seq=seq)
-        order = orders.get(conn, order_id, lock=True)
         orders.record(conn, order, row[1], who.actor, "stop_done",
                       note=body.note if body else None, data={"seq": seq, "bin_id": row[0]})
         # The bin's own empty-bin order is done with its stop.
@@ -185,7 +186,7 @@ def stop_done(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
             "AND done_at IS NULL", (params.get("plan_id"), params.get("route_no"))).fetchone()
         if left is not None and left[0] == 0:
             try:
-                orders.transition(conn, order_id, "done", who.actor, "every stop emptied",
+                orders.move(conn, order, "done", who.actor, "every stop emptied",
                                   assignee=who.crew, at=row[1])
             except IllegalTransition as exc:
                 raise conflict(exc) from exc

@@ -18,7 +18,7 @@ from pydantic import AwareDatetime, BaseModel
 from starlette.responses import FileResponse, Response
 
 from api import open311_store as store
-from api import report_photos
+from api import photos
 from api.database import Conn, Connection
 from api.open311_edge import Open311Route, check_text, is_addr_spec, public_url_problem
 from api.open311_format import render
@@ -135,7 +135,7 @@ def discovery(*, request: Request, fmt: Format) -> Response:
             summary="A citizen's photo (stored without metadata)")
 def get_media(*, request: Request, name: str) -> Response:
     """The photo a report was sent with."""
-    path = report_photos.path_of(request.app.state.settings.media_dir, name)
+    path = photos.report_path_of(request.app.state.settings.media_dir, name)
     if path is None or not path.is_file():
         raise Problem(404, f"media {name!r} not found")
     return FileResponse(path, media_type="image/jpeg",
@@ -267,7 +267,7 @@ async def post_request(
         if upload:
             if new.media_url is not None:
                 raise Problem(400, "send either media or media_url, not both")
-            photo = report_photos.store(settings.media_dir, upload)
+            photo = photos.store_report(settings.media_dir, upload)
             # The address the report came to (behind a proxy: the Host it passes on).
             base = str(request.base_url).rstrip("/")
             new = replace(new, media_url=f"{base}/open311/v2/media/{photo.file_name}")

@@ -193,7 +193,7 @@ def act(*, request: Request, conn: Conn, body: ActionIn) -> Response:
         if link.action == "confirm":
             if not link.subject.isdigit():
                 raise Problem(403, "the link is not valid", slug="bad-link")
-            status = store.confirm(conn, int(link.subject), now).status
+            status: str = store.confirm(conn, int(link.subject), now).status
         elif link.action == "watered":
             store.watered(conn, link.subject, now)
             status = "recorded"

@@ -36,15 +36,21 @@ from planning import settings as planning_settings
 router = APIRouter(prefix="/api/v1/routes", tags=["routes"])
 
 
-class PlanRequest(BaseModel):
-    """Plan a day; optionally change settings first (saved as a new version when `save`)."""
+class DayRequest(BaseModel):
+    """A day to plan or preview, with changes to the planner settings in force."""
 
     model_config = ConfigDict(extra="forbid")
 
     day: date | None = Field(default=None, alias="date",
                              description="default: the next working day")
     settings: dict[str, Any] = Field(default_factory=dict,
-                                     description="planner settings to change for this plan")
+                                     description="planner settings to change for this day's "
+                                                 "plan or preview")
+
+
+class PlanRequest(DayRequest):
+    """Plan a day; optionally change settings first (saved as a new version when `save`)."""
+
     save: bool = Field(default=False, description="save the changed settings as a new version")
     note: str | None = None
 
@@ -111,15 +117,8 @@ _PREVIEW_ERRORS: dict[int | str, dict[str, Any]] = {
     502: {"description": "The routing engine failed"}}
 
 
-class PreviewRequest(BaseModel):
+class PreviewRequest(DayRequest):
     """Preview a day with the settings in force plus some changes (nothing is saved)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    day: date | None = Field(default=None, alias="date",
-                             description="default: the next working day")
-    settings: dict[str, Any] = Field(default_factory=dict,
-                                     description="planner settings to change for this preview")
 
 
 def _preview(request: Request, conn: Connection, who: Principal, day: date | None,

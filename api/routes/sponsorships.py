@@ -7,11 +7,13 @@ messages are shown to administrators only (DSGVO), planners see the public displ
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 from starlette.responses import Response
 
 from api import pagination, portal_view
@@ -25,35 +27,13 @@ from api.users import Principal
 from bauhof import cadastre
 
 router = APIRouter(prefix="/api/v1", tags=["sponsorships"])
-Status = Literal["unconfirmed", "requested", "active", "declined", "ended", "expired"]
+Status = store.Status
 PERSONAL = ("name", "email", "phone", "message")
 
 
-class Sponsorship(BaseModel):
+@pydantic_dataclass(frozen=True)
+class Sponsorship(store.Row):
     """A sponsorship; personal fields are null for everyone but administrators."""
-
-    id: int
-    area_id: str
-    area_name: str
-    status: Status
-    name: str | None
-    email: str | None
-    phone: str | None
-    message: str | None
-    lang: str
-    display_name: str | None
-    sponsor_id: str | None
-    created_at: datetime
-    confirm_by: datetime
-    confirmed_at: datetime | None
-    decided_at: datetime | None
-    decided_by: str | None
-    reason: str | None
-    started_at: datetime | None
-    ended_at: datetime | None
-    ended_by: str | None
-    planting_order_id: int | None
-    anonymised_at: datetime | None
 
 
 class SponsorshipPage(BaseModel):
@@ -104,7 +84,7 @@ class Inspection(BaseModel):
 
 
 def _shown(row: store.Row, who: Principal) -> dict[str, Any]:
-    data = {k: getattr(row, k) for k in Sponsorship.model_fields}
+    data = asdict(row)
     if who.role != "admin":
         data.update(dict.fromkeys(PERSONAL))
     return data

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 from starlette.responses import Response
 
 from api import orders_view, pagination, photos
@@ -22,8 +23,9 @@ from api.database import Conn, Connection
 from api.problems import Problem, invalid, not_found
 from api.responses import json_response
 from api.users import Principal
+from bauhof.assignee import Assignee, AssigneeError, crew_name
 from rules import orders
-from rules.errors import IllegalTransition, OrderNotFound
+from rules.errors import IllegalTransition
 
 router = APIRouter(prefix="/api/v1/work-orders", tags=["work orders"])
 OrderId = Annotated[int, Path(ge=1, le=2**62)]
@@ -31,26 +33,10 @@ AT_DESCRIPTION = ("when it happened; only accepted by an API running with "
                   "BAUHOF_API_CLIENT_TIME=1 (simulations, replays), otherwise 422")
 
 
-class OrderSummary(BaseModel):
+@pydantic_dataclass(frozen=True)
+class OrderSummary(orders.OrderHead):
     """A work order in a list."""
 
-    id: int
-    kind: str
-    status: str
-    subject_type: str
-    subject_id: str
-    rule: str
-    priority: int
-    title: str
-    assignee: str | None
-    opened_at: datetime
-    due_at: datetime | None
-    resolved_at: datetime | None
-    resolved_by: str | None
-    last_value: float | None
-    latitude: float | None
-    longitude: float | None
-    updated_at: datetime
     distance_m: float | None
 
 
@@ -61,17 +47,9 @@ class OrderPage(BaseModel):
     next_cursor: str | None
 
 
-class HistoryEntry(BaseModel):
+@pydantic_dataclass(frozen=True)
+class HistoryEntry(orders.HistoryEntry):
     """One recorded change."""
-
-    id: int
-    at: datetime
-    actor: str
-    event: str
-    from_status: str | None
-    to_status: str | None
-    note: str | None
-    data: dict[str, Any]
 
 
 class Defect(BaseModel):
@@ -99,14 +77,11 @@ class Photo(BaseModel):
     uploaded_at: datetime
 
 
-class OrderDetail(OrderSummary):
+@pydantic_dataclass(frozen=True)
+class OrderDetail(orders.Order):
     """One order with why it exists and what happened to it."""
 
-    params: dict[str, Any]
-    evidence: list[dict[str, Any]]
-    condition_since: datetime | None
-    last_seen_at: datetime | None
-    reminders: int
+    distance_m: float | None
     history: list[HistoryEntry]
     defects: list[Defect]
     photos: list[Photo]
@@ -173,6 +148,11 @@ def list_work_orders(
     limit: Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)] = pagination.DEFAULT_LIMIT,
 ) -> Response:
     """Orders visible to the caller, most urgent first (or newest first)."""
+    if assignee is not None:
+        try:
+            assignee = str(Assignee.parse(assignee))
+        except AssigneeError as exc:
+            raise invalid("assignee", str(exc), "query") from exc
     box = orders_view.parse_numbers(bbox, 4, "bbox")
     point = orders_view.parse_numbers(near, 2, "near")
     if box is not None and (box[0] > box[2] or box[1] > box[3]):
@@ -199,7 +179,7 @@ def _crew_of(conn: Connection, name: str) -> str:
                        (name,)).fetchone()
     if row is None or row[0] != "crew":
         raise invalid("crew", f"{name!r} is not an active crew (see `bauhof users list`)")
-    return f"crew:{name}"
+    return str(Assignee.crew(name))
 
 
 def event_time(request: Request, at: datetime | None, location: str = "body") -> (
@@ -215,17 +195,26 @@ def event_time(request: Request, at: datetime | None, location: str = "body") ->
 
 def _move(request: Request, conn: Connection, who: Principal, order_id: int, *, to: str,
           note: str | None, assignee: str | None = None, at: datetime | None = None,
-          public_note: str | None = None, public_reason: str | None = None) -> Response:
-    """Run one transition (the order must be visible to the caller); 409 if illegal."""
-    orders_view.load(conn, who, order_id)
+          public_note: str | None = None, public_reason: str | None = None,
+          crews_own: bool = False) -> Response:
+    """Run one transition (the order must be visible to the caller; with `crews_own`, a step
+    of the crew's own work); 409 if illegal. The order is read once, locked."""
+    with conn.transaction():
+        order = orders_view.get(conn, who, order_id, lock=True)
+        if crews_own:
+            _crews_own_step(who, order)
+        after = step(conn, who, order, to, note, assignee=assignee, at=at,
+                     public_note=public_note or None, public_reason=public_reason)
+        return json_response(request, orders_view.detail(conn, who, after))
+
+
+def step(conn: Connection, who: Principal, order: orders.Order, to: str, note: str | None,
+         **how: Any) -> orders.Order:
+    """`orders.move` as `who` (the order locked in the caller's transaction); 409 if illegal."""
     try:
-        orders.transition(conn, order_id, to, who.actor, note, assignee=assignee, at=at,
-                          public_note=public_note or None, public_reason=public_reason)
-    except OrderNotFound as exc:
-        raise not_found(f"work order {order_id}") from exc
+        return orders.move(conn, order, to, who.actor, note, **how)
     except IllegalTransition as exc:
         raise conflict(exc) from exc
-    return json_response(request, orders_view.load(conn, who, order_id))
 
 
 def conflict(exc: IllegalTransition) -> Problem:
@@ -249,25 +238,23 @@ def assign(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
         raise invalid("crew", "name the crew to assign")
     target = _crew_of(conn, body.crew)
     with conn.transaction():
-        current = orders_view.load(conn, who, order_id)
-        if current["status"] == "assigned" and current["assignee"] != target:
-            try:
-                orders.transition(conn, order_id, "open", who.actor, "reassigned", at=at)
-            except IllegalTransition as exc:
-                raise conflict(exc) from exc
-        return _move(request, conn, who, order_id, to="assigned", note=body.note,
-                     assignee=target, at=at, public_note=body.public_note)
+        order = orders_view.get(conn, who, order_id, lock=True)
+        if order.status == "assigned" and order.assignee != target:
+            order = step(conn, who, order, "open", "reassigned", at=at)
+        after = step(conn, who, order, "assigned", body.note, assignee=target, at=at,
+                     public_note=body.public_note or None)
+        return json_response(request, orders_view.detail(conn, who, after))
 
 
-def _crews_own_step(conn: Connection, who: Principal, order_id: int) -> None:
+def _crews_own_step(who: Principal, order: orders.Order) -> None:
     """403 for a planner starting or finishing a crew's order (docs/security.md role table:
     planners assign and cancel; the work itself is the crew's)."""
     if who.role != "planner":
         return
-    assignee = orders_view.load(conn, who, order_id)["assignee"]
-    if assignee is not None and str(assignee).startswith("crew:"):
+    assignee = order.assignee
+    if crew_name(assignee) is not None:
         raise Problem(403, f"planners assign and cancel orders; starting and finishing order "
-                           f"{order_id} is for {assignee} (or an administrator)",
+                           f"{order.id} is for {assignee} (or an administrator)",
                       slug="forbidden")
 
 
@@ -276,10 +263,9 @@ def start(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
           body: NoteBody | None = None) -> Response:
     """Mark the order in progress (a crew starting an untaken order takes it)."""
     at = event_time(request, body.at if body else None)
-    _crews_own_step(conn, who, order_id)
     return _move(request, conn, who, order_id, to="in_progress",
                  note=body.note if body else None, assignee=who.crew, at=at,
-                 public_note=body.public_note if body else None)
+                 public_note=body.public_note if body else None, crews_own=True)
 
 
 @router.post("/{order_id}/done", response_model=OrderDetail,
@@ -293,29 +279,28 @@ def done(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
          ) -> Response:
     """Close the order as done; a photo is stored and listed with the order."""
     when = event_time(request, at, "form")
-    orders_view.load(conn, who, order_id)
-    _crews_own_step(conn, who, order_id)
     settings = request.app.state.settings
     stored = None
-    if photo is not None and photo.filename:
-        stored = photos.store(settings.media_dir, order_id, photo.file,
-                              settings.max_photo_bytes)
     try:
         with conn.transaction():
-            response = _move(request, conn, who, order_id, to="done", note=note,
-                             assignee=who.crew, at=when, public_note=public_note)
+            order = orders_view.get(conn, who, order_id, lock=True)
+            _crews_own_step(who, order)
+            if photo is not None and photo.filename:
+                stored = photos.store(settings.media_dir, order_id, photo.file,
+                                      settings.max_photo_bytes)
+            after = step(conn, who, order, "done", note, assignee=who.crew, at=when,
+                         public_note=public_note or None)
             if stored is not None:
                 conn.execute(
                     "INSERT INTO order_photos (order_id, file_name, content_type, size_bytes, "
                     "sha256, uploaded_by) VALUES (%s, %s, %s, %s, %s, %s)",
                     (order_id, stored.file_name, stored.content_type, stored.size_bytes,
                      stored.sha256, who.actor))
-                response = json_response(request, orders_view.load(conn, who, order_id))
+            return json_response(request, orders_view.detail(conn, who, after))
     except BaseException:
         if stored is not None:
             stored.path.unlink(missing_ok=True)
         raise
-    return response
 
 
 @router.post("/{order_id}/cancel", response_model=OrderDetail,
@@ -335,7 +320,7 @@ def cancel(*, request: Request, conn: Conn, who: Staff, order_id: OrderId,
 def get_photo(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
               photo_id: Annotated[int, Path(ge=1, le=2**62)]) -> Response:
     """The stored image."""
-    orders_view.load(conn, who, order_id)
+    orders_view.get(conn, who, order_id)
     row = conn.execute("SELECT file_name, content_type FROM order_photos WHERE id = %s "
                        "AND order_id = %s", (photo_id, order_id)).fetchone()
     if row is None:

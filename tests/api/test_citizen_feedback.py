@@ -10,14 +10,15 @@ from typing import Any
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from PIL import ExifTags, Image
+from PIL import Image
 
 from api import open311_store
 from rules import citizen, mail
 from rules.notify import Publisher
 from tests.api import town
 from tests.api.conftest import Tokens
-from tests.api.mailsink import Inbox, body, smtp_sink
+from tests.factories import phone_photo
+from tests.fixtures.mailsink import Inbox, body, smtp_sink
 
 PUBLIC = "https://bauhof.town.example"
 
@@ -236,21 +237,9 @@ def test_nearby_me_too_and_no_personal_data_on_public_endpoints(
     assert closed.status_code == 409
 
 
-def _phone_photo() -> bytes:
-    image = Image.new("RGB", (4000, 3000), (40, 120, 40))
-    exif = image.getexif()
-    exif[0x010F] = "PhoneMaker"
-    exif[0x0112] = 6  # rotated: the camera held upright
-    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
-    gps.update({1: "N", 2: (48.0, 35.0, 45.5), 3: "E", 4: (8.0, 52.0, 12.0)})
-    out = io.BytesIO()
-    image.save(out, "JPEG", exif=exif, quality=90)
-    return out.getvalue()
-
-
 def test_a_photo_is_resized_and_stripped_and_served(
         client: TestClient, key: str, conn: psycopg.Connection[Any]) -> None:
-    raw = _phone_photo()
+    raw = phone_photo()
     assert b"PhoneMaker" in raw
     response = client.post("/open311/v2/requests.json", data={
         "api_key": key, "service_code": "damaged_bin", "lat": "48.59601", "long": "8.87002"},

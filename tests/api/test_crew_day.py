@@ -14,10 +14,10 @@ from playwright.sync_api import Browser, Page, expect
 from rules import orders
 from tests.api import crew_town
 from tests.api.conftest import Tokens
+from tests.factories import png
 from tests.fixtures.browser import screenshot_path
 
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+PNG = png()
 
 
 def sign_in(page: Page, base: str, headers: dict[str, str]) -> None:

@@ -23,8 +23,8 @@ from rules import mail
 from rules.notify import Publisher
 from tests.api import town
 from tests.api.conftest import Tokens
-from tests.api.mailsink import Inbox, body, smtp_sink
 from tests.fixtures.browser import screenshot_path
+from tests.fixtures.mailsink import Inbox, body, smtp_sink
 
 MERGED = "Zusammengeführt mit einer bereits offenen Meldung"
 @pytest.fixture

@@ -28,8 +28,8 @@ from rules.engine import Engine
 from rules.notify import Publisher
 from simulator.scenario import scenario_file
 from tests.api.conftest import Tokens
-from tests.api.mailsink import Inbox, smtp_sink
 from tests.fixtures.browser import screenshot_path
+from tests.fixtures.mailsink import Inbox, smtp_sink
 from tests.rules import factory as f
 
 AREA = "ga-033"  # free in the default town

@@ -9,10 +9,10 @@ import psycopg
 
 from bauhof import assets
 from bauhof.settings import DEFAULT_LINK_SECRET
-from simulator.citizens import Citizens, HttpCitizens
+from simulator.citizens import HttpCitizens
 from simulator.scenario import scenario_file
 from tests.api.conftest import Tokens
-from tests.simulator.test_citizens import _days
+from tests.simulator.test_citizens import twenty_days
 
 
 def test_citizens_through_the_api_ask_get_approved_and_end(
@@ -20,15 +20,8 @@ def test_citizens_through_the_api_ask_get_approved_and_end(
         tokens: Tokens) -> None:
     assets.load_file(database_url, scenario_file("herrenberg"))
     base = live_server()
-    backend = HttpCitizens(base, tokens.admin["Authorization"].removeprefix("Bearer "),
-                           DEFAULT_LINK_SECRET)
-    try:
-        citizens = Citizens(backend, seed=3)
-        events = _days(citizens, 20)
-    finally:
-        backend.close()
-    asked = [s for e, s in events if e == "asked"]
-    ended = [s for e, s in events if e == "ended"]
+    citizens, asked, ended = twenty_days(HttpCitizens(
+        base, tokens.admin["Authorization"].removeprefix("Bearer "), DEFAULT_LINK_SECRET))
     assert asked and ended
     rows = conn.execute("SELECT area_id, status, decided_by, ended_by FROM sponsorships "
                         "ORDER BY id").fetchall()

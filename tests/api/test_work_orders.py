@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from tests.api import town
 from tests.api.conftest import Tokens
+from tests.factories import phone_photo
 from tests.rules import factory as f
-
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
 
 
 @pytest.fixture
@@ -106,6 +107,8 @@ def test_cursor_pages_walk_the_whole_list_once(client: TestClient, tokens: Token
     ("bbox=9,48,8,49", "bbox"), ("near=north", "near"), ("limit=0", "limit"),
     ("limit=501", "limit"), ("cursor=not-a-cursor", "cursor"), ("sort=random", "sort"),
     ("due_before=2026-06-02T02:00:00", "due_before"), ("subject_type=tree", "subject_type"),
+    ("assignee=nord", "assignee"), ("assignee=team:nord", "assignee"),
+    ("assignee=crew:", "assignee"),
 ])
 def test_bad_query_is_422_naming_the_field(client: TestClient, tokens: Tokens,
                                            ids: dict[str, int], query: str,
@@ -117,6 +120,16 @@ def test_bad_query_is_422_naming_the_field(client: TestClient, tokens: Tokens,
     assert problem["type"] == "/problems/invalid-input"
     assert [e["field"] for e in problem["errors"]] == [field]
     assert f"query field '{field}'" in problem["detail"]
+
+
+def test_a_malformed_assignee_is_422_saying_what_one_looks_like(
+        client: TestClient, tokens: Tokens, ids: dict[str, int]) -> None:
+    response = client.get("/api/v1/work-orders?assignee=crew-1", headers=tokens.planner)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{
+        "field": "assignee", "location": "query",
+        "message": "'crew-1' is not an assignee: write <kind>:<id> with kind one of crew, "
+                   "sponsor, vehicle (e.g. crew:nord)"}]
 
 
 def test_a_cursor_of_another_ordering_is_refused(client: TestClient, tokens: Tokens,
@@ -167,8 +180,9 @@ def test_crew_starts_and_finishes_with_a_note_and_a_photo(client: TestClient, to
                                                                       "crew:sued")
     assert client.get(f"/api/v1/work-orders/{ids['b1']}",
                       headers=tokens.crew).status_code == 404
+    raw = phone_photo()
     done = client.post(f"/api/v1/work-orders/{ids['b1']}/done", headers=tokens.other_crew,
-                       data={"note": "emptied"}, files={"photo": ("bin.png", PNG, "image/png")})
+                       data={"note": "emptied"}, files={"photo": ("bin.jpg", raw, "image/jpeg")})
     assert done.status_code == 200, done.text
     order = done.json()
     assert (order["status"], order["resolved_by"]) == ("done", "crew:sued")
@@ -176,12 +190,16 @@ def test_crew_starts_and_finishes_with_a_note_and_a_photo(client: TestClient, to
         ("opened", "rules", "empty_bin b1"), ("started", "crew:sued", "on my way"),
         ("done", "crew:sued", "emptied")]
     (photo,) = order["photos"]
-    assert (photo["content_type"], photo["size_bytes"], photo["uploaded_by"]) == (
-        "image/png", len(PNG), "crew:sued")
     image = client.get(photo["url"], headers=tokens.planner)
     assert image.status_code == 200
-    assert image.content == PNG
-    assert image.headers["content-type"] == "image/png"
+    assert (photo["content_type"], photo["size_bytes"], photo["uploaded_by"]) == (
+        "image/jpeg", len(image.content), "crew:sued")
+    assert image.headers["content-type"] == "image/jpeg"
+    # Turned upright, shrunk and stripped of EXIF (the maker, the GPS), as citizens' photos.
+    decoded = Image.open(io.BytesIO(image.content))
+    assert decoded.size == (1200, 1600)
+    assert dict(decoded.getexif()) == {}
+    assert b"PhoneMaker" in raw and b"PhoneMaker" not in image.content
 
 
 def test_a_photo_that_is_not_an_image_is_422(client: TestClient, tokens: Tokens,
@@ -190,7 +208,8 @@ def test_a_photo_that_is_not_an_image_is_422(client: TestClient, tokens: Tokens,
                            files={"photo": ("x.png", b"#!/bin/sh\nrm -rf /", "image/png")})
     assert response.status_code == 422
     assert response.json()["errors"] == [{"field": "photo", "location": "body",
-                                          "message": "not a JPEG, PNG or WebP image"}]
+                                          "message": "the photo is not a JPEG, PNG or WebP "
+                                                     "image"}]
     order = client.get(f"/api/v1/work-orders/{ids['b1']}", headers=tokens.crew).json()
     assert order["status"] == "open"
     assert not list((api_settings.media_dir / "orders").glob("*/*"))

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
+from api.config import ApiSettings
 from planning import settings as planning_settings
 from tests.planning.factory import add_bin, add_fills, add_vehicle, linear
 
 DEPOT = {"latitude": 48.6031, "longitude": 8.8562}
+
+
+@pytest.fixture
+def client(database_url: str, tmp_path: Path) -> Iterator[TestClient]:
+    """The API on the test's database."""
+    cfg = ApiSettings(database_url=database_url, media_dir=tmp_path / "media", pool_min=1,
+                      pool_max=3)
+    with TestClient(create_app(cfg)) as test_client:
+        yield test_client
 
 
 @pytest.fixture

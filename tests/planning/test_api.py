@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
 from fastapi.testclient import TestClient
 
 from api import users
-from api.app import create_app
-from api.config import ApiSettings
-
-
-@pytest.fixture
-def client(database_url: str, tmp_path: Path) -> Iterator[TestClient]:
-    """The API on the test's database."""
-    cfg = ApiSettings(database_url=database_url, media_dir=tmp_path / "media", pool_min=1,
-                      pool_max=3)
-    with TestClient(create_app(cfg)) as test_client:
-        yield test_client
 
 
 def token(conn: psycopg.Connection[Any], name: str, role: str) -> dict[str, str]:

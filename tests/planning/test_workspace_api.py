@@ -5,32 +5,18 @@ clock (or, for stale data, days before it), because the warnings are about *now*
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
-import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.config import ApiSettings
 from planning import selection
 from planning import settings as planning_settings
 from tests.planning.conftest import DEPOT
 from tests.planning.factory import add_bin, add_fills_at, add_vehicle, hourly
 from tests.planning.test_api import token
-
-
-@pytest.fixture
-def client(database_url: str, tmp_path: Path) -> Iterator[TestClient]:
-    """The API on the test's database."""
-    cfg = ApiSettings(database_url=database_url, media_dir=tmp_path / "media", pool_min=1,
-                      pool_max=3)
-    with TestClient(create_app(cfg)) as test_client:
-        yield test_client
 
 
 def village(conn: psycopg.Connection[Any], end: datetime) -> dict[str, str]:

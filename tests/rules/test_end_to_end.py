@@ -212,7 +212,7 @@ def test_with_crews_on_orders_are_worked_off_and_confirmed_by_the_readings(
         ).fetchone()
     done = [o for o in found if o.status == "done"]
     assert len(done) == run.summary["orders_done"] > 0
-    assert all((o.resolved_by or "").startswith("crew-") for o in done)
+    assert all((o.resolved_by or "").startswith("crew:crew-") for o in done)
     # The readings after a crew emptied a bin confirm it: no empty-bin order comes back.
     assert reopened == (0,)
     emptied = [e for e in truth.read(tmp_path / "truth.jsonl")

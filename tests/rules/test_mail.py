@@ -2,50 +2,29 @@
 
 from __future__ import annotations
 
-import email
 from collections.abc import Iterator
-from email.message import Message
-from email.policy import default
 from typing import Any
 
 import psycopg
 import pytest
-from aiosmtpd.controller import Controller
 
 from bauhof.services import free_port
 from rules import defects, mail, orders
 from rules.notify import Publisher
+from tests.fixtures.mailsink import Inbox, body, smtp_sink
 from tests.rules import factory as f
 from tests.rules.conftest import MakeEngine
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content, policy=default))
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[mail.SmtpTarget, _Inbox]]:
-    inbox = _Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield mail.parse_smtp_url(f"smtp://127.0.0.1:{port}?from=bauhof@town.example"), inbox
-    controller.stop()
-
-
-def _body(message: Message) -> str:
-    part = message.get_body()  # type: ignore[attr-defined]
-    return str(part.get_content())
+def smtp() -> Iterator[tuple[mail.SmtpTarget, Inbox]]:
+    with smtp_sink() as sink:
+        yield sink
 
 
 def test_sponsor_is_asked_in_german_and_thanked(
         conn: psycopg.Connection[Any], database_url: str, make_engine: MakeEngine,
-        smtp: tuple[mail.SmtpTarget, _Inbox]) -> None:
+        smtp: tuple[mail.SmtpTarget, Inbox]) -> None:
     target, inbox = smtp
     f.sponsor(conn)
     f.area(conn, "ga1", dev=1, sponsor_id="sp1")
@@ -58,7 +37,7 @@ def test_sponsor_is_asked_in_german_and_thanked(
     (request,) = inbox.messages
     assert (request["To"], request["From"], request["Subject"]) == (
         "pat@example.org", "bauhof@town.example", "Bitte gießen: Area ga1 ist trocken")
-    assert "seit 2026-06-01 00:00 bei 15 %" in _body(request)
+    assert "seit 2026-06-01 00:00 bei 15 %" in body(request)
     (order,) = orders.list_orders(conn)
     assert (order.status, order.assignee) == ("assigned", "sponsor:sp1")
     for h in (10, 12):
@@ -73,7 +52,7 @@ def test_sponsor_is_asked_in_german_and_thanked(
 
 def test_citizen_is_told_in_english_when_fixed(
         conn: psycopg.Connection[Any], database_url: str,
-        smtp: tuple[mail.SmtpTarget, _Inbox]) -> None:
+        smtp: tuple[mail.SmtpTarget, Inbox]) -> None:
     target, inbox = smtp
     f.bin_(conn)
     conn.execute("UPDATE bins SET name = 'Marktplatz 3' WHERE id = 'b1'")
@@ -84,8 +63,8 @@ def test_citizen_is_told_in_english_when_fixed(
     (message,) = inbox.messages
     # The place in words, no internal defect, order or bin id; Date and Message-ID set.
     assert message["Subject"] == "Your report has been dealt with (Marktplatz 3)"
-    assert 'thank you for your report "lid broken" (Marktplatz 3).' in _body(message)
-    assert str(report.defect_id) not in _body(message) + message["Subject"]
+    assert 'thank you for your report "lid broken" (Marktplatz 3).' in body(message)
+    assert str(report.defect_id) not in body(message) + message["Subject"]
     assert message["Date"] is not None
     assert message["Message-ID"].endswith("@town.example>")
 
@@ -123,7 +102,7 @@ def test_every_template_renders_in_both_languages() -> None:
 
 def test_one_bad_event_neither_stops_the_outbox_nor_holds_back_the_others(
         conn: psycopg.Connection[Any], database_url: str,
-        smtp: tuple[mail.SmtpTarget, _Inbox]) -> None:
+        smtp: tuple[mail.SmtpTarget, Inbox]) -> None:
     target, inbox = smtp
     from psycopg.types.json import Jsonb
     good = {"to": "anna@example.org", "template": "defect_fixed", "lang": "en",

@@ -9,7 +9,7 @@ import psycopg
 
 from bauhof import assets
 from simulator import scenario
-from simulator.citizens import Citizens, DatabaseCitizens
+from simulator.citizens import Citizens, DatabaseCitizens, HttpCitizens
 from simulator.clock import DAY_US, to_us
 from simulator.scenario import scenario_file
 from simulator.truth import Truth
@@ -53,6 +53,19 @@ def _days(citizens: Citizens, n: int) -> list[tuple[str, str]]:
     return [e for d in range(n) for e in citizens.day(START + d * DAY_US)]
 
 
+def twenty_days(backend: DatabaseCitizens | HttpCitizens) -> tuple[Citizens, list[str],
+                                                                   list[str]]:
+    """Citizens (seed 3) on a backend for 20 days, then the backend closed: the citizens,
+    the areas they asked for and those whose sponsorships they ended."""
+    try:
+        citizens = Citizens(backend, seed=3)
+        events = _days(citizens, 20)
+    finally:
+        backend.close()
+    return (citizens, [s for e, s in events if e == "asked"],
+            [s for e, s in events if e == "ended"])
+
+
 def test_the_same_seed_makes_the_same_portal_days() -> None:
     free = [f"ga-{n:03d}" for n in range(33, 41)]
     first, second, other = Board(list(free)), Board(list(free)), Board(list(free))
@@ -71,14 +84,7 @@ def test_the_same_seed_makes_the_same_portal_days() -> None:
 def test_citizens_on_the_database_ask_get_approved_and_end(
         conn: psycopg.Connection[tuple[object, ...]], database_url: str) -> None:
     assets.load_file(database_url, scenario_file("herrenberg"))
-    backend = DatabaseCitizens(database_url)
-    try:
-        citizens = Citizens(backend, seed=3)
-        events = _days(citizens, 20)
-    finally:
-        backend.close()
-    asked = [s for e, s in events if e == "asked"]
-    ended = [s for e, s in events if e == "ended"]
+    citizens, asked, ended = twenty_days(DatabaseCitizens(database_url))
     rows = conn.execute("SELECT area_id, status FROM sponsorships ORDER BY id").fetchall()
     assert [r[0] for r in rows] == asked
     statuses = [r[1] for r in rows]

@@ -131,9 +131,11 @@ def test_crews_close_orders_in_the_database_through_the_rules(database_url: str,
     with psycopg.connect(database_url, autocommit=True) as conn:
         order = orders.get(conn, order_id)
         steps = [(h.actor, h.to_status, h.at) for h in orders.history(conn, order_id)]
-    assert (order.status, order.assignee, order.resolved_by) == ("done", "crew-1", "crew-1")
+    # The same form the crews write through the API (tests/simulator/test_crew_api.py).
+    assert (order.status, order.assignee, order.resolved_by) == (
+        "done", "crew:crew-1", "crew:crew-1")
     assert [(actor, status) for actor, status, _ in steps] == [
-        ("rules", "open"), ("crew-1", "in_progress"), ("crew-1", "done")]
+        ("rules", "open"), ("crew:crew-1", "in_progress"), ("crew:crew-1", "done")]
     started, finished = steps[1][2], steps[2][2]
     assert started == datetime(2026, 6, 1, 5, 0, tzinfo=UTC)
     assert 15 * 60 < (finished - started).total_seconds() < 60 * 60

@@ -18,128 +18,8 @@ const DETAILS_KEPT = 30;
 const KEY = { token: "bauhof.token", lang: "bauhof.lang", queue: "bauhof.crew.queue",
               drafts: "bauhof.crew.drafts" };
 
-const TEXT = {
-  de: {
-    title: "Bauhof – Aufträge", token: "Zugangsschlüssel", signin: "Anmelden",
-    signout: "Abmelden", empty: "Keine offenen Aufträge.", map: "Karte", navigate: "Navigation",
-    note: "Notiz", photo: "Foto (optional)", start: "Beginnen", done: "Erledigt",
-    live: "live", offline: "offline", undo: "Rückgängig", dismiss: "Ausblenden",
-    mine: "Meine Aufträge", pool: "Frei in der Nähe",
-    mineEmpty: "Euch ist nichts zugewiesen – freie Aufträge unten übernehmen.", kind: "Art", search: "Ort suchen",
-    all: "Alle", new: "neu", overdue: "überfällig", locale: "de-DE",
-    roles: { crew: "Kolonne", admin: "Verwaltung", planner: "Planung" },
-    count: (n, shown) => (n === 1 ? "1 offener Auftrag" : `${n} offene Aufträge`) +
-      (shown !== n ? ` (${shown} angezeigt)` : ""),
-    due: "fällig", away: "entfernt", fromDepot: "ab Ortsmitte",
-    status: { open: "frei", assigned: "zugewiesen", in_progress: "in Arbeit" },
-    kinds: { watering: "Gießen", empty_bin: "Leeren", collection_route: "Tour",
-             sensor_maintenance: "Sensor", bin_maintenance: "Behälter", vehicle: "Fahrzeug",
-             citizen_defect: "Meldung" },
-    fill: (v) => `${v} % voll`, fullBy: (w) => `voll am ${w}`,
-    moisture: (v) => `Bodenfeuchte ${v} %`, threshold: (v) => `Schwelle ${v} %`,
-    trees: (n, l) => `${n} Jungbäume × ${l} l`,
-    drySince: (w) => `trocken seit ${w}`, lastSeen: (w) => `letzte Daten ${w}`,
-    rules: { "health.silent": "sendet nicht mehr", "health.battery": "Batterie schwach",
-             "health.radio": "schlechter Funkempfang – Antenne/Standort prüfen",
-             "health.stuck": "Messwert hängt", "health.impossible": "unmögliche Messwerte",
-             "bins.tilted": "umgekippt – aufstellen", "bins.fire": "Brandverdacht",
-             "vehicles.battery": "Batterie schwach", "vehicles.no_fix": "kein GPS-Empfang",
-             "vehicles.parked": "steht lange" },
-    route: (no, n, km, left) => `Tour ${no ?? ""}: ${n} Behälter, ${km} km` +
-      (left < n ? `, noch ${left}` : ""),
-    nextStop: (name) => `Nächster Halt: ${name}`, stopDone: "Geleert",
-    stopFill: (v, e) => (v == null ? "" : `${v} % voll`) + (e == null ? "" : ` (geplant ${e} %)`),
-    emptied: (w) => `geleert ${w}`,
-    report: (d) => `Bürgermeldung: ${d}`, noPlace: "Ort unbekannt",
-    prio: (p, base, steps, reason, due) => {
-      const parts = [`P${p}`];
-      if (reason === "forecast") parts.push(`Prognose: erst ${due} nötig`);
-      if (steps > 0) parts.push(`Regel setzt P${base}, ${steps}× erhöht, weil lange offen`);
-      else parts.push(`Priorität der Regel (1 = dringend, 5 = wenn Zeit ist)`);
-      return parts.join(" · ");
-    },
-    confirmDone: "Noch nicht begonnen – wirklich erledigt? Nochmal tippen.",
-    undoText: (s) => `Wird in ${s} s gesendet`,
-    queue: { waiting: "wartet auf Netz", sending: "wird gesendet", sent: "gesendet",
-             refused: "abgelehnt" },
-    gone: "Nicht mehr in eurer Liste (übernommen oder abgeschlossen).",
-    left: (title) => `„${title}“ ist nicht mehr in eurer Liste: von jemand anderem übernommen oder abgeschlossen.`,
-    history: "Verlauf", notes: "Notizen",
-    planner: "Dieser Schlüssel gehört zur Planung. Die Crew-App ist für Kolonnen: bitte mit dem Schlüssel der Kolonne anmelden.",
-    badToken: "Schlüssel ungültig oder abgelaufen.", failed: "Fehlgeschlagen: ",
-    errors: {
-      "not-found": "Auftrag gibt es nicht mehr für euch – jemand anderes hat ihn übernommen oder abgeschlossen.",
-      "illegal-transition": "Auftrag ist schon in einem anderen Zustand – jemand anderes hat ihn übernommen oder abgeschlossen.",
-      "order-closed": "Auftrag ist schon abgeschlossen.",
-      "stop-done": "Dieser Halt ist schon erledigt.",
-      forbidden: "Das darf diese Anmeldung nicht.",
-      unauthenticated: "Schlüssel ungültig oder abgelaufen.",
-      "too-large": "Foto ist zu groß.", "invalid-input": "Eingabe ungültig.",
-      busy: "Server ausgelastet – später erneut.", internal: "Fehler auf dem Server.",
-      network: "Keine Verbindung.",
-    },
-  },
-  en: {
-    title: "Bauhof – work orders", token: "Access token", signin: "Sign in",
-    signout: "Sign out", empty: "No open orders.", map: "Map", navigate: "Navigate",
-    note: "Note", photo: "Photo (optional)", start: "Start", done: "Done",
-    live: "live", offline: "offline", undo: "Undo", dismiss: "Dismiss",
-    mine: "My orders", pool: "Unassigned nearby",
-    mineEmpty: "Nothing assigned to you – take an unassigned order below.", kind: "Kind", search: "Search place",
-    all: "All", new: "new", overdue: "overdue", locale: "en-GB",
-    roles: { crew: "crew", admin: "admin", planner: "planner" },
-    count: (n, shown) => (n === 1 ? "1 open order" : `${n} open orders`) +
-      (shown !== n ? ` (${shown} shown)` : ""),
-    due: "due", away: "away", fromDepot: "from the town centre",
-    status: { open: "unassigned", assigned: "assigned", in_progress: "in progress" },
-    kinds: { watering: "Watering", empty_bin: "Empty bin", collection_route: "Route",
-             sensor_maintenance: "Sensor", bin_maintenance: "Bin", vehicle: "Vehicle",
-             citizen_defect: "Report" },
-    fill: (v) => `${v} % full`, fullBy: (w) => `full by ${w}`,
-    moisture: (v) => `soil moisture ${v} %`, threshold: (v) => `threshold ${v} %`,
-    trees: (n, l) => `${n} young trees × ${l} l`,
-    drySince: (w) => `dry since ${w}`, lastSeen: (w) => `last data ${w}`,
-    rules: { "health.silent": "stopped sending", "health.battery": "battery low",
-             "health.radio": "poor radio link – check antenna/position",
-             "health.stuck": "value stuck", "health.impossible": "impossible values",
-             "bins.tilted": "tipped over – set upright", "bins.fire": "possible fire",
-             "vehicles.battery": "battery low", "vehicles.no_fix": "no GPS fix",
-             "vehicles.parked": "parked for long" },
-    route: (no, n, km, left) => `Route ${no ?? ""}: ${n} bins, ${km} km` +
-      (left < n ? `, ${left} to go` : ""),
-    nextStop: (name) => `Next stop: ${name}`, stopDone: "Emptied",
-    stopFill: (v, e) => (v == null ? "" : `${v} % full`) + (e == null ? "" : ` (planned ${e} %)`),
-    emptied: (w) => `emptied ${w}`,
-    report: (d) => `Citizen report: ${d}`, noPlace: "Place unknown",
-    prio: (p, base, steps, reason, due) => {
-      const parts = [`P${p}`];
-      if (reason === "forecast") parts.push(`forecast: needed only by ${due}`);
-      if (steps > 0) parts.push(`rule sets P${base}, raised ${steps}× for being open long`);
-      else parts.push(`the rule's priority (1 = urgent, 5 = when there is time)`);
-      return parts.join(" · ");
-    },
-    confirmDone: "Not started yet – really done? Tap again.",
-    undoText: (s) => `Sending in ${s} s`,
-    queue: { waiting: "waiting for network", sending: "sending", sent: "sent",
-             refused: "refused" },
-    gone: "No longer on your list (taken or closed).",
-    left: (title) => `“${title}” left your list: taken or closed by someone else.`,
-    history: "History", notes: "Notes",
-    planner: "This token belongs to a planner. The crew app is for crews: sign in with a crew's token.",
-    badToken: "Token invalid or expired.", failed: "Failed: ",
-    errors: {
-      "not-found": "This order is no longer yours to see – someone else took or closed it.",
-      "illegal-transition": "This order changed meanwhile – someone else took or closed it.",
-      "order-closed": "This order is closed already.",
-      "stop-done": "This stop is done already.",
-      forbidden: "This sign-in may not do that.",
-      unauthenticated: "Token invalid or expired.",
-      "too-large": "The photo is too large.", "invalid-input": "Invalid input.",
-      busy: "Server busy – try again later.", internal: "Server error.",
-      network: "No connection.",
-    },
-  },
-};
+// The app's texts, German and English: data in texts.json, loaded before it starts.
+let TEXT = { de: {}, en: {} };
 const ACTIVE = ["open", "assigned", "in_progress"];
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -151,6 +31,8 @@ const state = {
 };
 const T = () => TEXT[state.lang];
 const t = (key) => T()[key];
+// A text with its {0}, {1}, … filled in.
+const fmt = (key, ...args) => t(key).replace(/\{(\d)\}/g, (_, i) => String(args[Number(i)]));
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
 // Times in Europe/Berlin whatever the phone's zone.
@@ -204,18 +86,19 @@ function titleOf(o) {
   const v = round(o.last_value);
   switch (o.kind) {
     case "empty_bin": {
-      let s = `${K}: ${place}` + (v != null ? ` – ${T().fill(v)}` : "");
-      if (o.forecast_full_at) s += `, ${T().fullBy(when(o.forecast_full_at))}`;
+      let s = `${K}: ${place}` + (v != null ? ` – ${fmt("fill", v)}` : "");
+      if (o.forecast_full_at) s += `, ${fmt("fullBy", when(o.forecast_full_at))}`;
       return s;
     }
     case "watering":
-      return `${K}: ${place}` + (v != null ? ` – ${T().moisture(v)}` : "") +
+      return `${K}: ${place}` + (v != null ? ` – ${fmt("moisture", v)}` : "") +
         (o.water ? ` – ${dose(o.water)}` : "");
     case "collection_route": {
       const stops = (o.route && o.route.stops) || [];
       const left = stops.filter((s) => !s.done_at).length;
       const km = o.route && o.route.distance_m != null ? (o.route.distance_m / 1000).toFixed(1) : "?";
-      return T().route(o.route && o.route.route_no, stops.length, km, left);
+      return fmt("route", (o.route && o.route.route_no) ?? "", stops.length, km) +
+        (left < stops.length ? fmt("routeLeft", left) : "");
     }
     default: {
       const what = T().rules[o.rule];
@@ -227,7 +110,7 @@ function titleOf(o) {
 // The water a watering order asks for: per young tree, or litres for the area's size.
 function dose(w) {
   const n = (x) => x.toLocaleString(state.lang === "de" ? "de-DE" : "en-GB");
-  if (w.litres_per_tree != null && w.trees != null) return T().trees(w.trees, n(w.litres_per_tree));
+  if (w.litres_per_tree != null && w.trees != null) return fmt("trees", w.trees, n(w.litres_per_tree));
   if (w.litres != null && w.litres_per_m2 != null) return `${n(w.litres)} l (${n(w.litres_per_m2)} l/m²)`;
   return w.litres_per_m2 != null ? `${n(w.litres_per_m2)} l/m²` : `${n(w.litres)} l`;
 }
@@ -235,10 +118,10 @@ function dose(w) {
 function facts(o) {
   const parts = [];
   const v = round(o.last_value);
-  if (o.kind === "empty_bin" && o.threshold != null) parts.push(T().threshold(round(o.threshold)));
-  if (o.kind === "watering" && o.condition_since) parts.push(T().drySince(when(o.condition_since)));
-  if (o.kind === "sensor_maintenance" && o.last_seen_at) parts.push(T().lastSeen(when(o.last_seen_at)));
-  if (o.report) parts.push(T().report(o.report));
+  if (o.kind === "empty_bin" && o.threshold != null) parts.push(fmt("threshold", round(o.threshold)));
+  if (o.kind === "watering" && o.condition_since) parts.push(fmt("drySince", when(o.condition_since)));
+  if (o.kind === "sensor_maintenance" && o.last_seen_at) parts.push(fmt("lastSeen", when(o.last_seen_at)));
+  if (o.report) parts.push(fmt("report", o.report));
   if (o.address && o.address !== o.place) parts.push(o.address);
   if (v != null && o.kind !== "empty_bin" && o.kind !== "watering" && o.kind !== "collection_route")
     parts.push(String(v));
@@ -338,6 +221,19 @@ function makeCard(o) {
   return li;
 }
 
+// Why the order has its priority: the rule's own, a forecast's, or raised for being open long.
+function whyPriority(o) {
+  const parts = [`P${o.priority}`];
+  if (o.reason === "forecast") parts.push(fmt("prioForecast", when(o.due_at)));
+  parts.push(o.age_steps > 0 ? fmt("prioRaised", o.base_priority, o.age_steps) : t("prioRule"));
+  return parts.join(" · ");
+}
+
+// A stop's fill now (or as planned) and the fill the plan expects at the stop.
+function stopFill(v, e) {
+  return (v == null ? "" : fmt("fill", v)) + (e == null ? "" : fmt("planned", e));
+}
+
 function setText(node, text) { if (node.textContent !== text) node.textContent = text; }
 
 function fill(li) {
@@ -356,8 +252,7 @@ function fill(li) {
   li.querySelector(".overdue").hidden = !overdue;
   li.classList.toggle("is-overdue", overdue);
   li.classList.toggle("mine", !!(state.me && o.assignee === state.me.crew));
-  setText(li.querySelector(".why"), T().prio(o.priority, o.base_priority, o.age_steps, o.reason,
-                                             when(o.due_at)));
+  setText(li.querySelector(".why"), whyPriority(o));
   setText(li.querySelector(".facts"), facts(o));
   const startB = li.querySelector(".start");
   startB.hidden = o.status === "in_progress" || o.kind === "collection_route" && o.status === "in_progress";
@@ -392,7 +287,7 @@ function fillStops(li, o) {
   const stops = o.route.stops;
   const nextStop = stops.find((s) => !s.done_at);
   next.hidden = !nextStop;
-  if (nextStop) setText(next, T().nextStop(`${nextStop.seq}. ${nextStop.name}`));
+  if (nextStop) setText(next, fmt("nextStop", `${nextStop.seq}. ${nextStop.name}`));
   const key = `${o.updated_at}:${state.lang}:${stops.map((s) => s.done_at ? 1 : 0).join("")}`;
   if (list.dataset.key === key) return;
   list.dataset.key = key;
@@ -404,7 +299,7 @@ function fillStops(li, o) {
     const label = document.createElement("span");
     label.className = "stop-label";
     label.textContent = `${s.seq}. ${s.name} – ` +
-      (s.done_at ? T().emptied(when(s.done_at, "time")) : T().stopFill(round(s.fill_pct ?? s.planned_fill_pct), round(s.expected_fill_pct)));
+      (s.done_at ? fmt("emptied", when(s.done_at, "time")) : stopFill(round(s.fill_pct ?? s.planned_fill_pct), round(s.expected_fill_pct)));
     const nav = document.createElement("a");
     nav.className = "stop-nav";
     nav.href = `geo:${s.latitude},${s.longitude}`;
@@ -481,7 +376,8 @@ function applyFilter() {
   });
   $("empty").hidden = state.orders.size > 0;
   $("mine-empty").hidden = $("mine").children.length > 0;
-  setText($("summary"), T().count(state.orders.size, shown));
+  setText($("summary"), fmt(state.orders.size === 1 ? "countOne" : "countMany", state.orders.size) +
+    (shown !== state.orders.size ? fmt("shown", shown) : ""));
 }
 
 let arrangeQueued = false;
@@ -527,7 +423,7 @@ function removeOrder(id, notify) {
     fillQueue(li, id);
     return;
   }
-  if (notify && o && li.classList.contains("open")) showNotice(T().left(titleOf(o)));
+  if (notify && o && li.classList.contains("open")) showNotice(fmt("left", titleOf(o)));
   li.remove();
   state.els.delete(id);
   state.confirm.delete(id);
@@ -873,9 +769,9 @@ function later(li, id, go) {
   const bar = li.querySelector(".undo");
   const text = li.querySelector(".undo-text");
   let left = Math.round(UNDO_MS / 1000);
-  text.textContent = T().undoText(left);
+  text.textContent = fmt("undoText", left);
   bar.hidden = false;
-  const tick = setInterval(() => { left -= 1; text.textContent = T().undoText(Math.max(left, 0)); }, 1000);
+  const tick = setInterval(() => { left -= 1; text.textContent = fmt("undoText", Math.max(left, 0)); }, 1000);
   const timer = setTimeout(() => {
     clearInterval(tick);
     state.undo.delete(id);
@@ -980,6 +876,8 @@ function applyLang() {
 
 document.addEventListener("DOMContentLoaded", async () => {
   if (navigator.serviceWorker) navigator.serviceWorker.register("/crew/sw.js", { scope: "/crew/" }).catch(() => {});
+  // Offline, the service worker answers with the texts it keeps with the app shell.
+  TEXT = await (await fetch("texts.json")).json();
   $("lang").addEventListener("click", () => {
     state.lang = state.lang === "de" ? "en" : "de";
     localStorage.setItem(KEY.lang, state.lang);

@@ -5,7 +5,7 @@
 
 const SHELL = "bauhof-crew-shell-v1";
 const DATA = "bauhof-crew-data-v1";
-const FILES = ["/crew/", "/crew/app.js", "/crew/app.css", "/crew/manifest.json"];
+const FILES = ["/crew/", "/crew/app.js", "/crew/app.css", "/crew/texts.json", "/crew/manifest.json"];
 const LIST = "/api/v1/crew/orders";
 
 self.addEventListener("install", (event) => {

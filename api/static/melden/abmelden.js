@@ -2,7 +2,7 @@
 // so that mail scanners following links do not unsubscribe anyone.
 "use strict";
 
-document.addEventListener("DOMContentLoaded", () => {
+I18n.start(() => {
   const token = new URLSearchParams(location.search).get("m") || "";
   const button = document.getElementById("optout");
   button.addEventListener("click", async () => {

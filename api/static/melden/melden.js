@@ -192,4 +192,4 @@ async function start() {
   $("report").addEventListener("change", () => { $("error").textContent = ""; });
 }
 
-document.addEventListener("DOMContentLoaded", start);
+I18n.start(start);

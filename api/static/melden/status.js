@@ -59,7 +59,7 @@ async function load() {
   render();
 }
 
-document.addEventListener("DOMContentLoaded", () => {
+I18n.start(() => {
   I18n.onChange(render);
   $("refresh").addEventListener("click", load);
   if (!key) { $("error").textContent = I18n.t("not-found"); return; }

@@ -9,82 +9,8 @@ const KEY = "bauhof.planner.token";
 const API = "/api/v1/routes";
 const COLOURS = ["#0050b3", "#c41d7f", "#237804", "#d46b08", "#531dab", "#08979c", "#a8071a",
   "#614700"];
-const TEXT = {
-  de: {
-    title: "Bauhof – Tourenplanung", signout: "Abmelden", dashboard: "Grafana-Dashboard",
-    token: "Zugangsschlüssel (Planer oder Admin)", signin: "Anmelden",
-    tokenHint: "Nur in diesem Browser gespeichert und als Bearer-Token gesendet.",
-    day: "Tag", preview: "Vorschau", plan: "Planen", kmTotal: "km gesamt", hoursTotal: "h gesamt",
-    binsPlanned: "Behälter angefahren", overflows: "erwartete Überläufe",
-    stopsCaption: "Haltestellen in Fahrtreihenfolge", bin: "Behälter", why: "Grund",
-    fill: "Füllung", eta: "Ankunft", binPanels: "Im Grafana-Dashboard ansehen",
-    adjust: "Einstellungen anpassen", threshold: "Füllschwelle %", ownThreshold: "je Behälter",
-    horizon: "Prognosehorizont h", vehicles: "Fahrzeuge (Anzahl)",
-    capacity: "Kapazität je Fahrzeug l", shift: "Schichtlänge h",
-    depot: "Betriebshof (Breite, Länge)", holidays: "Feiertage (JJJJ-MM-TT, …)",
-    always: "Immer leeren (Behälter-IDs)", never: "Nie leeren (Behälter-IDs)",
-    workingDays: "Arbeitstage",
-    adjustHint: "Änderungen gelten für Vorschau und Planung; „Speichern“ legt sie als neue Version ab.",
-    apply: "Vorschau mit diesen Werten", notePlaceholder: "Notiz (warum)",
-    save: "Als neue Version speichern", binsTitle: "Behälter: ausgewählt und ausgelassen",
-    selectedTitle: "Ausgewählt", leftOutTitle: "Ausgelassen", fillNow: "Jetzt",
-    atCollection: "Bei Leerung", atNext: "Bei nächster Leerung",
-    historyTitle: "Versionen der Einstellungen", version: "Version", when: "Wann", who: "Wer",
-    note: "Notiz", restore: "Wiederherstellen", restored: "Version {v} als Version {n} wiederhergestellt.",
-    saved: "Als Version {n} gespeichert.", busyPreview: "Vorschau wird berechnet …",
-    busyPlan: "Wird geplant …",
-    planned: "Geplant: {r} Touren, {b} Behälter, {km} km. Aufträge: {o}.",
-    diff: "Gegenüber der vorigen Vorschau: {km} km, {bins} Behälter, {ov} erwartete Überläufe.",
-    noDiff: "Gegenüber der vorigen Vorschau: keine Änderung.",
-    route: "Tour {n}", routeLine: "{v}: {s} Stopps, {km} km, {h} h",
-    forbidden: "Diese Seite ist nur für Planer und Administratoren; ein Crew-Schlüssel reicht nicht.",
-    invalid: "Zugangsschlüssel ungültig oder abgelaufen.",
-    reasons: { threshold: "Füllung über Schwelle", overflow: "läuft vor nächster Leerung über",
-      forecast: "Prognose im Horizont", always: "immer leeren", never: "nie leeren",
-      no_reading: "kein Messwert", below_threshold: "unter Schwelle", no_room: "kein Platz" },
-    weekdays: ["Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"],
-    factsNow: "Jetzt {f} %, Schwelle {t} %, {r} %/h; voll: {full}.", never_full: "nicht in 7 Tagen",
-    chartNow: "jetzt", chartStop: "Leerung", depotLabel: "Betriebshof", capped: "(gedeckelt)",
-    version0: "Standardwerte",
-  },
-  en: {
-    title: "Bauhof – route planning", signout: "Sign out", dashboard: "Grafana dashboard",
-    token: "Token (planner or admin)", signin: "Sign in",
-    tokenHint: "Kept in this browser only, sent as a bearer token.",
-    day: "Day", preview: "Preview", plan: "Plan", kmTotal: "km in total", hoursTotal: "h in total",
-    binsPlanned: "bins visited", overflows: "expected overflows",
-    stopsCaption: "Stops in driving order", bin: "Bin", why: "Why", fill: "Fill", eta: "Arrival",
-    binPanels: "See it on the Grafana dashboard", adjust: "Adjust the settings",
-    threshold: "Fill threshold %", ownThreshold: "each bin's own", horizon: "Forecast horizon h",
-    vehicles: "Vehicles (count)", capacity: "Capacity per vehicle l", shift: "Shift length h",
-    depot: "Depot (latitude, longitude)", holidays: "Holidays (YYYY-MM-DD, …)",
-    always: "Always collect (bin ids)", never: "Never collect (bin ids)",
-    workingDays: "Working days",
-    adjustHint: "Changes apply to preview and plan; “Save” stores them as a new version.",
-    apply: "Preview with these values", notePlaceholder: "Note (why)",
-    save: "Save as new version", binsTitle: "Bins: selected and left out",
-    selectedTitle: "Selected", leftOutTitle: "Left out", fillNow: "Now",
-    atCollection: "At collection", atNext: "At next collection",
-    historyTitle: "Settings versions", version: "Version", when: "When", who: "Who",
-    note: "Note", restore: "Restore", restored: "Version {v} restored as version {n}.",
-    saved: "Saved as version {n}.", busyPreview: "Computing the preview …",
-    busyPlan: "Planning …",
-    planned: "Planned: {r} routes, {b} bins, {km} km. Orders: {o}.",
-    diff: "Against the previous preview: {km} km, {bins} bins, {ov} expected overflows.",
-    noDiff: "Against the previous preview: no change.",
-    route: "Route {n}", routeLine: "{v}: {s} stops, {km} km, {h} h",
-    forbidden: "This page is for planners and admins only; a crew token is not enough.",
-    invalid: "Token invalid or expired.",
-    reasons: { threshold: "over its threshold", overflow: "overflows before the next collection",
-      forecast: "forecast within the horizon", always: "always collected",
-      never: "never collected", no_reading: "no reading", below_threshold: "below threshold",
-      no_room: "no room" },
-    weekdays: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
-    factsNow: "Now {f} %, threshold {t} %, {r} %/h; full: {full}.", never_full: "not within 7 days",
-    chartNow: "now", chartStop: "collection", depotLabel: "Depot", capped: "(capped)",
-    version0: "defaults",
-  },
-};
+// The page's texts, German and English: data in texts.json, loaded before the page starts.
+let TEXT = { de: {}, en: {} };
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -583,4 +509,7 @@ function applyQuery(query) {
   if (query.get("horizon")) $("horizon").value = query.get("horizon");
 }
 
-start();
+fetch("texts.json").then((res) => res.json()).then((texts) => {
+  TEXT = texts;
+  start();
+});

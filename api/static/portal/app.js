@@ -3,55 +3,14 @@
 // No sign-in and no personal data: everything comes from GET /api/v1/public/green-areas.
 "use strict";
 
-const TEXT = {
-  de: {
-    title: "Mach' Herrenberg grün!", intro: "Übernehmen Sie die Patenschaft für eine Grünfläche: Sie gießen, wenn es trocken ist – der Bauhof hilft, wenn Sie nicht können.",
-    filterStatus: "Status", filterPlant: "Bepflanzung", filterText: "Suche", all: "alle",
-    free: "frei", requested: "angefragt", sponsored: "vergeben", lawn: "Rasen",
-    flowers: "Blumenbeet", shrubs: "Sträucher", trees: "Bäume", meadow: "Wiese",
-    back: "← Zur Übersicht", size: "Größe", plants: "Bepflanzung", planted: "Gepflanzt",
-    treesLabel: "Bäume", state: "Zustand", watered: "Zuletzt gegossen", sponsor: "Pate",
-    ask: "Patenschaft anfragen", name: "Name", email: "E-Mail", phone: "Telefon (freiwillig)",
-    message: "Nachricht (freiwillig)", display: "Name auf der Karte (freiwillig; leer = nicht anzeigen)",
-    terms: "Ich stimme zu, dass der Bauhof meine Angaben für die Patenschaft speichert (Datenschutz: nur für die Verwaltung sichtbar, nach dem Ende gelöscht).",
-    send: "Anfrage senden", lang: "English",
-    moisture: { dry: "trocken", ok: "gut versorgt", unknown: "kein Sensor" },
-    by: { sponsor: "Pate", bauhof: "Bauhof", rain: "Regen" },
-    never: "noch nicht", none: "keine", notShown: "nicht öffentlich", nobody: "noch niemand",
-    count: (n, all) => n === all ? `${n} Flächen` : `${n} von ${all} Flächen`,
-    taken: "Diese Fläche hat schon einen Paten.", failed: "Das hat nicht geklappt: ",
-    fieldNames: { name: "Name", email: "E-Mail", phone: "Telefon", message: "Nachricht",
-                  accept_terms: "Zustimmung", display_name: "Name auf der Karte" },
-    check: "Bitte prüfen: ", sent: "Danke! Bitte bestätigen Sie Ihre Anfrage über den Link in der E-Mail, die wir Ihnen eben geschickt haben.",
-    sqm: (v) => `${v} m²`, map: "Karte der Grünflächen",
-  },
-  en: {
-    title: "Make Herrenberg green!", intro: "Sponsor a green area: you water it when it is dry – the works depot (Bauhof) steps in when you cannot.",
-    filterStatus: "Status", filterPlant: "Planting", filterText: "Search", all: "all",
-    free: "free", requested: "requested", sponsored: "sponsored", lawn: "Lawn",
-    flowers: "Flower bed", shrubs: "Shrubs", trees: "Trees", meadow: "Meadow",
-    back: "← Back to the overview", size: "Size", plants: "Planting", planted: "Planted",
-    treesLabel: "Trees", state: "State", watered: "Last watered", sponsor: "Sponsor",
-    ask: "Ask to sponsor", name: "Name", email: "E-mail", phone: "Phone (optional)",
-    message: "Message (optional)", display: "Name on the map (optional; empty = not shown)",
-    terms: "I agree that the Bauhof stores my details for the sponsorship (privacy: visible to the administration only, deleted after the end).",
-    send: "Send inquiry", lang: "Deutsch",
-    moisture: { dry: "dry", ok: "well watered", unknown: "no sensor" },
-    by: { sponsor: "sponsor", bauhof: "Bauhof", rain: "rain" },
-    never: "not yet", none: "none", notShown: "not public", nobody: "nobody yet",
-    count: (n, all) => n === all ? `${n} areas` : `${n} of ${all} areas`,
-    taken: "This area already has a sponsor.", failed: "That did not work: ",
-    fieldNames: { name: "name", email: "e-mail", phone: "phone", message: "message",
-                  accept_terms: "consent", display_name: "name on the map" },
-    check: "Please check: ", sent: "Thank you! Please confirm your inquiry from the link in the e-mail we have just sent you.",
-    sqm: (v) => `${v} m²`, map: "Map of the green areas",
-  },
-};
+// The page's texts, German and English: data in texts.json, loaded before it starts.
+let TEXT = { de: {}, en: {} };
 const COLOURS = { free: "#2e7d32", requested: "#e65100", sponsored: "#1565c0" };
 const $ = (id) => document.getElementById(id);
 const state = { lang: localStorage.getItem("bauhof.portal.lang") || "de", areas: [],
                 map: null, layers: new Map(), current: null };
 const t = (key) => TEXT[state.lang][key];
+const fmt = (key, values) => t(key).replace(/\{(\w+)\}/g, (_, k) => String(values[k]));
 const when = (iso) => new Intl.DateTimeFormat(state.lang === "de" ? "de-DE" : "en-GB",
   { dateStyle: "medium", timeStyle: "short", timeZone: "Europe/Berlin" }).format(new Date(iso));
 
@@ -92,7 +51,7 @@ function renderList() {
     label.textContent = p.name;
     const meta = document.createElement("span");
     meta.className = "meta";
-    meta.textContent = [t(p.plant_type) || p.plant_type, p.area_m2 ? t("sqm")(p.area_m2) : null,
+    meta.textContent = [t(p.plant_type) || p.plant_type, p.area_m2 ? fmt("sqm", { v: p.area_m2 }) : null,
                         t("moisture")[p.moisture]].filter(Boolean).join(" · ");
     label.append(meta);
     const badge = document.createElement("span");
@@ -103,7 +62,8 @@ function renderList() {
     li.append(button);
     list.append(li);
   }
-  $("count").textContent = t("count")(shown.length, state.areas.length);
+  $("count").textContent = fmt(shown.length === state.areas.length ? "countAll" : "countSome",
+    { n: shown.length, all: state.areas.length });
   for (const [id, layer] of state.layers) {
     const f = state.areas.find((a) => a.id === id);
     const visible = f && matches(f.properties);
@@ -149,7 +109,7 @@ function showArea(id, focus = true) {
   $("d-name").textContent = p.name;
   $("d-status").textContent = t(p.status);
   $("d-status").className = `badge ${p.status}`;
-  $("d-size").textContent = p.area_m2 ? t("sqm")(p.area_m2) : "–";
+  $("d-size").textContent = p.area_m2 ? fmt("sqm", { v: p.area_m2 }) : "–";
   $("d-plants").textContent = t(p.plant_type) || p.plant_type;
   $("d-year").textContent = p.planting_year || "–";
   $("d-trees").textContent = p.trees.length ? p.trees.map((tr) =>
@@ -247,6 +207,7 @@ async function load() {
 }
 
 async function start() {
+  TEXT = await (await fetch("texts.json")).json();
   const { map } = await BauhofMap.create($("map"), { center: [48.5955, 8.8705], zoom: 14 });
   state.map = map;
   $("lang").addEventListener("click", () => {

@@ -3,28 +3,10 @@
 // Needs a planner or admin token; names and addresses are shown to administrators only.
 "use strict";
 
-const TEXT = {
-  de: {
-    title: "Patenschaften verwalten", token: "Zugangsschlüssel (Planung oder Verwaltung)",
-    signin: "Anmelden", signout: "Abmelden", requests: "Offene Anfragen",
-    noRequests: "Keine offenen Anfragen.", overview: "Patenschaften", area: "Fläche",
-    sponsor: "Pate", since: "seit", bySponsor: "gegossen vom Paten", byBauhof: "vom Bauhof",
-    approve: "Vergeben", decline: "Ablehnen", end: "Beenden", lang: "English",
-    reason: "Grund der Ablehnung", badToken: "Schlüssel ungültig oder ohne Berechtigung.",
-    failed: "Fehlgeschlagen: ", hidden: "(nur für die Verwaltung sichtbar)",
-    asked: "angefragt", message: "Nachricht",
-  },
-  en: {
-    title: "Manage sponsorships", token: "Access token (planner or administrator)",
-    signin: "Sign in", signout: "Sign out", requests: "Open requests",
-    noRequests: "No open requests.", overview: "Sponsorships", area: "Area",
-    sponsor: "Sponsor", since: "since", bySponsor: "watered by sponsor", byBauhof: "by Bauhof",
-    approve: "Approve", decline: "Decline", end: "End", lang: "Deutsch",
-    reason: "Reason for declining", badToken: "Token invalid or not allowed.",
-    failed: "Failed: ", hidden: "(visible to administrators only)", asked: "asked",
-    message: "Message",
-  },
-};
+// The page's texts, German and English: data in staff.texts.json, loaded before it starts.
+let TEXT = { de: {}, en: {} };
+const TEXTS_LOADED = fetch("staff.texts.json").then((res) => res.json())
+  .then((texts) => { TEXT = texts; });
 const $ = (id) => document.getElementById(id);
 const state = { lang: localStorage.getItem("bauhof.portal.lang") || "de",
                 token: sessionStorage.getItem("bauhof.staff.token") || "" };
@@ -127,7 +109,7 @@ async function signedIn() {
   }
 }
 
-document.addEventListener("DOMContentLoaded", () => {
+document.addEventListener("DOMContentLoaded", () => TEXTS_LOADED.then(() => {
   $("lang").addEventListener("click", () => {
     state.lang = state.lang === "de" ? "en" : "de";
     localStorage.setItem("bauhof.portal.lang", state.lang);
@@ -147,4 +129,4 @@ document.addEventListener("DOMContentLoaded", () => {
     render();
   });
   if (state.token) signedIn(); else render();
-});
+}));
