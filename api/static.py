@@ -12,7 +12,7 @@ from api.problems import not_found
 from api.vendor import tile_origin
 
 TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-         ".css": "text/css; charset=utf-8", ".json": "application/manifest+json",
+         ".css": "text/css; charset=utf-8", ".json": "application/json",
          ".svg": "image/svg+xml", ".png": "image/png"}
 
 
@@ -31,7 +31,9 @@ def page_router(page: str, files: tuple[str, ...], img_src: str, what: str) -> A
                "connect-src 'self'; base-uri 'none'; form-action 'self'; "
                "frame-ancestors 'none'")
         body = resources.files("api").joinpath("static", page, name).read_bytes()
-        return Response(body, media_type=TYPES[name[name.rindex("."):]], headers={
+        media_type = ("application/manifest+json" if name == "manifest.json"
+                      else TYPES[name[name.rindex("."):]])
+        return Response(body, media_type=media_type, headers={
             "Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer", "Cache-Control": "no-cache"})
 

@@ -25,6 +25,15 @@ def test_listed_library_files_are_served_with_their_types(client: TestClient) ->
     assert (icon.status_code, icon.content[:4]) == (200, b"\x89PNG")
 
 
+def test_page_data_is_json_and_the_crew_manifest_a_web_manifest(client: TestClient) -> None:
+    texts = client.get("/crew/texts.json")
+    assert (texts.status_code, texts.headers["content-type"]) == (200, "application/json")
+    assert texts.json()["de"]["title"] == "Bauhof \u2013 Aufträge"
+    manifest = client.get("/crew/manifest.json")
+    assert (manifest.status_code, manifest.headers["content-type"]) == (
+        200, "application/manifest+json")
+
+
 def test_unlisted_files_are_not_served(client: TestClient) -> None:
     for path in ("/vendor/leaflet/package.json", "/vendor/../pyproject.toml",
                  "/vendor/swagger-ui-dist/swagger-ui-bundle.js", "/common/nosuch.js"):

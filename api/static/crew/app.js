@@ -875,7 +875,14 @@ function applyLang() {
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
-  if (navigator.serviceWorker) navigator.serviceWorker.register("/crew/sw.js", { scope: "/crew/" }).catch(() => {});
+  if (navigator.serviceWorker) {
+    navigator.serviceWorker.register("/crew/sw.js", { scope: "/crew/" }).catch(() => {});
+    // On the first visit the list was fetched before the worker took control: fetch it once
+    // more through the worker, so the offline copy exists from the first visit on.
+    navigator.serviceWorker.addEventListener("controllerchange", () => {
+      if (state.token && state.loaded) loadAll().catch(() => {});
+    });
+  }
   // Offline, the service worker answers with the texts it keeps with the app shell.
   TEXT = await (await fetch("texts.json")).json();
   $("lang").addEventListener("click", () => {
