@@ -54,7 +54,7 @@ class Loop:
         from ingest.writer import Batch, Writer
         from planning import settings as planning_settings
         from rules import ruleset
-        from rules.engine import Engine as Rules
+        from rules.engine import RulesEngine
         from simulator.crews import DatabaseCrews
         from simulator.engine import Engine
 
@@ -69,7 +69,7 @@ class Loop:
         rules = rules.model_copy(update={"bins": rules.bins.model_copy(
             update={"enabled": False})})
         self._now_us = start_us
-        self.rules = Rules(database_url, rules, wall=lambda: at(self._now_us))
+        self.rules = RulesEngine(database_url, rules, wall=lambda: at(self._now_us))
         self.crews = DatabaseCrews(database_url)
         directory = DeviceDirectory()
         directory.refresh(self.conn, force=True)

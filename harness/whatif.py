@@ -220,7 +220,7 @@ def run(url: str, messages: Iterable[Message], rules: Ruleset,
     from ingest.devices import DeviceDirectory, object_keymap
     from ingest.prepare import Preparer
     from ingest.writer import Batch, Writer
-    from rules.engine import Engine
+    from rules.engine import RulesEngine
 
     now_us = 0
 
@@ -235,7 +235,7 @@ def run(url: str, messages: Iterable[Message], rules: Ruleset,
         preparer = Preparer(directory, object_keymap())
         writer = Writer(conn, "whatif")
         writer.setup()
-        engine = Engine(url, rules, wall=wall)
+        engine = RulesEngine(url, rules, wall=wall)
         try:
             pending = Batch()
             for message in messages:

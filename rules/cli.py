@@ -92,7 +92,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     from bauhof import metrics, settings
     from bauhof.cli import CommandError
     from rules import mail, ruleset
-    from rules.engine import Engine
+    from rules.engine import RulesEngine
     from rules.errors import RulesError
     from rules.metrics import MeteredEngine
     from rules.notify import Publisher
@@ -106,7 +106,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     shard, shards = args.shard
     stop_metrics = metrics.serve(None, None)
     if args.metrics_port is None:
-        engine = Engine(cfg.database_url, rules, shard=shard, shards=shards)
+        engine = RulesEngine(cfg.database_url, rules, shard=shard, shards=shards)
     else:
         engine = metered = MeteredEngine(cfg.database_url, rules, shard=shard, shards=shards)
         stop_metrics = metrics.serve(metered.registry, args.metrics_port, args.metrics_addr)

@@ -25,28 +25,25 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from bauhof import db
-from rules import bins, escalation, orders, sensor_health, vehicles, water_balance, watering
-from rules.actions import (
-    Action,
-    Escalate,
-    Mail,
-    Open,
-    Progress,
-    Remind,
-    Reprioritize,
-    Resolve,
-    Update,
-)
-from rules.assets import Area, Town, load_town, weather_at
+from rules import dispatch, escalation, orders, sensor_health, water_balance, watering
+from rules.actions import Action, Mail
+from rules.apply import apply as apply_actions
+from rules.assets import Area, Town, load_town
 from rules.clock import EventClock
-from rules.errors import IllegalTransition
 from rules.readings import COLUMNS, SELECT, BadReading, Reading, from_row
 from rules.ruleset import HealthParams, Ruleset, WateringParams
+from rules.snapshot import (
+    AHEAD,
+    Snapshot,
+    Watering,
+    load_open_orders,
+    load_waterings,
+    load_weather,
+)
 from rules.state import Key, StateStore
 
 log = logging.getLogger("bauhof.rules")
 READINGS_CHANNEL = "bauhof_readings"
-ACTOR = "rules"
 TOWN_REFRESH_S = 30.0
 # Silence and hand-over checks run at most once per this much event time within a step.
 TICK_S = 60
@@ -55,7 +52,6 @@ IMPLAUSIBLE = "implausible readings"
 REFUSED_READING = "rules engine refused the reading: "
 _RETRY = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure,
           pg_errors.LockNotAvailable)
-_SITE_KINDS = ("empty_bin", "watering", "bin_maintenance", "citizen_defect")
 # A step's stages, timed for the log: cursor lock and batch list, reading the readings, rules,
 # writing orders and states, commit.
 STAGES = ("cursor", "read", "evaluate", "write", "commit")
@@ -79,8 +75,11 @@ class Stats:
     last_opened: list[int] = field(default_factory=list)
 
 
-class Engine:
-    """One rules worker for one shard of the subjects (shard i of n)."""
+class RulesEngine:
+    """One rules worker for one shard of the subjects (shard i of n).
+
+    Connects at its first step (or `conn`), not when built.
+    """
 
     def __init__(self, url: str, ruleset: Ruleset, *, shard: int = 0, shards: int = 1,
                  wall: Callable[[], datetime] = _utcnow, batch_limit: int = 500) -> None:
@@ -93,8 +92,8 @@ class Engine:
         self.batch_limit = batch_limit
         # Whether the last step left committed batches for the next one.
         self.behind = False
-        self.conn: psycopg.Connection[Any] = db.connect(
-            url, autocommit=True, application_name=f"bauhof-rules-{shard}")
+        self.url = url
+        self._conn: psycopg.Connection[Any] | None = None
         self.states = StateStore()
         self.clock = EventClock(ruleset.clock)
         self.town = Town()
@@ -112,12 +111,24 @@ class Engine:
         # Event-time hour of the last water-balance round, and what it computed per area.
         self._balance_hour: int | None = None
         self.balances: dict[str, water_balance.Balance] = {}
-        self.conn.execute("INSERT INTO rules_cursor (shard, shards) VALUES (%s, %s) "
-                          "ON CONFLICT DO NOTHING", (shard, shards))
+        # The water balances of this step by area, stored with its orders.
+        self._balance_rows: dict[str, tuple[Any, ...]] = {}
+        self.snapshot = Snapshot(self.town)
+
+    @property
+    def conn(self) -> psycopg.Connection[Any]:
+        """The engine's connection, opened (and its shard's cursor row made) on first use."""
+        if self._conn is None:
+            self._conn = db.connect(self.url, autocommit=True,
+                                    application_name=f"bauhof-rules-{self.shard}")
+            self._conn.execute("INSERT INTO rules_cursor (shard, shards) VALUES (%s, %s) "
+                               "ON CONFLICT DO NOTHING", (self.shard, self.shards))
+        return self._conn
 
     def close(self) -> None:
-        """Close the database connection."""
-        self.conn.close()
+        """Close the database connection (if one was opened)."""
+        if self._conn is not None:
+            self._conn.close()
 
     # Sharding ----------------------------------------------------------------------------
 
@@ -196,6 +207,7 @@ class Engine:
     def _step(self) -> tuple[int, int]:
         self._marks.clear()
         self._refused_rows = []
+        self._balance_rows = {}
         row = self.conn.execute(
             "SELECT next_xid::text, clock, live, (SELECT version FROM rule_overrides_version) "
             "FROM rules_cursor WHERE shard = %s AND shards = %s FOR UPDATE",
@@ -237,6 +249,7 @@ class Engine:
         self._step_actions = len(actions)
         with self.conn.pipeline():
             self.apply(actions)
+            self._write_balances()
             changed = self.states.save(self.conn)
         self._dead_letter_refused()
         if upper != cur or changed or actions or before != (self.clock.stream_max,
@@ -288,7 +301,7 @@ class Engine:
             at = self.clock.now(wall) or received_at
             state = self.states.get(("health", "device", dev_eui))
             actions += sensor_health.on_rejected(state, dev_eui, at, str(reason),
-                                                 self._health_params(dev_eui))
+                                                 self.health_params(dev_eui))
         return actions
 
     def _load_overrides(self, version: int) -> None:
@@ -330,18 +343,39 @@ class Engine:
                 self._refused_rows.append((row, exc.reason))
         return readings
 
-    # Evaluation (pure rules, state in memory) -----------------------------------------------
+    # The snapshot: what evaluation reads, loaded first ---------------------------------------
 
-    def evaluate(self, readings: list[Reading], wall: datetime) -> list[Action]:
-        """Run the rules over new readings, then the clock-driven checks; return actions."""
-        self.clock.observe([r.time for r in readings], wall)
+    def _snapshot(self, readings: list[Reading], wall: datetime) -> Snapshot:
+        """Load what evaluating these readings (and the clock's checks) reads."""
         unknown = any(r.dev_eui not in self.town.devices for r in readings)
         if unknown and wall.timestamp() - self._town_at > 2.0:
             self._refresh_town(wall)
-        open_orders = self._open_orders() if readings or self.clock.now(wall) else []
-        sites = [vehicles.Site(o.id, o.latitude, o.longitude) for o in open_orders
-                 if o.latitude is not None and o.longitude is not None
-                 and o.status in ("open", "assigned") and o.kind in _SITE_KINDS]
+        now = self.clock.now(wall)
+        if not readings and now is None:
+            return Snapshot(self.town)
+        times = [r.time for r in readings] + ([now] if now is not None else [])
+        weather = None
+        waterings: tuple[Watering, ...] = ()
+        if self.town.has_weather:
+            lo, hi = min(times), max(times)
+            max_age = max((self.watering_params(a).weather_max_age_h
+                           for a in self.town.areas.values()), default=0.0)
+            back = timedelta(hours=max_age)
+            if any(int(t.timestamp() // 3600) != self._balance_hour for t in times):
+                # An hour's water balance may be due: a week of weather and waterings.
+                since = lo - timedelta(days=water_balance.WINDOW_DAYS)
+                back = max(back, lo - since + timedelta(seconds=1))
+                waterings = load_waterings(self.conn, since)
+            weather = load_weather(self.conn, lo - back, hi + AHEAD)
+        return Snapshot(self.town, load_open_orders(self.conn), weather, waterings)
+
+    # Evaluation (pure rules over the snapshot, state in memory) -------------------------------
+
+    def evaluate(self, readings: list[Reading], wall: datetime) -> list[Action]:
+        """Load the step's snapshot, then run the rules over the new readings and the clock's
+        checks; return the actions."""
+        self.clock.observe([r.time for r in readings], wall)
+        self.snapshot = self._snapshot(readings, wall)
         actions: list[Action] = []
         for r in readings:
             if not self.clock.accepts(r.time):
@@ -355,18 +389,19 @@ class Engine:
             mark = int(r.ts // TICK_S)
             if self._tick_mark is None or mark > self._tick_mark:
                 self._tick_mark = mark
-                actions += self._tick(r.time, [])
+                actions += self._tick(r.time, ())
             try:
-                actions += self._dispatch(r, sites)
+                actions += self._dispatch(r)
             except Exception as exc:  # one reading must never stop the engine (issue 13)
                 self._refused_rows.append((_row_of(r), f"{type(exc).__name__}: {exc}"))
         self.stats.readings += len(readings)
         now = self.clock.now(wall)
         if now is not None:
-            actions += self._tick(now, open_orders)
+            actions += self._tick(now, self.snapshot.open_orders)
         return actions
 
-    def _p(self, section: str, subject: str, make: Callable[[Ruleset], Any]) -> Any:
+    def params(self, section: str, subject: str, make: Callable[[Ruleset], Any]) -> Any:
+        """A subject's parameters of one section, cached until the overrides or town change."""
         key = (section, subject)
         if key not in self._params:
             try:
@@ -384,22 +419,24 @@ class Engine:
                 self._params[key] = make(self.file_ruleset)
         return self._params[key]
 
-    def _health_params(self, dev_eui: str) -> HealthParams:
+    def health_params(self, dev_eui: str) -> HealthParams:
+        """A device's sensor-health parameters."""
         device = self.town.devices.get(dev_eui)
         asset_id = device.asset_id if device else None
-        return cast(HealthParams, self._p(
+        return cast(HealthParams, self.params(
             "health", dev_eui, lambda rs: rs.health_for(dev_eui, asset_id)))
 
-    def _watering_params(self, area: Area) -> WateringParams:
-        return cast(WateringParams, self._p("watering", area.id, lambda rs: (
+    def watering_params(self, area: Area) -> WateringParams:
+        """An area's watering parameters."""
+        return cast(WateringParams, self.params("watering", area.id, lambda rs: (
             rs.watering_for(area.id, area.plant_type, area.moisture_low_pct,
                             area.moisture_clear_pct))))
 
-    def _dispatch(self, r: Reading, sites: list[vehicles.Site]) -> list[Action]:
+    def _dispatch(self, r: Reading) -> list[Action]:
         device = self.town.devices.get(r.dev_eui)
         asset_type = r.asset_type or (device.asset_type if device else None)
         asset_id = r.asset_id or (device.asset_id if device else None)
-        health = self._health_params(r.dev_eui)
+        health = self.health_params(r.dev_eui)
         state = self.states.get(("health", "device", r.dev_eui))
         out = sensor_health.on_reading(state, r, device, health)
         if self._silent_due is not None:
@@ -407,27 +444,9 @@ class Engine:
                                    sensor_health.silent_due(state, device, health))
         if asset_id is None:
             return out
-        if asset_type == "green_area" and asset_id in self.town.areas:
-            area = self.town.areas[asset_id]
-            p = self._watering_params(area)
-            out += watering.on_reading(self.states.get(("watering", "green_area", asset_id)),
-                                       r, area, p, self._weather(p.weather_max_age_h))
-        elif asset_type == "bin" and asset_id in self.town.bins:
-            b = self.town.bins[asset_id]
-            p_bin = self._p("bins", asset_id, lambda rs: rs.bins_for(b.id, b.fill_threshold_pct))
-            out += bins.on_reading(self.states.get(("bins", "bin", asset_id)), r, b, p_bin)
-        elif asset_type == "vehicle":
-            p_veh = self._p("vehicles", asset_id, lambda rs: rs.vehicles_for(asset_id))
-            out += vehicles.on_reading(self.states.get(("vehicles", "vehicle", asset_id)), r,
-                                       asset_id, p_veh, health=health, sites=sites)
-        return out
+        return out + dispatch.on_reading(self, r, asset_type, asset_id)
 
-    def _weather(self, max_age_h: float) -> Callable[[datetime], Any]:
-        if not self.town.has_weather:
-            return lambda _at: None
-        return lambda at: weather_at(self.conn, at, timedelta(hours=max_age_h))
-
-    def _tick(self, now: datetime, open_orders: list[orders.Order]) -> list[Action]:
+    def _tick(self, now: datetime, open_orders: tuple[orders.Order, ...]) -> list[Action]:
         actions: list[Action] = []
         rs = self.ruleset
         # Scanning every device each simulated minute dominated a replay; between scans only
@@ -436,7 +455,7 @@ class Engine:
             due = math.inf
             for key, state in list(self.states.items("health")):
                 device = self.town.devices.get(key[2])
-                p = self._health_params(key[2])
+                p = self.health_params(key[2])
                 found = sensor_health.on_tick(state, now, key[2], device, p)
                 if found:
                     self.states.touch(key)
@@ -447,7 +466,7 @@ class Engine:
             area = self.town.areas.get(key[2])
             if area is None:
                 continue
-            p_w = self._watering_params(area)
+            p_w = self.watering_params(area)
             found = watering.on_tick(state, now, area, p_w)
             if found:
                 self.states.touch(key)
@@ -466,59 +485,47 @@ class Engine:
 
     def _water_balances(self, now: datetime) -> list[Action]:
         """Once per event-time hour while weather is stored: every area's water balance,
-        stored for the API and dashboards, and the fallback for areas whose probes are
-        silent."""
+        kept for the API and dashboards (written with the step), and the fallback for areas
+        whose probes are silent."""
         hour = int(now.timestamp() // 3600)
         if not self.town.has_weather or hour == self._balance_hour:
             return []
         self._balance_hour = hour
-        hours = water_balance.load_hours(self.conn, now)
+        window = self.snapshot.weather
+        assert window is not None, "the snapshot loads the weather while the town has some"
+        hours = window.hours(now)
         if not hours:
             return []
         areas = [a for a in self.town.areas.values() if self.owns("green_area", a.id)]
-        waterings = water_balance.load_waterings(
-            self.conn, now - timedelta(days=water_balance.WINDOW_DAYS),
-            {a.id: (a.plant_type, a.size_m2, a.trees) for a in areas})
+        waterings = self.snapshot.waterings_since(
+            now - timedelta(days=water_balance.WINDOW_DAYS),
+            ((a.id, (a.plant_type, a.size_m2, a.trees)) for a in areas))
         probed = {d.asset_id for d in self.town.devices.values()
                   if d.asset_type == "green_area" and d.asset_id}
         actions: list[Action] = []
-        rows = []
         for area in areas:
             b = water_balance.balance(hours, area.latitude, area.plant_type,
                                       waterings.get(area.id, ()), now)
             self.balances[area.id] = b
             size = water_balance.dose(b.deficit_mm, area.plant_type, area.size_m2, area.trees)
-            rows.append((area.id, b.as_of, b.rain_mm, b.et_mm, b.watered_mm, b.deficit_mm,
-                         b.capacity_mm, b.trigger_mm, b.needs_water, b.et0_source,
-                         size.litres or None, size.litres_per_m2, size.litres_per_tree))
+            self._balance_rows[area.id] = (
+                area.id, b.as_of, b.rain_mm, b.et_mm, b.watered_mm, b.deficit_mm,
+                b.capacity_mm, b.trigger_mm, b.needs_water, b.et0_source,
+                size.litres or None, size.litres_per_m2, size.litres_per_tree)
             if area.id not in probed:
                 continue
             key = ("watering", "green_area", area.id)
-            p = self._watering_params(area)
+            p = self.watering_params(area)
             silent_h = self._silent_h(key, now)
             state = self.states.peek(key)
             if state is None:
                 state = self.states.get(key)
             before = dict(state)
             found = watering.on_balance(state, now, area, p, balance=b, silent_h=silent_h,
-                                        weather=self._weather(p.weather_max_age_h))
+                                        weather=self.snapshot.weather_at(p.weather_max_age_h))
             if found or state != before:
                 self.states.touch(key)
             actions += found
-        with self.conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO water_balance (area_id, as_of, rain_7d_mm, et_7d_mm, "
-                "watered_7d_mm, deficit_mm, capacity_mm, trigger_mm, needs_water, et0_source, "
-                "litres, litres_per_m2, litres_per_tree) VALUES "
-                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                "ON CONFLICT (area_id) DO UPDATE SET as_of = excluded.as_of, "
-                "rain_7d_mm = excluded.rain_7d_mm, et_7d_mm = excluded.et_7d_mm, "
-                "watered_7d_mm = excluded.watered_7d_mm, deficit_mm = excluded.deficit_mm, "
-                "capacity_mm = excluded.capacity_mm, trigger_mm = excluded.trigger_mm, "
-                "needs_water = excluded.needs_water, et0_source = excluded.et0_source, "
-                "litres = excluded.litres, litres_per_m2 = excluded.litres_per_m2, "
-                "litres_per_tree = excluded.litres_per_tree, updated_at = now() "
-                "WHERE water_balance.as_of <= excluded.as_of", rows)
         return actions
 
     def _silent_h(self, key: Key, now: datetime) -> float | None:
@@ -545,60 +552,40 @@ class Engine:
             "sponsor_id": sponsor.id, "sponsor": sponsor.name, "area": area.name,
             "moisture": f"{order.last_value or 0:.0f}"})
 
-    def _open_orders(self) -> list[orders.Order]:
-        return [o for s in orders.OPEN_STATUSES for o in orders.list_orders(self.conn, s)]
-
-    # Applying actions -------------------------------------------------------------------------
+    # Writing ------------------------------------------------------------------------------------
 
     def apply(self, actions: list[Action]) -> None:
         """Write the actions (inside the step's transaction)."""
-        keep = self.ruleset.orders.evidence_keep
-        for a in _coalesce(actions):
-            self.stats.actions += 1
-            if isinstance(a, Open):
-                order_id, created = orders.apply_open(
-                    self.conn, a, ACTOR, self.town.location(a.subject_type, a.subject_id), keep)
-                if created:
-                    self.stats.opened += 1
-                    self.stats.last_opened.append(order_id)
-                    del self.stats.last_opened[:-100]
-            elif isinstance(a, Update):
-                if orders.apply_update(self.conn, a, keep) is None:
-                    self._order_gone(a.rule, a.subject_type, a.subject_id)
-            elif isinstance(a, Resolve):
-                orders.apply_resolve(self.conn, a, ACTOR, keep)
-            elif isinstance(a, Escalate):
-                orders.apply_escalate(self.conn, a, ACTOR)
-            elif isinstance(a, Progress):
-                self._progress(a)
-            elif isinstance(a, Remind):
-                orders.remind(self.conn, a.order_id, ACTOR, a.at, a.mail)
-            elif isinstance(a, Reprioritize):
-                orders.set_priority(self.conn, a.order_id, a.priority, actor=ACTOR, note=a.note,
-                                   at=a.at)
-
-    def _progress(self, a: Progress) -> None:
-        order = orders.get(self.conn, a.order_id)
-        assignee = order.assignee if order.assignee and not order.assignee.startswith(
-            "sponsor:") else a.actor
-        try:
-            orders.transition(self.conn, a.order_id, "in_progress", a.actor, a.note,
-                              assignee=assignee, at=a.at)
-        except IllegalTransition:
-            log.debug("order %s no longer open for %s", a.order_id, a.actor)
+        done = apply_actions(self.conn, actions, town=self.town,
+                             keep=self.ruleset.orders.evidence_keep, order_gone=self._order_gone)
+        self.stats.actions += done.actions
+        self.stats.opened += len(done.opened)
+        self.stats.last_opened.extend(done.opened)
+        del self.stats.last_opened[:-100]
 
     def _order_gone(self, rule: str, subject_type: str, subject_id: str) -> None:
-        module = rule.split(".", maxsplit=1)[0]
-        state = self.states.get((module, subject_type, subject_id))
         self._silent_due = None
-        if module == "watering":
-            watering.on_order_gone(state)
-        elif module == "bins":
-            bins.on_order_gone(state, rule)
-        elif module == "health":
-            sensor_health.on_order_gone(state, rule)
-        elif module == "vehicles":
-            vehicles.on_order_gone(state, rule)
+        dispatch.order_gone(self.states, rule, subject_type, subject_id)
+
+    def _write_balances(self) -> None:
+        """Store the water balances this step computed (newer than what is stored)."""
+        rows, self._balance_rows = list(self._balance_rows.values()), {}
+        if not rows:
+            return
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO water_balance (area_id, as_of, rain_7d_mm, et_7d_mm, "
+                "watered_7d_mm, deficit_mm, capacity_mm, trigger_mm, needs_water, et0_source, "
+                "litres, litres_per_m2, litres_per_tree) VALUES "
+                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (area_id) DO UPDATE SET as_of = excluded.as_of, "
+                "rain_7d_mm = excluded.rain_7d_mm, et_7d_mm = excluded.et_7d_mm, "
+                "watered_7d_mm = excluded.watered_7d_mm, deficit_mm = excluded.deficit_mm, "
+                "capacity_mm = excluded.capacity_mm, trigger_mm = excluded.trigger_mm, "
+                "needs_water = excluded.needs_water, et0_source = excluded.et0_source, "
+                "litres = excluded.litres, litres_per_m2 = excluded.litres_per_m2, "
+                "litres_per_tree = excluded.litres_per_tree, updated_at = now() "
+                "WHERE water_balance.as_of <= excluded.as_of", rows)
 
     def run(self, stop: threading.Event, on_commit: Callable[[], None] | None = None,
             poll_s: float = 0.25) -> None:
@@ -627,26 +614,3 @@ def _row_of(r: Reading) -> tuple[Any, ...]:
     """A reading back as the row `readings.SELECT` gave (for its dead letter)."""
     head = (r.time, r.dev_eui, r.model, r.asset_type, r.asset_id)
     return (*head, *(r.values.get(c) for c in COLUMNS[len(head):]), r.rssi, r.snr)
-
-
-def _coalesce(actions: list[Action]) -> list[Action]:
-    """Keep only the last of consecutive Updates for the same order (one write per step)."""
-    out: list[Action | None] = []
-    last_update: dict[tuple[str, str, str], int] = {}
-    for action in actions:
-        a = action
-        key = (a.rule, a.subject_type, a.subject_id) if isinstance(
-            a, Open | Update | Resolve | Escalate) else None
-        if isinstance(a, Update) and key is not None:
-            index = last_update.get(key)
-            if index is not None:
-                previous = out[index]
-                assert isinstance(previous, Update)
-                out[index] = None
-                a = Update(a.rule, a.subject_type, a.subject_id, a.at, a.value,
-                           previous.evidence + a.evidence)
-            last_update[key] = len(out)
-        elif key is not None:
-            last_update.pop(key, None)
-        out.append(a)
-    return [a for a in out if a is not None]

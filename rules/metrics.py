@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from bauhof.metrics import LATENCY_BUCKETS, new_registry
 from rules.actions import Action, Resolve
-from rules.engine import Engine
+from rules.engine import RulesEngine
 
 # The step has committed; clock_timestamp() is now, not the start of a transaction.
 _LATENCY = (
@@ -37,7 +37,7 @@ def _columns(keys: set[tuple[str, str, str]]) -> tuple[list[str], list[str], lis
     return [k[0] for k in ordered], [k[1] for k in ordered], [k[2] for k in ordered]
 
 
-class MeteredEngine(Engine):
+class MeteredEngine(RulesEngine):
     """A rules engine that keeps Prometheus metrics in `registry`."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

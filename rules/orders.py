@@ -133,6 +133,14 @@ def list_orders(conn: psycopg.Connection[Any], status: str | None = None,
     ).fetchall()
 
 
+def list_open(conn: psycopg.Connection[Any]) -> list[Order]:
+    """The open orders in one query: open, then assigned, then in progress; oldest first."""
+    rows = conn.execute(
+        f"{_SELECT} WHERE status = ANY(%s) ORDER BY array_position(%s, status), id",
+        (list(OPEN_STATUSES), list(OPEN_STATUSES))).fetchall()
+    return [Order(*row) for row in rows]
+
+
 def history(conn: psycopg.Connection[Any], order_id: int) -> list[HistoryEntry]:
     """Every recorded change of an order, oldest first."""
     return conn.cursor(row_factory=class_row(HistoryEntry)).execute(

@@ -249,25 +249,19 @@ def load_hours(conn: psycopg.Connection[Any], until: datetime) -> list[WeatherHo
     return [WeatherHour(r[0], float(r[1]), r[2], r[3]) for r in rows]
 
 
-def load_waterings(conn: psycopg.Connection[Any], since: datetime,
-                   sizes: dict[str, tuple[str, float | None, int | None]]) -> dict[str, list[
-                       tuple[datetime, float]]]:
-    """Recorded waterings per area since `since` as (time, mm): watering orders done, or
-    resolved as watered by the sponsor. `sizes`: area id → (plant type, m², young trees)."""
-    rows = conn.execute(
-        "SELECT subject_id, resolved_at, (params->>'litres')::float8 FROM work_orders "
-        "WHERE kind = 'watering' AND subject_type = 'green_area' AND resolved_at >= %s "
-        "AND (status = 'done' OR (status = 'resolved' AND resolved_by LIKE 'sponsor:%%')) "
-        "ORDER BY resolved_at", (since,)).fetchall()
-    out: dict[str, list[tuple[datetime, float]]] = {}
-    for area_id, at, litres in rows:
-        plant_type, m2, trees = sizes.get(area_id, ("lawn", None, None))
-        p = plant(plant_type)
-        if litres and p.per_tree:
-            mm = litres / (TREE_PIT_M2 * max(1, trees or 1))
-        elif litres and m2:
-            mm = litres / m2
-        else:
-            mm = p.trigger_mm
-        out.setdefault(area_id, []).append((at, min(mm, p.capacity_mm)))
-    return out
+# What the balance knows of an area for a watering: plant type, m², young trees.
+WaterPlace = tuple[str, float | None, int | None]
+
+
+def watering_mm(litres: float | None, place: WaterPlace | None) -> float:
+    """A recorded watering as mm of water on the area (its litres over the area, or over the
+    tree pits; a watering without litres counts as the plant's trigger amount)."""
+    plant_type, m2, trees = place or ("lawn", None, None)
+    p = plant(plant_type)
+    if litres and p.per_tree:
+        mm = litres / (TREE_PIT_M2 * max(1, trees or 1))
+    elif litres and m2:
+        mm = litres / m2
+    else:
+        mm = p.trigger_mm
+    return min(mm, p.capacity_mm)

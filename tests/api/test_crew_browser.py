@@ -14,7 +14,7 @@ import psycopg
 from playwright.sync_api import Browser, expect
 
 from rules import ruleset
-from rules.engine import Engine
+from rules.engine import RulesEngine
 from tests.api import town
 from tests.api.conftest import Tokens
 from tests.fixtures.browser import screenshot_path
@@ -25,7 +25,7 @@ def test_crew_signs_in_sees_live_orders_and_finishes_one(
         browser: Browser, live_server: Callable[..., str], conn: psycopg.Connection[Any],
         database_url: str, tokens: Tokens) -> None:
     town.build(conn)
-    engine = Engine(database_url, ruleset.load(), wall=lambda: f.at(24 * 365))
+    engine = RulesEngine(database_url, ruleset.load(), wall=lambda: f.at(24 * 365))
     try:
         f.ingest(conn, [f.fill(2, 0, 40.0), f.fill(2, 1, 60.0)])
         engine.step()

@@ -24,7 +24,7 @@ from bauhof import assets
 from bauhof.settings import DEFAULT_LINK_SECRET
 from rules import mail, orders, ruleset
 from rules.actions import Open
-from rules.engine import Engine
+from rules.engine import RulesEngine
 from rules.notify import Publisher
 from simulator.scenario import scenario_file
 from tests.api.conftest import Tokens
@@ -167,7 +167,7 @@ def test_citizen_asks_confirms_staff_approve_and_the_sponsor_hands_watering_to_t
     dev = conn.execute("SELECT dev_eui FROM devices WHERE asset_id = %s", (AREA,)).fetchone()
     assert dev is not None
     start = datetime.now(UTC) + timedelta(hours=1)
-    engine = Engine(database_url, ruleset.load(), wall=lambda: start + timedelta(hours=9))
+    engine = RulesEngine(database_url, ruleset.load(), wall=lambda: start + timedelta(hours=9))
     try:
         for h in range(8):
             f.ingest(conn, [{"dev_eui": dev[0], "time": start + timedelta(hours=h),

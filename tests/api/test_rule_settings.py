@@ -8,7 +8,7 @@ import psycopg
 from fastapi.testclient import TestClient
 
 from rules import orders, ruleset
-from rules.engine import Engine
+from rules.engine import RulesEngine
 from tests.api import town
 from tests.api.conftest import Tokens
 from tests.rules import factory as f
@@ -18,7 +18,7 @@ def test_a_threshold_set_through_the_api_is_used_by_the_engines_next_step(
         client: TestClient, tokens: Tokens, conn: psycopg.Connection[Any],
         database_url: str) -> None:
     town.build(conn)
-    engine = Engine(database_url, ruleset.load(), wall=lambda: f.at(24 * 365))
+    engine = RulesEngine(database_url, ruleset.load(), wall=lambda: f.at(24 * 365))
     try:
         f.ingest(conn, [f.fill(2, 0, 75.0)])
         engine.step()

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from ingest.weather import feed
 from ingest.weather.sources import Answer, Hour, parse_brightsky
 from rules import ruleset, water_balance
-from rules.engine import Engine
+from rules.engine import RulesEngine
 from tests.api import town
 from tests.api.conftest import Tokens
 from tests.ingest.weather.server import answer
@@ -72,7 +72,7 @@ def test_a_green_area_shows_its_water_balance_beside_the_measured_moisture(
     feed.store(conn, Answer("brightsky", "dwd:10738", "Stuttgart-Echterdingen", 48.69, 9.22,
                             hours), f.at(24))
     f.ingest(conn, [f.soil(1, h, 30.0) for h in range(24)])
-    engine = Engine(database_url, ruleset.load(), wall=lambda: f.at(24 * 365))
+    engine = RulesEngine(database_url, ruleset.load(), wall=lambda: f.at(24 * 365))
     try:
         engine.catch_up()
     finally:

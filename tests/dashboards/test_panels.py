@@ -20,7 +20,7 @@ from planning import previews
 from planning import settings as planning_settings
 from rules import orders, ruleset
 from rules.actions import Open
-from rules.engine import Engine
+from rules.engine import RulesEngine
 from simulator import scenario
 from tests.fixtures.services import TEMPLATE_DB
 
@@ -41,7 +41,7 @@ def filled(pg_cluster: Postgres) -> Iterator[str]:
     url = pg_cluster.url(name)
     small = town.subset(scenario.load("herrenberg"), bins=20, green_areas=4)
     town.simulate(url, small, START, 1.0)
-    engine = Engine(url, ruleset.load(), wall=lambda: START + timedelta(days=1))
+    engine = RulesEngine(url, ruleset.load(), wall=lambda: START + timedelta(days=1))
     try:
         engine.catch_up()
     finally:

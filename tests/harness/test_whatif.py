@@ -14,7 +14,7 @@ import yaml
 
 from harness import town as town_mod
 from rules import ruleset
-from rules.engine import Engine
+from rules.engine import RulesEngine
 from shell.main import main
 from simulator import recording, scenario
 from simulator.clock import DAY_US, to_us
@@ -73,7 +73,7 @@ def town(conn: psycopg.Connection[Any], database_url: str, stream: tuple[Path, P
     town_mod.load_assets(database_url, small)
     town_mod.feed(conn, Simulator(small, seed=9, start_us=to_us(START),
                                   end_us=to_us(START) + DAY_US // 2).messages())
-    engine = Engine(database_url, ruleset.load(), wall=lambda: START)
+    engine = RulesEngine(database_url, ruleset.load(), wall=lambda: START)
     engine.catch_up()
     engine.close()
     monkeypatch.setenv("BAUHOF_DATABASE_URL", database_url)

@@ -10,7 +10,7 @@ import psycopg
 
 from harness import town as town_mod
 from rules import ruleset
-from rules.engine import Engine as Rules
+from rules.engine import RulesEngine
 from simulator import scenario, truth
 from simulator.clock import DAY_US, to_us
 from simulator.engine import Engine
@@ -39,7 +39,7 @@ def test_every_absurd_fault_is_dead_lettered_and_raises_impossible(
     assert len(dead) == len(absurd)
     assert all(reason.startswith("implausible readings: ") for _, reason in dead)
     assert sorted(d for d, _ in dead) == sorted(e["dev_eui"] for e in absurd)
-    rules = Rules(database_url, ruleset.load(), wall=lambda: START.replace(day=2))
+    rules = RulesEngine(database_url, ruleset.load(), wall=lambda: START.replace(day=2))
     rules.catch_up()
     rules.close()
     defects = conn.execute("SELECT DISTINCT dev_eui FROM defects "

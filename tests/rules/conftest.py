@@ -8,21 +8,21 @@ from datetime import datetime
 import pytest
 
 from rules import ruleset
-from rules.engine import Engine
+from rules.engine import RulesEngine
 from tests.rules.factory import at
 
-MakeEngine = Callable[..., Engine]
+MakeEngine = Callable[..., RulesEngine]
 
 
 @pytest.fixture
 def make_engine(database_url: str) -> Iterator[MakeEngine]:
     """Build engines whose wall clock is fixed a year after the readings (stream time rules)."""
-    engines: list[Engine] = []
+    engines: list[RulesEngine] = []
 
     def make(rules: ruleset.Ruleset | None = None, wall: datetime | None = None,
-             **kwargs: object) -> Engine:
+             **kwargs: object) -> RulesEngine:
         fixed = wall or at(24 * 365)
-        engine = Engine(database_url, rules or ruleset.load(), wall=lambda: fixed,
+        engine = RulesEngine(database_url, rules or ruleset.load(), wall=lambda: fixed,
                         **kwargs)  # type: ignore[arg-type]
         engines.append(engine)
         return engine

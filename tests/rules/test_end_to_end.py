@@ -18,7 +18,7 @@ import pytest
 from bauhof.services import Mosquitto
 from rules import orders, ruleset
 from rules.assets import Bin, Weather, load_town
-from rules.engine import Engine
+from rules.engine import RulesEngine
 from rules.watering import rain_hold
 from simulator import scenario, truth
 from simulator.bench import wait_for_rows
@@ -133,7 +133,7 @@ def test_a_week_of_the_default_town_gives_the_orders_the_truth_calls_for(
         # One rule set for the engine and for what the truth calls for (no forecast: a bin's
         # order is opened when it is full, not ahead of it).
         rules = ruleset.parse("bins: {forecast: false}")
-        engine = Engine(database_url, rules)
+        engine = RulesEngine(database_url, rules)
         try:
             engine.catch_up()
         finally:
@@ -190,7 +190,7 @@ def test_with_crews_on_orders_are_worked_off_and_confirmed_by_the_readings(
 
     town = scenario.load("herrenberg")
     crews = DatabaseCrews(database_url)
-    engine = Engine(database_url, ruleset.parse("bins: {forecast: false}"))
+    engine = RulesEngine(database_url, ruleset.parse("bins: {forecast: false}"))
     stop = threading.Event()
     worker = threading.Thread(target=engine.run, args=(stop,), kwargs={"poll_s": 0.05})
     worker.start()

@@ -11,7 +11,7 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from rules import orders, ruleset
-from rules.engine import Engine
+from rules.engine import RulesEngine
 from tests.rules import factory as f
 from tests.rules.conftest import MakeEngine
 
@@ -77,7 +77,7 @@ def test_a_row_the_rules_refuse_is_logged_once_and_ignored(
     _set(conn, "ga1", "watering", {"clear_pct": 25})
     # A wall clock a minute further on every step: the town (and parameters) are reloaded.
     wall = [f.at(24 * 365)]
-    engine = Engine(database_url, ruleset.load(), wall=lambda: wall[0])
+    engine = RulesEngine(database_url, ruleset.load(), wall=lambda: wall[0])
     try:
         with caplog.at_level(logging.WARNING, logger="bauhof.rules"):
             for h in range(8):
