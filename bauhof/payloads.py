@@ -19,14 +19,15 @@ MAX_DEPTH = 32
 
 
 class PayloadError(InputError):
-    """A message is too large, too deep or not JSON; `reason` says which."""
+    """A message is too large, too deep or not JSON; `reason` says which, `code` is
+    'too_large' or 'malformed'."""
 
 
 def load_json(payload: bytes, *, max_bytes: int, max_depth: int = MAX_DEPTH) -> Any:
     """Parse JSON of at most `max_bytes` bytes and `max_depth` levels; else PayloadError."""
     if len(payload) > max_bytes:
         raise PayloadError(f"message of {len(payload)} bytes is larger than the limit of "
-                           f"{max_bytes} bytes")
+                           f"{max_bytes} bytes", "too_large")
     try:
         # orjson refuses numbers beyond a double and nesting beyond 1024 levels itself.
         value = orjson.loads(payload)

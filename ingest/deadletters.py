@@ -36,6 +36,7 @@ class DeadLetter:
     received_at: datetime
     topic: str
     reason: str
+    reason_code: str
     dev_eui: str | None
     status: str
     payload: bytes
@@ -47,17 +48,18 @@ class DeadLetter:
         except UnicodeDecodeError:
             text = None
         return {"id": self.id, "received_at": self.received_at.isoformat(), "topic": self.topic,
-                "reason": self.reason, "dev_eui": self.dev_eui, "status": self.status,
+                "reason": self.reason, "reason_code": self.reason_code,
+                "dev_eui": self.dev_eui, "status": self.status,
                 "size_bytes": len(self.payload), "payload_text": text,
                 "payload_base64": base64.b64encode(self.payload).decode()}
 
 
-_COLUMNS = "id, received_at, topic, reason, dev_eui, status, payload"
+_COLUMNS = "id, received_at, topic, reason, reason_code, dev_eui, status, payload"
 
 
 def _letter(row: tuple[Any, ...]) -> DeadLetter:
-    return DeadLetter(int(row[0]), row[1], str(row[2]), str(row[3]), row[4], str(row[5]),
-                      bytes(row[6]))
+    return DeadLetter(int(row[0]), row[1], str(row[2]), str(row[3]), str(row[4]), row[5],
+                      str(row[6]), bytes(row[7]))
 
 
 def listing(conn: psycopg.Connection[Any], status: str | None = None,
@@ -99,8 +101,9 @@ def reprocess(conn: psycopg.Connection[Any], dead_id: int) -> tuple[int, int]:
     batch = Batch()
     Preparer(directory, object_keymap()).add(batch, letter.topic, letter.payload)
     if batch.dead:
-        reason = batch.dead[0][2]
-        conn.execute("UPDATE dead_letters SET reason = %s WHERE id = %s", (reason, dead_id))
+        reason, code = batch.dead[0][2], batch.dead[0][5]
+        conn.execute("UPDATE dead_letters SET reason = %s, reason_code = %s WHERE id = %s",
+                     (reason, code, dead_id))
         raise DeadLetterError(f"dead letter {dead_id} still cannot be used: {reason}")
     writer = Writer(conn, "bauhof-deadletters")
     writer.setup()
@@ -160,7 +163,7 @@ def cmd_deadletters(args: argparse.Namespace) -> int:
                     else:
                         print(f"{letter.id:>7}  {letter.received_at:%Y-%m-%d %H:%M:%S}  "
                               f"{letter.status:<11} {letter.dev_eui or '-':<16}  "
-                              f"{letter.reason[:90]}")
+                              f"{letter.reason_code:<19} {letter.reason[:90]}")
             elif args.action == "show":
                 letter = get(conn, args.id)
                 if args.json:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -15,6 +14,7 @@ import orjson
 from bauhof import codecs
 from bauhof.chirpstack import EventError, OtherEvent, StatusEvent, UplinkEvent, parse_event
 from bauhof.codecs import plausibility
+from bauhof.dead_letters import REASON_CODES, digest
 from bauhof.payloads import PayloadError, load_json
 from ingest.devices import DeviceDirectory, DeviceRecord, resolve_model
 from ingest.normalise import ReadingError, readings_from_object, split_readings
@@ -39,11 +39,6 @@ class Message(NamedTuple):
     generation: int
 
 
-def digest(topic: str, payload: bytes) -> bytes:
-    """The dead-letter identity of a message."""
-    return hashlib.sha256(topic.encode("utf-8", "replace") + b"\0" + payload).digest()
-
-
 class Preparer:
     """Parses, decodes and validates messages into a batch."""
 
@@ -66,22 +61,25 @@ class Preparer:
             else:
                 self._other(batch, event)
         except (EventError, codecs.CodecError, ReadingError) as exc:
-            self.dead(batch, topic, payload, _reason(exc))
+            self.dead(batch, topic, payload, *_reason(exc))
         except Exception as exc:  # no message may stop ingest (issue 13)
             # A fault of ours, not a known kind of bad input: logged once with the message,
             # dead-lettered with the reason, so the batch and the worker go on.
             log.warning("cannot use the message on %s (%s: %s); payload starts %r", topic[:200],
                         type(exc).__name__, str(exc)[:200], payload[:200])
             self.dead(batch, topic, payload,
-                      f"cannot use the event: {type(exc).__name__}: {exc}")
+                      f"cannot use the event: {type(exc).__name__}: {exc}", "internal")
 
-    def dead(self, batch: Batch, topic: str, payload: bytes, reason: str) -> None:
-        """Put a message into the dead letters of the batch."""
+    def dead(self, batch: Batch, topic: str, payload: bytes, reason: str, code: str) -> None:
+        """Put a message into the dead letters of the batch, with its reason and reason code
+        (one of REASON_CODES)."""
+        assert code in REASON_CODES, code
         match = _DEV_IN_TOPIC.search(topic)
         # PostgreSQL text holds no NUL: a reason quoting the payload must still be stored.
         batch.dead.append((topic[:1024].replace("\0", "\ufffd"), payload,
                            reason[:1000].replace("\0", "\ufffd"),
-                           match.group(1).lower() if match else None, digest(topic, payload)))
+                           match.group(1).lower() if match else None, digest(topic, payload),
+                           code))
 
     def _device(self, batch: Batch, event: UplinkEvent | StatusEvent | OtherEvent) -> (
         DeviceRecord | None
@@ -115,7 +113,7 @@ class Preparer:
         if readings:
             problems = plausibility.check(readings, model, self.directory.region)
             if problems:
-                raise EventError("implausible readings: " + "; ".join(problems))
+                raise EventError("implausible readings: " + "; ".join(problems), "implausible")
             values, extra = split_readings(readings)
         batch.raw.append((
             event.time, event.device.dev_eui, event.deduplication_id,
@@ -158,7 +156,7 @@ class Preparer:
         try:
             body = load_json(payload, max_bytes=WEATHER_MAX_BYTES)
         except PayloadError as exc:
-            raise EventError(exc.reason) from exc
+            raise EventError(exc.reason, exc.code) from exc
         if not isinstance(body, dict):
             raise EventError("weather message is not a JSON object")
         try:
@@ -196,12 +194,13 @@ def _number(body: dict[str, Any], key: str, required: bool = False) -> float | N
     return float(value)
 
 
-def _reason(exc: Exception) -> str:
+def _reason(exc: Exception) -> tuple[str, str]:
+    """The reason an operator reads, and its code."""
     if isinstance(exc, codecs.UnknownModelError):
         return f"unknown model {exc.model!r}: register the device with a model of " \
-               "`bauhof decode --list`"
+               "`bauhof decode --list`", "unknown_model"
     if isinstance(exc, codecs.DecodeError):
-        return f"decode error: {exc}"
+        return f"decode error: {exc}", "undecodable"
     if isinstance(exc, EventError):
-        return exc.reason
-    return str(exc)
+        return exc.reason, exc.code
+    return str(exc), "malformed"

@@ -263,11 +263,13 @@ class IngestWorker:
                 except Exception as exc:  # this one message is the bad one
                     self._forget_unwritten_devices()
                     batch = Batch()
-                    reason = (f"database refused: {db.first_line(exc)}"
-                              if isinstance(exc, REFUSALS) else
-                              f"cannot store the event: {type(exc).__name__}: "
-                              f"{db.first_line(exc)}")
-                    self._preparer.dead(batch, message.topic, message.payload, reason)
+                    if isinstance(exc, REFUSALS):
+                        reason, code = f"database refused: {db.first_line(exc)}", \
+                            "refused_by_database"
+                    else:
+                        reason, code = (f"cannot store the event: {type(exc).__name__}: "
+                                        f"{db.first_line(exc)}"), "internal"
+                    self._preparer.dead(batch, message.topic, message.payload, reason, code)
                     result = self._writer.write(batch)
             except OUTAGES as exc:
                 log.error("cannot write to the database: %s; %d messages unacknowledged",

@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 
-from bauhof import vocabulary
+from bauhof import dead_letters, vocabulary
 from bauhof.chirpstack.registration import insert_devices
 from ingest.normalise import READING_COLUMNS
 
@@ -126,7 +126,8 @@ class Batch:
     status: list[tuple[Any, ...]] = field(default_factory=list)
     other: list[tuple[Any, ...]] = field(default_factory=list)
     weather: list[tuple[Any, ...]] = field(default_factory=list)
-    dead: list[tuple[str, bytes, str, str | None, bytes]] = field(default_factory=list)
+    # (topic, payload, reason, dev_eui, digest, reason_code)
+    dead: list[tuple[str, bytes, str, str | None, bytes, str]] = field(default_factory=list)
     new_devices: list[tuple[Any, ...]] = field(default_factory=list)
     seen: dict[str, DeviceSeen] = field(default_factory=dict)
 
@@ -228,8 +229,7 @@ class Writer:
                 # An identical message dead-lettered before keeps its one row (its digest).
                 _insert_counting(
                     cur,
-                    "INSERT INTO dead_letters (topic, payload, reason, dev_eui, digest)"
-                    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (digest) DO NOTHING",
+                    dead_letters.INSERT,
                     batch.dead,
                 )
         # Committed: what went out is done, the rest waits for a later batch.

@@ -9,7 +9,6 @@ the same shard take turns; the partial unique index on open orders is the last g
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -24,7 +23,7 @@ from typing import Any, cast
 import psycopg
 from psycopg import errors as pg_errors
 
-from bauhof import db
+from bauhof import db, dead_letters
 from rules import dispatch, escalation, orders, sensor_health, water_balance, watering
 from rules.actions import Action, Mail
 from rules.apply import apply as apply_actions
@@ -47,8 +46,6 @@ READINGS_CHANNEL = "bauhof_readings"
 TOWN_REFRESH_S = 30.0
 # Silence and hand-over checks run at most once per this much event time within a step.
 TICK_S = 60
-# The reason ingest gives for readings outside physical limits (ingest/prepare.py).
-IMPLAUSIBLE = "implausible readings"
 REFUSED_READING = "rules engine refused the reading: "
 _RETRY = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure,
           pg_errors.LockNotAvailable)
@@ -274,12 +271,10 @@ class RulesEngine:
             topic = f"rules/readings/{dev_eui}"
             payload = json.dumps(data, default=str, sort_keys=True).encode()
             log.warning("reading of %s at %s refused: %s", dev_eui, data.get("time"), reason)
-            digest = hashlib.sha256(topic.encode() + b"\0" + payload).digest()
-            rows.append((topic, payload, f"{REFUSED_READING}{reason}"[:1000], dev_eui, digest))
+            rows.append((topic, payload, f"{REFUSED_READING}{reason}"[:1000], dev_eui,
+                         dead_letters.digest(topic, payload), "refused_by_rules"))
         with self.conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO dead_letters (topic, payload, reason, dev_eui, digest)"
-                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (digest) DO NOTHING", rows)
+            cur.executemany(dead_letters.INSERT, rows)
 
     def _dead_letters(self, cur: int, upper: int, wall: datetime) -> list[Action]:
         """Uplinks ingest refused as implausible in the transactions the step reads.
@@ -291,12 +286,12 @@ class RulesEngine:
             return []
         rows = self.conn.execute(
             "SELECT id, dev_eui, received_at, reason FROM dead_letters "
-            "WHERE ingest_xid >= %s::text::xid8 AND ingest_xid < %s::text::xid8 ORDER BY id",
+            "WHERE ingest_xid >= %s::text::xid8 AND ingest_xid < %s::text::xid8 "
+            "AND reason_code = 'implausible' ORDER BY id",
             (cur, upper)).fetchall()
         actions: list[Action] = []
         for _id, dev_eui, received_at, reason in rows:
-            if not dev_eui or not str(reason).startswith(IMPLAUSIBLE) or not self.owns(
-                    "device", dev_eui):
+            if not dev_eui or not self.owns("device", dev_eui):
                 continue
             at = self.clock.now(wall) or received_at
             state = self.states.get(("health", "device", dev_eui))

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from api import pagination, users
@@ -88,6 +88,10 @@ class DeadLetter(BaseModel):
     received_at: datetime
     topic: str
     reason: str
+    reason_code: str = Field(description="what kind of problem, for programs: malformed, "
+                             "too_large, implausible, unknown_model, undecodable, "
+                             "refused_by_database, internal, refused_by_rules, or unknown "
+                             "(stored before codes, wording not recognised)")
     dev_eui: str | None
     status: str
     size_bytes: int
@@ -184,9 +188,11 @@ def ingest_status(*, request: Request, conn: Conn, _who: Staff) -> Response:
         "newest_reading_at": extra[1], "rules_backlog_batches": extra[2]})
 
 
-_DEAD_COLUMNS = "id, received_at, topic, reason, dev_eui, status, length(payload)"
+_DEAD_COLUMNS = ("id, received_at, topic, reason, reason_code, dev_eui, status, "
+                 "length(payload)")
 _DEAD = f"SELECT {_DEAD_COLUMNS} FROM dead_letters"  # noqa: S608 (constant columns)
-_DEAD_KEYS = ("id", "received_at", "topic", "reason", "dev_eui", "status", "size_bytes")
+_DEAD_KEYS = ("id", "received_at", "topic", "reason", "reason_code", "dev_eui", "status",
+              "size_bytes")
 
 
 @router.get("/api/v1/ops/dead-letters", response_model=DeadLetterPage,
@@ -213,7 +219,7 @@ def _dead(conn: Connection, dead_id: int) -> tuple[dict[str, Any], bytes]:
                        "WHERE id = %s", (dead_id,)).fetchone()
     if row is None:
         raise not_found(f"dead letter {dead_id}")
-    return dict(zip(_DEAD_KEYS, row[:7], strict=True)), bytes(row[7])
+    return dict(zip(_DEAD_KEYS, row[:8], strict=True)), bytes(row[8])
 
 
 @router.get("/api/v1/ops/dead-letters/{dead_id}", response_model=DeadLetterDetail,
@@ -255,8 +261,9 @@ def reprocess(*, request: Request, conn: Conn, _who: Staff, dead_id: DeadId) -> 
     batch = Batch()
     Preparer(directory, object_keymap()).add(batch, item["topic"], payload)
     if batch.dead:
-        reason = batch.dead[0][2]
-        conn.execute("UPDATE dead_letters SET reason = %s WHERE id = %s", (reason, dead_id))
+        reason, code = batch.dead[0][2], batch.dead[0][5]
+        conn.execute("UPDATE dead_letters SET reason = %s, reason_code = %s WHERE id = %s",
+                     (reason, code, dead_id))
         raise Problem(409, f"dead letter {dead_id} still cannot be used: {reason}",
                       slug="still-failing", reason=reason)
     writer = Writer(conn, "bauhof-api-reprocess")

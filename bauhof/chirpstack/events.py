@@ -32,7 +32,8 @@ MAX_PAYLOAD_BYTES = 64 * 1024
 
 
 class EventError(InputError):
-    """An event that cannot be used; `reason` is what an operator reads in the dead letters."""
+    """An event that cannot be used; `reason` is what an operator reads in the dead letters,
+    `code` what kind of problem it is (dead_letters.reason_code)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,13 +322,14 @@ def parse_event(topic: str, payload: bytes) -> Event:
     """Parse one MQTT message from ChirpStack; raises EventError with the reason."""
     parsed_topic = parse_topic(topic)
     if len(payload) > 4 * MAX_PAYLOAD_BYTES:
-        raise EventError(f"message of {len(payload)} bytes is too large for an event")
+        raise EventError(f"message of {len(payload)} bytes is too large for an event",
+                         "too_large")
     stripped = payload.lstrip()
     if stripped[:1] == b"{":
         try:
             body = load_json(payload, max_bytes=4 * MAX_PAYLOAD_BYTES)
         except PayloadError as exc:
-            raise EventError(exc.reason) from exc
+            raise EventError(exc.reason, exc.code) from exc
         if not isinstance(body, dict):
             raise EventError("JSON event is not an object")
         protobuf = False

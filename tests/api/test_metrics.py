@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 
-from ingest.prepare import digest
+from bauhof.dead_letters import digest
 from tests.api import town
 from tests.prometheus import scrape, value
 from tests.rules import factory as f

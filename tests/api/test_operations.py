@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from api import users
 from bauhof.db import available_migrations
-from ingest.prepare import digest
+from bauhof.dead_letters import digest
 from tests.api import town
 from tests.api.conftest import Tokens
 from tests.factories import encode, topic, uplink

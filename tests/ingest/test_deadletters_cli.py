@@ -31,8 +31,8 @@ def test_deadletters_cli(conn: psycopg.Connection[Any], database_url: str,
 
     assert main(["deadletters", "list", "--json"]) == 0
     listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [(d["id"], d["status"], d["dev_eui"]) for d in listed] == [
-        (second, "new", EUI), (first, "new", EUI)]
+    assert [(d["id"], d["status"], d["dev_eui"], d["reason_code"]) for d in listed] == [
+        (second, "new", EUI, "malformed"), (first, "new", EUI, "unknown_model")]
     assert listed[1]["reason"] == ("unknown model 'nosuch': register the device with a model "
                                    "of `bauhof decode --list`")
     assert listed[0]["reason"].startswith("invalid JSON")

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from bauhof import codecs
+from bauhof.dead_letters import digest
 from bauhof.services import Mosquitto
 from ingest import load
-from ingest.prepare import digest
 from tests.reliability.conftest import Conn, Publish, ThreadWorker, wait_for
 
 CORPUS = Path(__file__).parent / "corpus"

@@ -207,12 +207,17 @@ def test_an_uplink_ingest_refused_as_implausible_is_a_defect(
     engine = make_engine()
     f.ingest(conn, [f.soil(1, 0, 25.0)])
     engine.step()
+    conn.execute("INSERT INTO dead_letters (topic, payload, reason, dev_eui, digest, "
+                 "reason_code) VALUES ('application/x/device/0000000000000001/event/up', '', "
+                 "'implausible readings: soil_moisture_pct 300 above 100', %s, 'a', "
+                 "'implausible')", (f.eui(1),))
+    conn.execute("INSERT INTO dead_letters (topic, payload, reason, digest, reason_code) "
+                 "VALUES ('x', '', 'bad', 'b', 'malformed')")
+    # Matched by its code, not its wording: the same text coded otherwise is no defect.
     conn.execute("INSERT INTO dead_letters (topic, payload, reason, dev_eui, digest) VALUES "
-                 "('application/x/device/0000000000000001/event/up', '', "
-                 "'implausible readings: soil_moisture_pct 300 above 100', %s, 'a')",
+                 "('application/x/device/0000000000000001/event/up', 'c', "
+                 "'implausible readings: soil_moisture_pct 300 above 100', %s, 'c')",
                  (f.eui(1),))
-    conn.execute("INSERT INTO dead_letters (topic, payload, reason, digest) "
-                 "VALUES ('x', '', 'bad', 'b')")
     engine.step()
     (order,) = orders.list_orders(conn)
     assert (order.rule, order.kind, order.subject_id, order.opened_at) == (
@@ -228,9 +233,10 @@ def test_an_uplink_ingest_refused_as_implausible_is_a_defect(
 def _dead_letter(conn: psycopg.Connection[Any], dev: int, digest: bytes) -> int:
     """A dead letter for an implausible uplink, written as ingest writes it (not committed)."""
     row = conn.execute(
-        "INSERT INTO dead_letters (topic, payload, reason, dev_eui, digest) VALUES "
-        "(%s, '', 'implausible readings: soil_moisture_pct 300 above 100', %s, %s) "
-        "RETURNING id", (f"application/x/device/{f.eui(dev)}/event/up", f.eui(dev), digest)
+        "INSERT INTO dead_letters (topic, payload, reason, dev_eui, digest, reason_code) VALUES "
+        "(%s, '', 'implausible readings: soil_moisture_pct 300 above 100', %s, %s, "
+        "'implausible') RETURNING id",
+        (f"application/x/device/{f.eui(dev)}/event/up", f.eui(dev), digest)
     ).fetchone()
     assert row is not None
     return int(row[0])
