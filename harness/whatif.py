@@ -9,6 +9,7 @@ drops the database again unless asked to keep it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -131,28 +132,92 @@ def url_of(town_url: str, name: str) -> str:
     return conninfo.make_conninfo(town_url, dbname=name)
 
 
+def migrations_hash() -> str:
+    """A short hash of every migration's name and text: a template made from other
+    migrations is never used."""
+    h = hashlib.sha256()
+    for m in db.available_migrations():
+        h.update(m.name.encode() + b"\0" + m.sql.encode() + b"\0")
+    return h.hexdigest()[:12]
+
+
+def template_name(town_url: str) -> str:
+    """The migrated template database for this server's whatif runs and these migrations."""
+    town = conninfo.conninfo_to_dict(town_url).get("dbname") or "bauhof"
+    suffix = f"_whatif_tpl_{migrations_hash()}"
+    return f"{str(town)[:63 - len(suffix)]}{suffix}"
+
+
+def _create(conn: psycopg.Connection[Any], name: str, template: str | None, town_url: str) -> (
+    None
+):
+    query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)) if template is None \
+        else sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
+                                                            sql.Identifier(template))
+    try:
+        conn.execute(query)
+    except pg_errors.InsufficientPrivilege as exc:
+        raise WhatIfError(
+            f"cannot create a throw-away database next to {db.redact(town_url)}: "
+            f"{db.first_line(exc)} (grant the role CREATEDB)") from exc
+
+
+def _drop(conn: psycopg.Connection[Any], name: str) -> None:
+    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+        sql.Identifier(name)))
+
+
+def ensure_template(conn: psycopg.Connection[Any], town_url: str) -> str:
+    """The migrated template for the current migrations, made once per server (a migrated
+    database copied with CREATE DATABASE … TEMPLATE takes a fraction of migrating anew).
+
+    Made under a name of its own and renamed when complete, so a run never clones a half
+    migrated template; templates of other migrations are dropped. No connections are
+    allowed to it (TimescaleDB's scheduler would hold one, and a template must have none).
+    """
+    name = template_name(town_url)
+    prefix = name[:name.rindex("_") + 1]
+    rows = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
+                        (prefix.replace("_", r"\_") + "%",)).fetchall()
+    existing = {str(r[0]) for r in rows}
+    if name in existing:
+        return name
+    for stale in existing:
+        _drop(conn, stale)
+    building = throwaway_name(town_url)
+    _create(conn, building, None, town_url)
+    try:
+        db.migrate(url_of(town_url, building))
+        conn.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false").format(
+            sql.Identifier(building)))
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                     "WHERE datname = %s", (building,))
+        conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
+            sql.Identifier(building), sql.Identifier(name)))
+    except pg_errors.DuplicateDatabase:
+        _drop(conn, building)  # another run made it meanwhile
+    except BaseException:
+        _drop(conn, building)
+        raise
+    return name
+
+
 @contextmanager
 def throwaway(town_url: str, keep: bool = False) -> Iterator[tuple[str, str]]:
-    """Create and migrate a fresh database on the town's server; yield (name, url); drop it
-    afterwards unless `keep`."""
+    """Create a fresh migrated database on the town's server (a copy of the migrated
+    template); yield (name, url); drop it afterwards unless `keep`."""
     name = throwaway_name(town_url)
     with db.connect(town_url, autocommit=True, application_name="bauhof-whatif") as conn:
-        try:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        except pg_errors.InsufficientPrivilege as exc:
-            raise WhatIfError(
-                f"cannot create a throw-away database next to {db.redact(town_url)}: "
-                f"{db.first_line(exc)} (grant the role CREATEDB)") from exc
+        template = ensure_template(conn, town_url)
+        _create(conn, name, template, town_url)
     url = url_of(town_url, name)
     try:
-        db.migrate(url)
         yield name, url
     finally:
         if not keep:
             with db.connect(town_url, autocommit=True,
                             application_name="bauhof-whatif") as conn:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(name)))
+                _drop(conn, name)
 
 
 def copy_assets(town_url: str, url: str) -> None:
@@ -213,13 +278,38 @@ def _columns(conn: psycopg.Connection[Any], table: str) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
+def ingest_batches(conn: psycopg.Connection[Any], messages: Iterable[Message],
+                   batch: int) -> Iterator[int]:
+    """Write the messages through ingest's Preparer and Writer, `batch` per transaction;
+    after each transaction yield how many messages were fed so far.
+
+    Ingest without the broker, in one place: the switch to ingest's own entry point."""
+    from ingest.devices import DeviceDirectory, object_keymap
+    from ingest.prepare import Preparer
+    from ingest.writer import Batch, Writer
+
+    directory = DeviceDirectory()
+    directory.refresh(conn, force=True)
+    preparer = Preparer(directory, object_keymap())
+    writer = Writer(conn, "whatif")
+    writer.setup()
+    pending = Batch()
+    fed = 0
+    for message in messages:
+        preparer.add(pending, message.topic, message.payload)
+        fed += 1
+        if fed % batch == 0:
+            writer.write(pending)
+            pending = Batch()
+            yield fed
+    writer.write(pending)
+    yield fed
+
+
 def run(url: str, messages: Iterable[Message], rules: Ruleset,
         batch: int = BATCH) -> tuple[int, int]:
     """Feed the messages through ingest and the rules into the database at `url`; return
     (messages fed, ingest batches written)."""
-    from ingest.devices import DeviceDirectory, object_keymap
-    from ingest.prepare import Preparer
-    from ingest.writer import Batch, Writer
     from rules.engine import RulesEngine
 
     now_us = 0
@@ -228,28 +318,19 @@ def run(url: str, messages: Iterable[Message], rules: Ruleset,
         # The stream's clock: the newest message fed so far.
         return datetime.fromtimestamp(now_us / 1e6, UTC)
 
+    def timed(stream: Iterable[Message]) -> Iterator[Message]:
+        nonlocal now_us
+        for message in stream:
+            now_us = max(now_us, message.time_us)
+            yield message
+
     fed = written = 0
     with db.connect(url, autocommit=True, application_name="bauhof-whatif-ingest") as conn:
-        directory = DeviceDirectory()
-        directory.refresh(conn, force=True)
-        preparer = Preparer(directory, object_keymap())
-        writer = Writer(conn, "whatif")
-        writer.setup()
         engine = RulesEngine(url, rules, wall=wall)
         try:
-            pending = Batch()
-            for message in messages:
-                preparer.add(pending, message.topic, message.payload)
-                now_us = max(now_us, message.time_us)
-                fed += 1
-                if fed % batch == 0:
-                    writer.write(pending)
-                    written += 1
-                    pending = Batch()
-                    engine.catch_up()
-            writer.write(pending)
-            written += 1
-            engine.catch_up()
+            for count in ingest_batches(conn, timed(messages), batch):
+                fed, written = count, written + 1
+                engine.catch_up()
         finally:
             engine.close()
     return fed, written

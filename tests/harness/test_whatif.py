@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -12,7 +13,9 @@ import psycopg
 import pytest
 import yaml
 
+from bauhof import db
 from harness import town as town_mod
+from harness import whatif
 from rules import ruleset
 from rules.engine import RulesEngine
 from shell.main import main
@@ -52,8 +55,10 @@ def _counts(conn: psycopg.Connection[Any]) -> dict[str, int]:
     return out
 
 
-def _databases(conn: psycopg.Connection[Any]) -> list[str]:
-    return sorted(str(r[0]) for r in conn.execute("SELECT datname FROM pg_database"))
+def _databases(conn: psycopg.Connection[Any], templates: bool = False) -> list[str]:
+    """The server's databases (with whatif's migrated templates when asked)."""
+    names = sorted(str(r[0]) for r in conn.execute("SELECT datname FROM pg_database"))
+    return [n for n in names if templates or "_whatif_tpl_" not in n]
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
@@ -96,7 +101,27 @@ def test_whatif_is_deterministic_and_never_touches_the_town(
     assert first["orders"]["bins.full"] > 0
     assert set(first) == {"messages", "uplinks", "dead_letters", "orders", "defects"}
     assert _counts(town) == before
+    # Nothing is left but the migrated template the runs are copied from.
     assert _databases(town) == databases
+    assert whatif.template_name(town.info.dsn) in _databases(town, templates=True)
+
+
+def test_the_template_follows_the_migrations(
+        town: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    url = town.info.dsn
+    with whatif.throwaway(url):
+        pass
+    before = whatif.template_name(url)
+    migrations = db.available_migrations()
+    changed = [*migrations[:-1], dataclasses.replace(
+        migrations[-1], sql=migrations[-1].sql + "\nCREATE TABLE whatif_probe (x int);")]
+    monkeypatch.setattr(db, "available_migrations", lambda: changed)
+    after = whatif.template_name(url)
+    assert after != before
+    with whatif.throwaway(url) as (_name, copy), db.connect(copy) as conn:
+        assert conn.execute("SELECT count(*) FROM whatif_probe").fetchone() == (0,)
+    left = _databases(town, templates=True)
+    assert after in left and before not in left
 
 
 def test_rules_without_bins_open_no_bin_orders(

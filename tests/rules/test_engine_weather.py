@@ -127,3 +127,31 @@ def test_weather_at_reads_fetched_rows_observation_first_forecast_by_its_probabi
     assert weather_at(conn, f.at(3.5), three) == Weather(f.at(3), 1.0, 1.6)
     # Nothing at most 3 hours old: no weather, no hold.
     assert weather_at(conn, f.at(40), three) is None
+
+
+def test_the_snapshot_answers_what_the_queries_answer(conn: psycopg.Connection[Any]) -> None:
+    """The step's snapshot looks weather up from the rows it loaded, as the SQL does."""
+    from datetime import timedelta
+
+    from rules.assets import Weather, weather_at
+    from rules.snapshot import AHEAD, load_weather
+
+    store_weather(conn, dry_hours(0, 200))
+    store_weather(conn, forecast(150, 230, {160: 0.5, 170: 4.0}, 40))
+    store_weather(conn, [Hour(f.at(160), "dwd:10738", "observed", 1.0, 17.0, None, None, None)])
+    conn.execute("INSERT INTO weather (time, station, rain_mm_h, forecast_rain_mm_24h) "
+                 "VALUES (%s, 'town', 0.3, 2.0), (%s, 'park', 0.7, NULL)",
+                 (f.at(190), f.at(190)))
+    week = timedelta(days=water_balance.WINDOW_DAYS)
+    window = load_weather(conn, f.at(0) - week - timedelta(hours=3), f.at(240) + AHEAD)
+    three = timedelta(hours=3)
+    looked_up = 0
+    for half_hours in range(0, 480):
+        at = f.at(half_hours / 2)
+        assert window.at(at, three) == weather_at(conn, at, three)
+        assert window.hours(at) == water_balance.load_hours(conn, at)
+        looked_up += window.at(at, three) is not None
+    # Up to 3 hours after the last forecast hour (229), 8 hours of half hours without.
+    assert looked_up == 480 - 16
+    # A station publishing on MQTT wins: its newest hour, the wettest of its stations.
+    assert window.at(f.at(190.5), three) == Weather(f.at(190), 0.7, 2.0)
