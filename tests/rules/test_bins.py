@@ -8,6 +8,7 @@ from typing import Any
 
 from rules import bins, ruleset
 from rules.actions import Open, Resolve
+from rules.assets import Bin
 from tests.rules.factory import at, fill_distance
 from tests.rules.pure import BIN, kinds, reading
 
@@ -51,14 +52,20 @@ def test_noise_near_full_is_not_an_emptying() -> None:
     assert kinds(feed(state, [(1, 70.0), (2, 88.0)], p=NO_FORECAST)) == ["Update", "Update"]
 
 
+def forecast_order(b: Bin, fills: list[tuple[float, float]]) -> Open:
+    """The forecast order the last of these (hour, fill) readings opens (the others none)."""
+    state: dict[str, Any] = {}
+    assert feed(state, fills[:-1], b) == []
+    (opened,) = feed(state, fills[-1:], b)
+    assert isinstance(opened, Open)
+    assert opened.params["reason"] == "forecast"
+    return opened
+
+
 def test_forecast_opens_early_when_full_before_the_next_collection() -> None:
     # Monday 00:00 start, +5 points an hour; collection on Thursday: full long before that.
     thursday = replace(BIN, collection_weekday=3)
-    state: dict[str, Any] = {}
-    assert feed(state, [(0, 10.0), (1, 15.0), (2, 20.0)], thursday) == []
-    (opened,) = feed(state, [(3, 25.0)], thursday)
-    assert isinstance(opened, Open)
-    assert opened.params["reason"] == "forecast"
+    opened = forecast_order(thursday, [(0, 10.0), (1, 15.0), (2, 20.0), (3, 25.0)])
     # 25 % at 03:00, 75 points to go at 5 an hour: full at 18:00.
     assert opened.params["forecast_full_at"] == "2026-06-01T18:00:00+00:00"
     assert opened.due_at == datetime(2026, 6, 1, 18, 0, tzinfo=UTC)
@@ -113,10 +120,6 @@ def test_a_forecast_order_is_due_when_the_bin_is_forecast_full_not_in_24_hours()
     # +1 point an hour from 10 %, collection on Sunday: full (100 %) on Thursday at 18:00,
     # 87 hours later: that is when it is due, not 24 hours after opening.
     sunday = replace(BIN, collection_weekday=6)
-    state: dict[str, Any] = {}
-    assert feed(state, [(0, 10.0), (1, 11.0), (2, 12.0)], sunday) == []
-    (opened,) = feed(state, [(3, 13.0)], sunday)
-    assert isinstance(opened, Open)
-    assert opened.params["reason"] == "forecast"
+    opened = forecast_order(sunday, [(0, 10.0), (1, 11.0), (2, 12.0), (3, 13.0)])
     assert opened.params["forecast_full_at"] == "2026-06-04T18:00:00+00:00"
     assert opened.due_at == datetime(2026, 6, 4, 18, 0, tzinfo=UTC)
