@@ -60,16 +60,6 @@ class Reading:
                 "value": self.values.get(name)}
 
 
-def is_newer(state: dict[str, Any], r: Reading) -> bool:
-    """Whether the reading is newer than the last one the subject's state took; if so, it
-    becomes the last (`state["last_ts"]`). A late or repeated reading changes nothing."""
-    last = state.get("last_ts")
-    if last is not None and r.ts <= float(last):
-        return False
-    state["last_ts"] = r.ts
-    return True
-
-
 class BadReading(ValueError):
     """A row of `readings` the rules cannot use (a number that is not finite, a position off
     the globe); `reason` is what an operator reads in the dead letters."""
