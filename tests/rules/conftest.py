@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -31,3 +32,13 @@ def make_engine(database_url: str) -> Iterator[MakeEngine]:
     for engine in engines:
         engine.close()
 
+
+
+def rules_check(capsys: pytest.CaptureFixture[str], path: Path, text: str) -> str:
+    """Write a rules file, check it with `bauhof rules check` (it must pass), and return
+    what the command printed."""
+    from shell.main import main
+
+    path.write_text(text)
+    assert main(["rules", "check", str(path)]) == 0
+    return capsys.readouterr().out

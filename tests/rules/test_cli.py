@@ -14,16 +14,14 @@ import pytest
 from rules import orders
 from shell.main import main
 from tests.rules import factory as f
-from tests.rules.conftest import MakeEngine
+from tests.rules.conftest import MakeEngine, rules_check
 
 
 def test_rules_check_accepts_the_defaults_and_names_a_bad_field(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     good = tmp_path / "good.yaml"
-    good.write_text("bins: {fill_threshold_pct: 70}\n"
-                    "overrides: {b1: {bins: {confirm_readings: 2}}}\n")
-    assert main(["rules", "check", str(good)]) == 0
-    assert capsys.readouterr().out == (
+    assert rules_check(capsys, good, "bins: {fill_threshold_pct: 70}\n"
+                                     "overrides: {b1: {bins: {confirm_readings: 2}}}\n") == (
         f"{good}: ok (version 1, 1 overrides, 0 plant types)\n"
         "  watering: packaged defaults\n"
         "  bins: fill_threshold_pct 70.0\n"

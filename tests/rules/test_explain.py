@@ -12,6 +12,7 @@ from rules import ruleset
 from rules.errors import RulesFileError
 from shell.main import main
 from tests.rules import factory as f
+from tests.rules.conftest import rules_check
 
 FILE = """
 bins:
@@ -87,9 +88,7 @@ def test_explain_names_the_source_of_every_parameter() -> None:
 def test_rules_check_prints_forced_values(tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "f.yaml"
-    path.write_text("bins: {force: {fill_threshold_pct: 60}}\n")
-    assert main(["rules", "check", str(path)]) == 0
-    assert capsys.readouterr().out == (
+    assert rules_check(capsys, path, "bins: {force: {fill_threshold_pct: 60}}\n") == (
         f"{path}: ok (version 1, 0 overrides, 0 plant types)\n"
         "  watering: packaged defaults\n"
         "  bins: packaged defaults; forced over every asset: fill_threshold_pct 60\n"
