@@ -24,6 +24,7 @@ from psycopg import conninfo, sql
 from psycopg import errors as pg_errors
 
 from bauhof import db
+from harness.town import ingest_batches
 from rules.ruleset import Ruleset
 from simulator.recording import Message
 from simulator.scenario import Scenario
@@ -278,34 +279,6 @@ def _columns(conn: psycopg.Connection[Any], table: str) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-def ingest_batches(conn: psycopg.Connection[Any], messages: Iterable[Message],
-                   batch: int) -> Iterator[int]:
-    """Write the messages through ingest's Preparer and Writer, `batch` per transaction;
-    after each transaction yield how many messages were fed so far.
-
-    Ingest without the broker, in one place: the switch to ingest's own entry point."""
-    from ingest.devices import DeviceDirectory, object_keymap
-    from ingest.prepare import Preparer
-    from ingest.writer import Batch, Writer
-
-    directory = DeviceDirectory()
-    directory.refresh(conn, force=True)
-    preparer = Preparer(directory, object_keymap())
-    writer = Writer(conn, "whatif")
-    writer.setup()
-    pending = Batch()
-    fed = 0
-    for message in messages:
-        preparer.add(pending, message.topic, message.payload)
-        fed += 1
-        if fed % batch == 0:
-            writer.write(pending)
-            pending = Batch()
-            yield fed
-    writer.write(pending)
-    yield fed
-
-
 def run(url: str, messages: Iterable[Message], rules: Ruleset,
         batch: int = BATCH) -> tuple[int, int]:
     """Feed the messages through ingest and the rules into the database at `url`; return
@@ -328,7 +301,7 @@ def run(url: str, messages: Iterable[Message], rules: Ruleset,
     with db.connect(url, autocommit=True, application_name="bauhof-whatif-ingest") as conn:
         engine = RulesEngine(url, rules, wall=wall)
         try:
-            for count in ingest_batches(conn, timed(messages), batch):
+            for count in ingest_batches(conn, timed(messages), batch, "whatif"):
                 fed, written = count, written + 1
                 engine.catch_up()
         finally:

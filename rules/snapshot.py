@@ -13,7 +13,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 
@@ -26,9 +26,8 @@ SITE_KINDS = ("empty_bin", "watering", "bin_maintenance", "citizen_defect")
 AHEAD = timedelta(hours=24)
 
 
-@dataclass(frozen=True, slots=True)
-class WeatherRow:
-    """One row of table weather, as the look-ups need it."""
+class WeatherRow(NamedTuple):
+    """One row of table weather, as the look-ups need it (the columns of `_WEATHER`)."""
 
     time: datetime
     station: str
@@ -134,9 +133,7 @@ def load_weather(conn: psycopg.Connection[Any], start: datetime, end: datetime) 
 ):
     """The weather rows of (start, end]."""
     rows = conn.execute(_WEATHER, (start, end)).fetchall()
-    return WeatherWindow(start, end, tuple(
-        WeatherRow(r[0], r[1], r[2], r[3], float(r[4]), r[5], r[6], r[7], r[8], r[9])
-        for r in rows))
+    return WeatherWindow(start, end, tuple(WeatherRow(*r) for r in rows))
 
 
 @dataclass(frozen=True, slots=True)
