@@ -110,6 +110,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     else:
         engine = metered = MeteredEngine(cfg.database_url, rules, shard=shard, shards=shards)
         stop_metrics = metrics.serve(metered.registry, args.metrics_port, args.metrics_addr)
+    engine.connect()  # an unreachable database is reported before anything starts
     publisher = Publisher(cfg.database_url, cfg.mqtt, smtp, ca_file=cfg.mqtt_ca_file,
                           link_secret=settings.require_link_secret(cfg) if smtp else None,
                           public_url=cfg.public_url,

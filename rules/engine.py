@@ -115,6 +115,10 @@ class RulesEngine:
     @property
     def conn(self) -> psycopg.Connection[Any]:
         """The engine's connection, opened (and its shard's cursor row made) on first use."""
+        return self.connect()
+
+    def connect(self) -> psycopg.Connection[Any]:
+        """Open the connection and make the shard's cursor row, unless done already."""
         if self._conn is None:
             self._conn = db.connect(self.url, autocommit=True,
                                     application_name=f"bauhof-rules-{self.shard}")
