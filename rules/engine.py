@@ -28,6 +28,7 @@ from rules import dispatch, escalation, orders, sensor_health, water_balance, wa
 from rules.actions import Action, Mail
 from rules.apply import apply as apply_actions
 from rules.assets import Area, Town, load_town
+from rules.balances import BalanceRound
 from rules.clock import EventClock
 from rules.readings import COLUMNS, SELECT, BadReading, Reading, from_row
 from rules.ruleset import HealthParams, Ruleset, WateringParams
@@ -105,11 +106,8 @@ class RulesEngine:
         self._step_actions = 0
         # Rows of this step the rules could not use, with the reason (dead-lettered at commit).
         self._refused_rows: list[tuple[tuple[Any, ...], str]] = []
-        # Event-time hour of the last water-balance round, and what it computed per area.
-        self._balance_hour: int | None = None
-        self.balances: dict[str, water_balance.Balance] = {}
-        # The water balances of this step by area, stored with its orders.
-        self._balance_rows: dict[str, tuple[Any, ...]] = {}
+        # The hourly water-balance round: its last event-time hour and what it computed.
+        self.balance = BalanceRound()
         self.snapshot = Snapshot(self.town)
 
     @property
@@ -208,7 +206,7 @@ class RulesEngine:
     def _step(self) -> tuple[int, int]:
         self._marks.clear()
         self._refused_rows = []
-        self._balance_rows = {}
+        self.balance.rows.clear()
         row = self.conn.execute(
             "SELECT next_xid::text, clock, live, (SELECT version FROM rule_overrides_version) "
             "FROM rules_cursor WHERE shard = %s AND shards = %s FOR UPDATE",
@@ -250,7 +248,7 @@ class RulesEngine:
         self._step_actions = len(actions)
         with self.conn.pipeline():
             self.apply(actions)
-            self._write_balances()
+            self.balance.write(self.conn)
             changed = self.states.save(self.conn)
         self._dead_letter_refused()
         if upper != cur or changed or actions or before != (self.clock.stream_max,
@@ -360,7 +358,7 @@ class RulesEngine:
             max_age = max((self.watering_params(a).weather_max_age_h
                            for a in self.town.areas.values()), default=0.0)
             back = timedelta(hours=max_age)
-            if any(int(t.timestamp() // 3600) != self._balance_hour for t in times):
+            if any(self.balance.due(t) for t in times):
                 # An hour's water balance may be due: a week of weather and waterings.
                 since = lo - timedelta(days=water_balance.WINDOW_DAYS)
                 back = max(back, lo - since + timedelta(seconds=1))
@@ -470,7 +468,9 @@ class RulesEngine:
             if found:
                 self.states.touch(key)
                 actions += found
-        actions += self._water_balances(now)
+        if self.town.has_weather and self.balance.due(now):
+            areas = [a for a in self.town.areas.values() if self.owns("green_area", a.id)]
+            actions += self.balance.run(self, now, areas)
         for order in open_orders:
             if not self.owns(order.subject_type, order.subject_id):
                 continue
@@ -481,64 +481,6 @@ class RulesEngine:
                 due_at=order.due_at, forecast=order.params.get("reason") == "forecast")
             actions += escalation.age(view, now, rs.orders, self._reminder_mail(order))
         return actions
-
-    def _water_balances(self, now: datetime) -> list[Action]:
-        """Once per event-time hour while weather is stored: every area's water balance,
-        kept for the API and dashboards (written with the step), and the fallback for areas
-        whose probes are silent."""
-        hour = int(now.timestamp() // 3600)
-        if not self.town.has_weather or hour == self._balance_hour:
-            return []
-        self._balance_hour = hour
-        window = self.snapshot.weather
-        assert window is not None, "the snapshot loads the weather while the town has some"
-        hours = window.hours(now)
-        if not hours:
-            return []
-        areas = [a for a in self.town.areas.values() if self.owns("green_area", a.id)]
-        waterings = self.snapshot.waterings_since(
-            now - timedelta(days=water_balance.WINDOW_DAYS),
-            ((a.id, (a.plant_type, a.size_m2, a.trees)) for a in areas))
-        probed = {d.asset_id for d in self.town.devices.values()
-                  if d.asset_type == "green_area" and d.asset_id}
-        actions: list[Action] = []
-        for area in areas:
-            b = water_balance.balance(hours, area.latitude, area.plant_type,
-                                      waterings.get(area.id, ()), now)
-            self.balances[area.id] = b
-            size = water_balance.dose(b.deficit_mm, area.plant_type, area.size_m2, area.trees)
-            self._balance_rows[area.id] = (
-                area.id, b.as_of, b.rain_mm, b.et_mm, b.watered_mm, b.deficit_mm,
-                b.capacity_mm, b.trigger_mm, b.needs_water, b.et0_source,
-                size.litres or None, size.litres_per_m2, size.litres_per_tree)
-            if area.id not in probed:
-                continue
-            key = ("watering", "green_area", area.id)
-            p = self.watering_params(area)
-            silent_h = self._silent_h(key, now)
-            state = self.states.peek(key)
-            if state is None:
-                state = self.states.get(key)
-            before = dict(state)
-            found = watering.on_balance(state, now, area, p, balance=b, silent_h=silent_h,
-                                        weather=self.snapshot.weather_at(p.weather_max_age_h))
-            if found or state != before:
-                self.states.touch(key)
-            actions += found
-        return actions
-
-    def _silent_h(self, key: Key, now: datetime) -> float | None:
-        """Hours since the area's newest probe reading (or since the engine began watching
-        an area whose probes never reported); None while one reports."""
-        state = self.states.peek(key) or {}
-        probes: dict[str, list[float]] = state.get("probes") or {}
-        if probes:
-            newest = max(ts for ts, _ in probes.values())
-        elif "watched_ts" in state:
-            newest = float(state["watched_ts"])
-        else:
-            self.states.get(key)["watched_ts"] = newest = now.timestamp()
-        return max(0.0, (now.timestamp() - newest) / 3600)
 
     def _reminder_mail(self, order: orders.Order) -> Mail | None:
         if not (order.assignee or "").startswith("sponsor:"):
@@ -565,26 +507,6 @@ class RulesEngine:
     def _order_gone(self, rule: str, subject_type: str, subject_id: str) -> None:
         self._silent_due = None
         dispatch.order_gone(self.states, rule, subject_type, subject_id)
-
-    def _write_balances(self) -> None:
-        """Store the water balances this step computed (newer than what is stored)."""
-        rows, self._balance_rows = list(self._balance_rows.values()), {}
-        if not rows:
-            return
-        with self.conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO water_balance (area_id, as_of, rain_7d_mm, et_7d_mm, "
-                "watered_7d_mm, deficit_mm, capacity_mm, trigger_mm, needs_water, et0_source, "
-                "litres, litres_per_m2, litres_per_tree) VALUES "
-                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                "ON CONFLICT (area_id) DO UPDATE SET as_of = excluded.as_of, "
-                "rain_7d_mm = excluded.rain_7d_mm, et_7d_mm = excluded.et_7d_mm, "
-                "watered_7d_mm = excluded.watered_7d_mm, deficit_mm = excluded.deficit_mm, "
-                "capacity_mm = excluded.capacity_mm, trigger_mm = excluded.trigger_mm, "
-                "needs_water = excluded.needs_water, et0_source = excluded.et0_source, "
-                "litres = excluded.litres, litres_per_m2 = excluded.litres_per_m2, "
-                "litres_per_tree = excluded.litres_per_tree, updated_at = now() "
-                "WHERE water_balance.as_of <= excluded.as_of", rows)
 
     def run(self, stop: threading.Event, on_commit: Callable[[], None] | None = None,
             poll_s: float = 0.25) -> None:
