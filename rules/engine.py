@@ -355,9 +355,7 @@ class RulesEngine:
         waterings: tuple[Watering, ...] = ()
         if self.town.has_weather:
             lo, hi = min(times), max(times)
-            max_age = max((self.watering_params(a).weather_max_age_h
-                           for a in self.town.areas.values()), default=0.0)
-            back = timedelta(hours=max_age)
+            back = timedelta(hours=self._weather_max_age_h())
             if any(self.balance.due(t) for t in times):
                 # An hour's water balance may be due: a week of weather and waterings.
                 since = lo - timedelta(days=water_balance.WINDOW_DAYS)
@@ -365,6 +363,18 @@ class RulesEngine:
                 waterings = load_waterings(self.conn, since)
             weather = load_weather(self.conn, lo - back, hi + AHEAD)
         return Snapshot(self.town, load_open_orders(self.conn), weather, waterings)
+
+    def _weather_max_age_h(self) -> float:
+        """The oldest weather any area's rules may look at, in hours."""
+        ages = [0.0]
+        for area in self.town.areas.values():
+            try:
+                ages.append(self.watering_params(area).weather_max_age_h)
+            except ValueError:
+                # Parameters the area refuses stop the engine when a rule first meets the
+                # area, as before; that area looks no weather up.
+                continue
+        return max(ages)
 
     # Evaluation (pure rules over the snapshot, state in memory) -------------------------------
 
