@@ -28,3 +28,12 @@ def test_a_payload_refused_carries_its_reason() -> None:
     with pytest.raises(InputError) as caught:
         load_json(b"{" * 10, max_bytes=5)
     assert caught.value.reason == "message of 10 bytes is larger than the limit of 5 bytes"
+    assert caught.value.code == "too_large"
+
+
+def test_an_input_error_is_malformed_unless_it_says_otherwise() -> None:
+    assert (InputError("x").code, EventError("y", "implausible").code) == (
+        "malformed", "implausible")
+    with pytest.raises(InputError) as caught:
+        load_json(b"{", max_bytes=5)
+    assert caught.value.code == "malformed"
