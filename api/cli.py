@@ -7,20 +7,17 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from bauhof.cli import bench_command, command
 from bauhof.cli import positive_int as _positive
 
 
 def register(commands: Any, bench: Any) -> None:
     """Add the API's commands."""
-    api = commands.add_parser(
-        "api", help="run the HTTP API, the crew web app and Open311",
-        description="Serve the API with uvicorn (OpenAPI at /docs, crew app at /crew/, "
-                    "Open311 at /open311/v2/). Settings: see docs/api.md.")
+    api = command(commands, "api", cmd_api, help="run the HTTP API, the crew web app and Open311")
     api.add_argument("--host", default="127.0.0.1", help="address to listen on (default "
                                                         "127.0.0.1)")
     api.add_argument("--port", type=_port, default=8080, help="port (default 8080)")
     api.add_argument("--workers", type=_positive, default=1, help="processes (default 1)")
-    api.set_defaults(handler=cmd_api)
 
     users = commands.add_parser("users", help="API users and their tokens",
                                 description="Create users (printing their token once), "
@@ -51,10 +48,9 @@ def register(commands: Any, bench: Any) -> None:
     key.add_argument("--name", default="open311 client", help="who the key is for")
     key.set_defaults(handler=cmd_open311)
 
-    b = bench.add_parser(
-        "api", help="p50/p99 latency of work-order lists and year-long readings at 200 req/s",
-        description="Start private services, fill a year of hourly readings, run the API in "
-                    "a subprocess and drive it open-loop from a second process.")
+    b = bench_command(
+        bench, "api", cmd_bench_api,
+        help="p50/p99 latency of work-order lists and year-long readings at 200 req/s")
     b.add_argument("--devices", type=_positive, default=300, help="devices (default 300)")
     b.add_argument("--days", type=_positive, default=365, help="days of hourly readings")
     b.add_argument("--rate", type=_positive, default=200, help="requests per second")
@@ -65,8 +61,6 @@ def register(commands: Any, bench: Any) -> None:
     b.add_argument("--warmup", type=int, default=5,
                    help="seconds at the same rate before measuring, reported apart as "
                         "warmup_p99_ms (default 5; 0: measure from the first request)")
-    b.add_argument("--json", action="store_true", help="print one JSON object")
-    b.set_defaults(handler=cmd_bench_api)
 
 
 def _port(text: str) -> int:
@@ -77,7 +71,8 @@ def _port(text: str) -> int:
 
 
 def cmd_api(args: argparse.Namespace) -> int:
-    """Serve the API until interrupted."""
+    """Serve the API with uvicorn (OpenAPI at /docs, crew app at /crew/, Open311 at
+    /open311/v2/). Settings: see docs/api.md."""
     import uvicorn
 
     from bauhof import settings
@@ -132,7 +127,8 @@ def cmd_open311(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_api(args: argparse.Namespace) -> int:
-    """Run the API benchmark."""
+    """Start private services, fill a year of hourly readings, run the API in a subprocess and
+    drive it open-loop from a second process."""
     from api.bench import run_bench
 
     result = run_bench(devices=args.devices, days=args.days, rate=args.rate,

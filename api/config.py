@@ -1,28 +1,27 @@
-"""The API's settings: Bauhof's settings plus what only the API needs, read once at start."""
+"""The API's settings: what one API process runs with, taken from Bauhof's settings."""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
-from api.open311_edge import origins_setting
-from api.vendor import default_vendor_dir, tile_origin
+from api.vendor import default_vendor_dir
 from bauhof.settings import (
     DEFAULT_LINK_SECRET,
+    OSM_ATTRIBUTION,
+    OSM_TILES,
     Settings,
-    SettingsError,
-    read_dotenv,
     require_link_secret,
 )
 
-OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-OSM_ATTRIBUTION = "© OpenStreetMap-Mitwirkende (ODbL)"
+__all__ = ["OSM_ATTRIBUTION", "OSM_TILES", "ApiSettings", "from_settings"]
 
 
 @dataclass(frozen=True, slots=True)
 class ApiSettings:
-    """How one API process runs (see docs/api.md for the environment variables)."""
+    """How one API process runs (bauhof/settings.py reads them; docs/api.md lists them)."""
 
     database_url: str
     media_dir: Path
@@ -72,61 +71,36 @@ class ApiSettings:
     # The portal: sponsors' mail links are signed with this secret and point at public_url.
     link_secret: str = DEFAULT_LINK_SECRET
     public_url: str = "http://127.0.0.1:8000"
+    # ChirpStack `object` keys beyond the built-in map, for reprocessed dead letters.
+    object_keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
-def _float(env: dict[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from exc
-    if value <= 0:
-        raise SettingsError(f"{name} must be positive, got {raw!r}")
-    return value
-
-
-def from_settings(base: Settings, environ: dict[str, str] | None = None) -> ApiSettings:
-    """The API settings for Bauhof's settings and the BAUHOF_API_* variables (environment
-    first, then `.env` in the working directory, as for Bauhof's own settings)."""
-    env = read_dotenv(Path.cwd() / ".env") if environ is None else {}
-    env.update(os.environ if environ is None else environ)
-    origins = tuple(o.strip() for o in env.get("BAUHOF_API_CORS_ORIGINS", "").split(",")
-                    if o.strip())
-    if "*" in origins:
-        raise SettingsError("BAUHOF_API_CORS_ORIGINS must list origins; '*' is not allowed "
-                            "because requests carry bearer tokens")
-    media = env.get("BAUHOF_API_MEDIA_DIR") or str(base.state_dir / "media")
-    rules_file = env.get("BAUHOF_RULES_FILE") or None
-    tiles = env.get("BAUHOF_MAP_TILE_URL", OSM_TILES).strip()
-    if tiles and not tile_origin(tiles).startswith(("https://", "http://")):
-        raise SettingsError(f"BAUHOF_MAP_TILE_URL must be an http(s) URL template, got {tiles!r}")
-    vendor = env.get("BAUHOF_VENDOR_DIR", "").strip()
+def from_settings(base: Settings) -> ApiSettings:
+    """The API settings for Bauhof's settings (its `api`, `open311` and `rules` sections)."""
+    api, open311 = base.api, base.open311
     return ApiSettings(
         database_url=base.database_url,
-        media_dir=Path(media).resolve(),
-        cors_origins=origins,
-        trust_forwarded=env.get("BAUHOF_API_TRUST_FORWARDED", "") in ("1", "true", "yes"),
-        public_rate_per_s=_float(env, "BAUHOF_API_PUBLIC_RATE", 5.0),
-        public_burst=int(_float(env, "BAUHOF_API_PUBLIC_BURST", 30)),
-        jurisdiction_id=env.get("BAUHOF_OPEN311_JURISDICTION", "bauhof.local"),
-        agency=env.get("BAUHOF_OPEN311_AGENCY", "Bauhof"),
-        match_radius_m=_float(env, "BAUHOF_OPEN311_MATCH_RADIUS_M", 75.0),
-        open311_cors_origins=origins_setting(env.get("BAUHOF_OPEN311_CORS_ORIGINS", "")),
-        open311_max_body_bytes=int(_float(env, "BAUHOF_OPEN311_MAX_BODY_BYTES",
-                                          10 * 1024 * 1024)),
-        rules_file=Path(rules_file) if rules_file else None,
-        client_time=env.get("BAUHOF_API_CLIENT_TIME", "") in ("1", "true", "yes"),
-        vendor_dir=Path(vendor).resolve() if vendor else default_vendor_dir(),
-        map_tile_url=tiles,
-        map_attribution=env.get("BAUHOF_MAP_ATTRIBUTION",
-                                OSM_ATTRIBUTION if tiles == OSM_TILES else "").strip(),
-        map_max_zoom=int(_float(env, "BAUHOF_MAP_MAX_ZOOM", 19)),
-        grafana_url=env.get("BAUHOF_GRAFANA_URL", "").strip().rstrip("/"),
+        media_dir=api.media_dir or (base.state_dir / "media").resolve(),
+        cors_origins=api.cors_origins,
+        trust_forwarded=api.trust_forwarded,
+        public_rate_per_s=api.public_rate_per_s,
+        public_burst=api.public_burst,
+        jurisdiction_id=open311.jurisdiction_id,
+        agency=open311.agency,
+        match_radius_m=open311.match_radius_m,
+        open311_cors_origins=open311.cors_origins,
+        open311_max_body_bytes=open311.max_body_bytes,
+        rules_file=base.rules.file,
+        client_time=api.client_time,
+        vendor_dir=api.vendor_dir or default_vendor_dir(),
+        map_tile_url=api.map_tile_url,
+        map_attribution=api.map_attribution,
+        map_max_zoom=api.map_max_zoom,
+        grafana_url=api.grafana_url,
         link_secret=require_link_secret(base),
         public_url=base.public_url,
-        metrics_token=env.get("BAUHOF_METRICS_TOKEN") or None,
-        max_body_bytes=int(_float(env, "BAUHOF_API_MAX_BODY_BYTES", 256 * 1024)),
-        max_photo_bytes=int(_float(env, "BAUHOF_API_MAX_PHOTO_BYTES", 10 * 1024 * 1024)),
+        metrics_token=api.metrics_token,
+        max_body_bytes=api.max_body_bytes,
+        max_photo_bytes=api.max_photo_bytes,
+        object_keymap=base.object_keymap,
     )

@@ -29,7 +29,7 @@ from api.problems import Problem
 from rules.mail import is_addr_spec
 
 __all__ = ["CONTROL", "MAX_BODY_BYTES", "Open311Cors", "Open311Route", "check_text",
-           "is_addr_spec", "origins_setting", "public_url_problem"]
+           "is_addr_spec", "public_url_problem"]
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 # C0 controls except tab, line feed and carriage return (a browser's line break is CR LF),
@@ -185,15 +185,4 @@ class Open311Cors:
             await self.cors(scope, receive, send)
         else:
             await self.app(scope, receive, send)
-
-
-def origins_setting(raw: str) -> tuple[str, ...]:
-    """BAUHOF_OPEN311_CORS_ORIGINS: comma-separated origins, or `*` alone."""
-    origins = tuple(o.strip() for o in raw.split(",") if o.strip())
-    if "*" in origins and len(origins) > 1:
-        from bauhof.settings import SettingsError
-
-        raise SettingsError("BAUHOF_OPEN311_CORS_ORIGINS is either '*' or a list of origins, "
-                            f"got {raw!r}")
-    return origins
 

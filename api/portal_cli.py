@@ -6,22 +6,22 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
+from bauhof.cli import command
+
 
 def register(commands: Any, bench: Any) -> None:
     """Add `sponsorships`."""
-    parser = commands.add_parser(
-        "sponsorships", help="the portal's chores: expire, anonymise, inspections",
-        description="expire: unconfirmed inquiries older than 72 h; anonymise: personal data "
-                    "of sponsorships ended longer than BAUHOF_RETAIN_SPONSORS_DAYS ago; "
-                    "inspections: open this season's inspection order for every green area.")
+    parser = command(commands, "sponsorships", cmd_sponsorships,
+                     help="the portal's chores: expire, anonymise, inspections")
     parser.add_argument("action", choices=("expire", "anonymise", "inspections"))
     parser.add_argument("--season", choices=("spring", "autumn"),
                         help="inspections: the season (default: the current month's)")
-    parser.set_defaults(handler=cmd_sponsorships)
 
 
 def cmd_sponsorships(args: argparse.Namespace) -> int:
-    """Run one chore and print what it did."""
+    """expire: unconfirmed inquiries older than 72 h; anonymise: personal data of sponsorships
+    ended longer than BAUHOF_RETAIN_SPONSORS_DAYS ago; inspections: open this season's
+    inspection order for every green area."""
     from api import sponsorship_store as store
     from bauhof import db, settings
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -37,14 +36,17 @@ def port_number(text: str) -> int:
 
 def add_port_argument(parser: argparse.ArgumentParser) -> None:
     """Add `--metrics-port` (default: $BAUHOF_METRICS_PORT; no server without either) and
-    `--metrics-addr` (default: $BAUHOF_METRICS_ADDR, else 127.0.0.1)."""
-    parser.add_argument("--metrics-port", type=port_number, default=os.environ.get(PORT_ENV),
+    `--metrics-addr` (default: $BAUHOF_METRICS_ADDR, else 127.0.0.1), from the settings."""
+    from bauhof.settings import metrics_defaults
+
+    default_port, default_addr = metrics_defaults()
+    parser.add_argument("--metrics-port", type=port_number, default=default_port,
                         metavar="PORT",
                         help=f"serve Prometheus metrics on http://ADDR:PORT/metrics "
                              f"(default: ${PORT_ENV}; none without it)")
     # Loopback unless told: the metrics name hosts and counts (issue 13); a container
     # scraped from its internal network sets 0.0.0.0 explicitly.
-    parser.add_argument("--metrics-addr", default=os.environ.get(ADDR_ENV) or "127.0.0.1",
+    parser.add_argument("--metrics-addr", default=default_addr,
                         metavar="ADDR",
                         help=f"address of the metrics server (default: ${ADDR_ENV}, else "
                              "127.0.0.1)")

@@ -3,39 +3,28 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from typing import Any
 
+from bauhof.cli import command, positive_number
+
 
 def register(commands: Any, bench: Any) -> None:
     """Add the dashboards' commands."""
-    parser = commands.add_parser(
-        "dashboards", help="Grafana dashboards: build, check, push; roll-ups",
-        description="build: write dashboards/json from dashboards/*.py; check: validate every "
-                    "dashboard (and that the JSON is what build writes); push: upload data "
-                    "source, folder and dashboards to Grafana (BAUHOF_GRAFANA_URL, "
-                    "BAUHOF_GRAFANA_TOKEN, GRAFANA_DB_PASSWORD); rollups: refresh the hourly "
-                    "and daily roll-ups the panels read.")
+    parser = command(commands, "dashboards", cmd_dashboards,
+                     help="Grafana dashboards: build, check, push; roll-ups")
     parser.add_argument("action", choices=("build", "check", "push", "rollups"))
-    parser.add_argument("--every", type=_positive, metavar="SECONDS",
+    parser.add_argument("--every", type=positive_number(), metavar="SECONDS",
                         help="with rollups: repeat every SECONDS until interrupted")
-    parser.set_defaults(handler=cmd_dashboards)
 
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be more than 0")
-    return value
 
 
 def cmd_dashboards(args: argparse.Namespace) -> int:
-    """Run one dashboards action."""
+    """build: write dashboards/json from dashboards/*.py; check: validate every dashboard (and
+    that the JSON is what build writes); push: upload data source, folder and dashboards to
+    Grafana (BAUHOF_GRAFANA_URL, BAUHOF_GRAFANA_TOKEN, GRAFANA_DB_PASSWORD); rollups: refresh
+    the hourly and daily roll-ups the panels read."""
     from dashboards import DashboardError, build, check
 
     try:
@@ -53,9 +42,10 @@ def cmd_dashboards(args: argparse.Namespace) -> int:
             print(f"{len(build.dashboards())} dashboards ok")
             return 0
         if args.action == "push":
+            from bauhof import settings
             from dashboards import push
 
-            for line in push.push(push.target_from_env(dict(os.environ))):
+            for line in push.push(push.target_from_settings(settings.load().grafana)):
                 print(line)
             return 0
         return _rollups(args.every)

@@ -1,8 +1,8 @@
 """Upload the data source, the folder and the dashboards to a running Grafana through its
 HTTP API (grafana-client): `bauhof dashboards push`.
 
-Grafana's URL and a service-account token come from BAUHOF_GRAFANA_URL and
-BAUHOF_GRAFANA_TOKEN; the read-only database role's password from GRAFANA_DB_PASSWORD (as in
+Grafana's URL and a service-account token come from the settings (BAUHOF_GRAFANA_URL and
+BAUHOF_GRAFANA_TOKEN), the read-only database role's password from GRAFANA_DB_PASSWORD (as in
 docker-compose.yml). Everything is an upsert, so pushing twice changes nothing:
 - folder: GET /api/folders/<uid>, else POST /api/folders;
 - data source: GET /api/datasources/uid/<uid>, then PUT there, else POST /api/datasources;
@@ -20,6 +20,7 @@ import yaml
 from grafana_client.api import GrafanaApi
 from grafana_client.client import GrafanaClientError, GrafanaException
 
+from bauhof.settings import GrafanaSection
 from dashboards import DashboardError, build
 from dashboards.check import PROVISIONING
 
@@ -47,15 +48,17 @@ class Target:
     db_host: str | None = None
 
 
-def target_from_env(env: dict[str, str]) -> Target:
-    """The push target from the environment; DashboardError names what is missing."""
-    missing = [n for n in ("BAUHOF_GRAFANA_URL", "BAUHOF_GRAFANA_TOKEN", "GRAFANA_DB_PASSWORD")
-               if not env.get(n)]
+def target_from_settings(grafana: GrafanaSection) -> Target:
+    """The push target from the settings' `grafana` section; DashboardError names the
+    variables that are missing."""
+    missing = [name for name, value in (("BAUHOF_GRAFANA_URL", grafana.url),
+                                        ("BAUHOF_GRAFANA_TOKEN", grafana.token),
+                                        ("GRAFANA_DB_PASSWORD", grafana.db_password))
+               if not value]
     if missing:
         raise DashboardError(f"set {', '.join(missing)} (Grafana's URL, a service-account "
                              "token with the Editor role, and the grafana role's password)")
-    return Target(env["BAUHOF_GRAFANA_URL"], env["BAUHOF_GRAFANA_TOKEN"],
-                  env["GRAFANA_DB_PASSWORD"], env.get("BAUHOF_GRAFANA_DB_HOST") or None)
+    return Target(grafana.url, grafana.token, grafana.db_password, grafana.db_host)
 
 
 def datasource(password: str, host: str | None = None) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from bauhof.cli import bench_command
 from bauhof.cli import positive_int as _positive
 
 
@@ -13,33 +14,26 @@ def register(commands: Any, bench: Any) -> None:
     """Add the harnesses' commands."""
     from harness import outcomes, whatif_cli
 
-    bench_parser = bench.add_parser(
-        "rules", help="latency from MQTT publish to committed order under background load",
-        description="Start private services, ingest and the engine; publish threshold-"
-                    "crossing uplinks among background load and report p50/p99 latency.")
+    bench_parser = bench_command(
+        bench, "rules", cmd_bench_rules,
+        help="latency from MQTT publish to committed order under background load")
     bench_parser.add_argument("--rate", type=_positive, default=1000,
                               help="background uplinks per second (default 1000)")
     bench_parser.add_argument("--seconds", type=_positive, default=20,
                               help="how long to measure (default 20)")
     bench_parser.add_argument("--probes", type=_positive, default=100,
                               help="threshold-crossing uplinks to time (default 100)")
-    bench_parser.add_argument("--json", action="store_true", help="print one JSON object")
-    bench_parser.set_defaults(handler=cmd_bench_rules)
 
     whatif_cli.register(commands)
     outcomes.register(bench)
 
-    timing = bench.add_parser(
-        "dashboards", help="every panel's query over a year of the default town",
-        description="Fill private services with a synthetic year of the default town "
-                    "(roll-ups, tracker positions, orders, two weeks of bin readings and a "
-                    "plan) and report each panel's median query time over 365 days.")
-    timing.add_argument("--json", action="store_true", help="print one JSON object")
-    timing.set_defaults(handler=cmd_bench_dashboards)
+    bench_command(bench, "dashboards", cmd_bench_dashboards,
+                  help="every panel's query over a year of the default town")
 
 
 def cmd_bench_rules(args: argparse.Namespace) -> int:
-    """Measure MQTT publish → committed order latency."""
+    """Start private services, ingest and the engine; publish threshold-crossing uplinks among
+    background load and report p50/p99 latency."""
     from harness.rules_bench import run_bench
 
     result = run_bench(rate=args.rate, seconds=args.seconds, probes=args.probes)
@@ -53,7 +47,9 @@ def cmd_bench_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_dashboards(args: argparse.Namespace) -> int:
-    """Time every panel over a year."""
+    """Fill private services with a synthetic year of the default town (roll-ups, tracker
+    positions, orders, two weeks of bin readings and a plan) and report each panel's median
+    query time over 365 days."""
     from harness import dashboards_bench
 
     figures = dashboards_bench.run(progress=not args.json)

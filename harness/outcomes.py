@@ -28,6 +28,7 @@ import time
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from bauhof.cli import bench_command, number_between
 from harness.policies import POLICIES
 
 if TYPE_CHECKING:
@@ -41,20 +42,14 @@ DRY_SUMMER_WARMER_C = 2.5
 DRY_SUMMER_RAIN_START = 0.012
 DRY_SUMMER_RAIN_CONTINUE = 0.7
 DRY_SUMMER_RAIN_MM_H = 1.5
+_days = number_between(0, 366, "days", low_included=False)
 
 
 def register(bench: Any) -> None:
     """Add `bench outcomes`."""
-    parser = bench.add_parser(
-        "outcomes", help="simulated days: fixed schedule vs Bauhof's plans vs no system vs "
-                         "a fixed watering rota",
-        description="Run the default town (by default in a summer heat wave, see "
-                    "--weather) for --days simulated days with a fixed weekly "
-                    "schedule, with Bauhof's plans, and with no system (each in private "
-                    "services), and print from the simulator's ground truth: truck km, bins "
-                    "emptied, average fill at emptying, overflow hours, dry hours in sponsored "
-                    "areas, watering trips and litres of water; fixed_watering waters every "
-                    "sponsored area weekly on a fixed rota, as towns do without sensors.")
+    parser = bench_command(bench, "outcomes", cmd_outcomes,
+                           help="simulated days: fixed schedule vs Bauhof's plans vs no system "
+                                "vs a fixed watering rota")
     parser.add_argument("--days", type=_days, default=28.0, help="simulated days (default 28)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--start", type=_start, default=HEAT_WAVE_START,
@@ -65,18 +60,7 @@ def register(bench: Any) -> None:
                              "summer with DWD-like rain (the watering figures)")
     parser.add_argument("--policies", default=",".join(POLICIES),
                         help=f"comma-separated subset of {','.join(POLICIES)}")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.set_defaults(handler=cmd_outcomes)
 
-
-def _days(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
-    if not 0 < value <= 366:
-        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 366 days")
-    return value
 
 
 def _start(text: str) -> date:
@@ -147,7 +131,12 @@ def run(policy: str, days: float, seed: int, database_url: str | None,
 
 
 def cmd_outcomes(args: argparse.Namespace) -> int:
-    """Run the outcomes benchmark."""
+    """Run the default town (by default in a summer heat wave, see --weather) for --days
+    simulated days with a fixed weekly schedule, with Bauhof's plans, and with no system (each
+    in private services), and print from the simulator's ground truth: truck km, bins emptied,
+    average fill at emptying, overflow hours, dry hours in sponsored areas, watering trips and
+    litres of water; fixed_watering waters every sponsored area weekly on a fixed rota, as towns
+    do without sensors."""
     from bauhof.services import PrivateStack
 
     chosen = [p.strip() for p in args.policies.split(",") if p.strip()]

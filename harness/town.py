@@ -7,7 +7,7 @@ the readings a real run would store, in seconds.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,9 +20,11 @@ from simulator.scenario import Scenario
 
 
 def ingest_batches(conn: psycopg.Connection[Any], messages: Iterable[Message],
-                   batch_size: int = 5000, worker: str = "planning") -> Iterator[int]:
+                   batch_size: int = 5000, worker: str = "planning",
+                   keymap: Mapping[str, str] | None = None) -> Iterator[int]:
     """Store the messages as ingest would, through its Preparer and Writer (one commit per
-    batch: conn must be in autocommit mode); after each commit yield how many were fed.
+    batch: conn must be in autocommit mode; `keymap`: ChirpStack `object` keys beyond the
+    built-in map); after each commit yield how many were fed.
 
     Ingest without the broker, in one place: the switch to ingest's own entry point."""
     from ingest.devices import DeviceDirectory, object_keymap
@@ -31,7 +33,7 @@ def ingest_batches(conn: psycopg.Connection[Any], messages: Iterable[Message],
 
     directory = DeviceDirectory()
     directory.refresh(conn, force=True)
-    preparer = Preparer(directory, object_keymap())
+    preparer = Preparer(directory, object_keymap(keymap))
     writer = Writer(conn, worker)
     writer.setup()
     batch = Batch()

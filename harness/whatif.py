@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -280,9 +280,9 @@ def _columns(conn: psycopg.Connection[Any], table: str) -> list[str]:
 
 
 def run(url: str, messages: Iterable[Message], rules: Ruleset,
-        batch: int = BATCH) -> tuple[int, int]:
-    """Feed the messages through ingest and the rules into the database at `url`; return
-    (messages fed, ingest batches written)."""
+        batch: int = BATCH, keymap: Mapping[str, str] | None = None) -> tuple[int, int]:
+    """Feed the messages through ingest (with `keymap` beyond the built-in object key map)
+    and the rules into the database at `url`; return (messages fed, ingest batches written)."""
     from rules.engine import RulesEngine
 
     now_us = 0
@@ -301,7 +301,8 @@ def run(url: str, messages: Iterable[Message], rules: Ruleset,
     with db.connect(url, autocommit=True, application_name="bauhof-whatif-ingest") as conn:
         engine = RulesEngine(url, rules, wall=wall)
         try:
-            for count in ingest_batches(conn, timed(messages), batch, "whatif"):
+            for count in ingest_batches(conn, timed(messages), batch, "whatif",
+                                        keymap=keymap):
                 fed, written = count, written + 1
                 engine.catch_up()
         finally:
@@ -342,6 +343,8 @@ class Stream:
     since: datetime | None = None
     until: datetime | None = None
     town: Scenario | None = None  # the assets of a recording
+    # ChirpStack `object` keys beyond the built-in map, as ingest reads them.
+    object_keymap: Mapping[str, str] = field(default_factory=dict)
 
     def messages(self) -> Iterator[Message]:
         """The stream's messages in order."""
@@ -363,5 +366,5 @@ def whatif(town_url: str, stream: Stream, rules: Ruleset, *, keep: bool = False)
             copy_weather(stream.from_db, url, stream.since, stream.until)
         elif stream.town is not None:
             load_town(url, stream.town)
-        fed, _ = run(url, stream.messages(), rules)
+        fed, _ = run(url, stream.messages(), rules, keymap=stream.object_keymap)
         return outcome(url, fed, time.perf_counter() - started, name if keep else None)

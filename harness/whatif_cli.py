@@ -9,16 +9,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bauhof.cli import command
+
 
 def register(commands: Any) -> None:
     """Add `bauhof whatif`."""
-    parser = commands.add_parser(
-        "whatif", help="run a recorded stream through ingest and rules in a throw-away database",
-        description="Feed a recording (`simulate --record`) or a time range of the town's "
-                    "raw uplinks (--from-db) through ingest and the rules engine in a fresh "
-                    "database created next to the town's (BAUHOF_DATABASE_URL) and dropped "
-                    "afterwards; print the orders and defects per rule. The town's own data "
-                    "is never written.")
+    parser = command(commands, "whatif", cmd_whatif,
+                     help="run a recorded stream through ingest and rules in a throw-away database")
     parser.add_argument("stream", nargs="?", type=Path, metavar="STREAM",
                         help="a recording (JSON lines, .gz allowed)")
     parser.add_argument("--from-db", metavar="URL", nargs="?", const="",
@@ -37,7 +34,6 @@ def register(commands: Any) -> None:
     parser.add_argument("--keep", action="store_true",
                         help="keep the throw-away database(s) and print their names")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.set_defaults(handler=cmd_whatif)
 
 
 def _usage(message: str) -> int:
@@ -46,7 +42,10 @@ def _usage(message: str) -> int:
 
 
 def cmd_whatif(args: argparse.Namespace) -> int:
-    """Run the stream with the rules (and the second rules file) and print what they did."""
+    """Feed a recording (`simulate --record`) or a time range of the town's raw uplinks
+    (--from-db) through ingest and the rules engine in a fresh database created next to the
+    town's (BAUHOF_DATABASE_URL) and dropped afterwards; print the orders and defects per rule.
+    The town's own data is never written."""
     from bauhof import settings
     from bauhof.cli import CommandError
     from harness.whatif import Stream, WhatIfError, compare, whatif
@@ -87,7 +86,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
             return _usage(str(exc))
     stream = Stream(recording=args.stream,
                     from_db=None if args.from_db is None else args.from_db or cfg.database_url,
-                    since=since, until=until, town=town)
+                    since=since, until=until, town=town, object_keymap=cfg.object_keymap)
     try:
         first = whatif(cfg.database_url, stream, rules_a, keep=args.keep)
         second = whatif(cfg.database_url, stream, rules_b, keep=args.keep) \

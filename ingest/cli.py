@@ -5,17 +5,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bauhof.cli import bench_command, command
 from bauhof.cli import positive_int as _positive
 from bauhof.metrics import add_port_argument
 
 
 def register(commands: Any, bench: Any) -> None:
     """Add the ingest commands."""
-    parser = commands.add_parser(
-        "ingest", help="store ChirpStack events from MQTT in TimescaleDB",
-        description="Subscribe to ChirpStack v4 application events (QoS 1, persistent session) "
-                    "and store them exactly once. SIGTERM flushes, acknowledges and exits 0.",
-    )
+    parser = command(commands, "ingest", cmd_ingest,
+                     help="store ChirpStack events from MQTT in TimescaleDB")
     parser.add_argument("--client-id", default=None,
                         help="MQTT client id; stable across restarts, unique per worker "
                              "(default: $BAUHOF_MQTT_CLIENT_ID, else bauhof-ingest in "
@@ -26,16 +24,14 @@ def register(commands: Any, bench: Any) -> None:
     parser.add_argument("--batch-ms", type=_positive, default=100,
                         help="longest wait before a partial batch is written")
     add_port_argument(parser)
-    parser.set_defaults(handler=cmd_ingest)
 
-    bench_parser = bench.add_parser(
-        "ingest", help="end-to-end ingest throughput, bare limits and peak memory",
+    bench_parser = bench_command(
+        bench, "ingest", cmd_bench_ingest,
+        help="end-to-end ingest throughput, bare limits and peak memory",
     )
     bench_parser.add_argument("--events", type=_positive, default=100_000)
     bench_parser.add_argument("--workers", type=_positive, default=1,
                               help="ingest processes on one shared subscription")
-    bench_parser.add_argument("--json", action="store_true", help="print one JSON object")
-    bench_parser.set_defaults(handler=cmd_bench_ingest)
 
     from ingest import deadletters
 
@@ -43,7 +39,8 @@ def register(commands: Any, bench: Any) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    """Run the worker until SIGTERM."""
+    """Subscribe to ChirpStack v4 application events (QoS 1, persistent session) and store them
+    exactly once. SIGTERM flushes, acknowledges and exits 0."""
     from bauhof import metrics, settings
     from ingest.metrics import MeteredIngestWorker
     from ingest.worker import IngestConfig, IngestWorker
@@ -53,7 +50,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         database_url=cfg.database_url, mqtt=cfg.mqtt,
         client_id=args.client_id or cfg.mqtt_client_id,
         share_group=args.share, mqtt_ca_file=cfg.mqtt_ca_file, batch_size=args.batch_size,
-        batch_seconds=args.batch_ms / 1000,
+        batch_seconds=args.batch_ms / 1000, object_keymap=cfg.object_keymap,
     )
     stop_metrics = metrics.serve(None, None)
     if args.metrics_port is None:

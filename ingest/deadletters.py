@@ -11,11 +11,14 @@ import argparse
 import base64
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import psycopg
+
+from bauhof.cli import command, positive_int
 
 STATUSES = ("new", "reprocessed", "discarded")
 
@@ -87,9 +90,11 @@ def _settle(letter: DeadLetter, action: str) -> None:
                               f"ones can be {action}")
 
 
-def reprocess(conn: psycopg.Connection[Any], dead_id: int) -> tuple[int, int]:
+def reprocess(conn: psycopg.Connection[Any], dead_id: int,
+              keymap: Mapping[str, str] | None = None) -> tuple[int, int]:
     """Store a new dead letter's rows now (conn in autocommit); return (stored, duplicates).
-    DeadLetterError with the new reason when it still cannot be used."""
+    DeadLetterError with the new reason when it still cannot be used. `keymap`: ChirpStack
+    `object` keys beyond the built-in map (the settings' object_keymap)."""
     from ingest.devices import DeviceDirectory, object_keymap
     from ingest.prepare import Preparer
     from ingest.writer import Batch, Writer
@@ -99,7 +104,7 @@ def reprocess(conn: psycopg.Connection[Any], dead_id: int) -> tuple[int, int]:
     directory = DeviceDirectory()
     directory.refresh(conn, force=True)
     batch = Batch()
-    Preparer(directory, object_keymap()).add(batch, letter.topic, letter.payload)
+    Preparer(directory, object_keymap(keymap)).add(batch, letter.topic, letter.payload)
     if batch.dead:
         reason, code = batch.dead[0][2], batch.dead[0][5]
         conn.execute("UPDATE dead_letters SET reason = %s, reason_code = %s WHERE id = %s",
@@ -121,30 +126,19 @@ def discard(conn: psycopg.Connection[Any], dead_id: int) -> None:
 
 def register(commands: Any) -> None:
     """Add `bauhof deadletters`."""
-    parser = commands.add_parser(
-        "deadletters", help="list, show, reprocess or discard what ingest could not use",
-        description="Messages ingest dead-lettered, with the reason. `reprocess ID` runs one "
-                    "through ingest again (after a fix); `discard ID` marks it handled.")
+    parser = command(commands, "deadletters", cmd_deadletters,
+                     help="list, show, reprocess or discard what ingest could not use")
     parser.add_argument("action", choices=("list", "show", "reprocess", "discard"))
-    parser.add_argument("id", nargs="?", type=_dead_id, help="the dead letter's id")
+    parser.add_argument("id", nargs="?", type=positive_int, help="the dead letter's id")
     parser.add_argument("--status", choices=STATUSES, help="list: only this status")
-    parser.add_argument("--limit", type=_dead_id, default=50, help="list: at most (default 50)")
+    parser.add_argument("--limit", type=positive_int, default=50, help="list: at most (default 50)")
     parser.add_argument("--json", action="store_true", help="JSON (list: one object a line)")
-    parser.set_defaults(handler=cmd_deadletters)
 
-
-def _dead_id(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{value} must be positive")
-    return value
 
 
 def cmd_deadletters(args: argparse.Namespace) -> int:
-    """Run one dead-letter action against BAUHOF_DATABASE_URL."""
+    """Messages ingest dead-lettered, with the reason. `reprocess ID` runs one through ingest
+    again (after a fix); `discard ID` marks it handled."""
     from bauhof import db, settings
 
     if (args.action == "list") != (args.id is None):
@@ -175,7 +169,7 @@ def cmd_deadletters(args: argparse.Namespace) -> int:
                     for key, value in summary.items():
                         print(f"{key:>15}  {value}")
             elif args.action == "reprocess":
-                stored, duplicates = reprocess(conn, args.id)
+                stored, duplicates = reprocess(conn, args.id, cfg.object_keymap)
                 print(f"dead letter {args.id} reprocessed: {stored} stored, "
                       f"{duplicates} already there")
             else:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -36,16 +35,10 @@ DEFAULT_OBJECT_KEYMAP: dict[str, str] = {
 }
 
 
-def object_keymap() -> dict[str, str]:
-    """The default key map extended by BAUHOF_OBJECT_KEYMAP (a JSON object)."""
-    keymap = dict(DEFAULT_OBJECT_KEYMAP)
-    extra = os.environ.get("BAUHOF_OBJECT_KEYMAP")
-    if extra:
-        loaded: Any = json.loads(extra)
-        if not isinstance(loaded, dict):
-            raise ValueError("BAUHOF_OBJECT_KEYMAP must be a JSON object")
-        keymap.update({str(k): str(v) for k, v in loaded.items()})
-    return keymap
+def object_keymap(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The default key map extended by `extra` (the settings' `object_keymap`, from
+    BAUHOF_OBJECT_KEYMAP)."""
+    return {**DEFAULT_OBJECT_KEYMAP, **(extra or {})}
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
@@ -59,6 +60,8 @@ class IngestConfig:
     receive_maximum: int = 20000
     session_expiry_s: int = 7 * 24 * 3600
     stats_interval_s: float = 10.0
+    # ChirpStack `object` keys beyond the built-in map (the settings' object_keymap).
+    object_keymap: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -95,7 +98,7 @@ class IngestWorker:
         self._handoff: queue.Queue[tuple[list[Message], Batch, int] | None] = queue.Queue(1)
         self._writer_failed: BaseException | None = None
         self._directory = DeviceDirectory()
-        self._preparer = Preparer(self._directory, object_keymap())
+        self._preparer = Preparer(self._directory, object_keymap(config.object_keymap))
         self.worker_name = f"{config.client_id}@{socket.gethostname()}"
 
     # MQTT ------------------------------------------------------------------------------

@@ -6,9 +6,15 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from bauhof.cli import bench_command, number_between, positive_number
+
+_positive = positive_number()
+_hours = number_between(0, 168, "hours")
 
 
 def register(commands: Any, bench: Any) -> None:
@@ -47,18 +53,14 @@ def register(commands: Any, bench: Any) -> None:
     cfg.add_argument("--note", help="with save: why the settings changed")
     cfg.set_defaults(handler=cmd_settings)
 
-    scale = bench.add_parser(
-        "routes", help="plan 2,000 bins with 8 vehicles; quality against a long run",
-        description="Solve a synthetic 2,000-bin, 8-vehicle collection day within the plan's "
-                    "time limit and compare its distance with a long solver run.")
+    scale = bench_command(bench, "routes", cmd_bench_routes,
+                          help="plan 2,000 bins with 8 vehicles; quality against a long run")
     scale.add_argument("--bins", type=int, default=2000)
     scale.add_argument("--vehicles", type=int, default=8)
     scale.add_argument("--limit", type=_positive, default=20.0,
                        help="solver seconds for the plan (default 20)")
     scale.add_argument("--long", type=_positive, default=300.0,
                        help="solver seconds for the reference run (default 300)")
-    scale.add_argument("--json", action="store_true", help="print one JSON object")
-    scale.set_defaults(handler=cmd_bench_routes)
 
 
 
@@ -74,15 +76,6 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-06-02") from None
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be more than 0")
-    return value
-
 
 def _pct(text: str) -> float:
     value = _positive(text)
@@ -90,15 +83,6 @@ def _pct(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text} is more than 100 %")
     return value
 
-
-def _hours(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of hours") from None
-    if not 0 <= value <= 168:
-        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 168 hours")
-    return value
 
 
 def _connect() -> Any:
@@ -143,45 +127,40 @@ def _day(conn: Any, given: date | None) -> date:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     """Plan a day."""
-    from planning import PlanningError, previews
+    from planning import previews
 
     overrides: dict[str, Any] = {}
     if args.threshold is not None:
         overrides["fill_threshold_pct"] = args.threshold
     if args.horizon is not None:
         overrides["horizon_h"] = args.horizon
-    from planning import workspace
-
-    try:
-        with _connect() as conn:
-            plan = previews.create(conn, _day(conn, args.date), by="planner:cli",
-                                   overrides=overrides)
-            found = workspace.plan_warnings(conn, plan)
-    except PlanningError as exc:
-        return _fail(exc)
-    doc = plan.summary()
-    doc["warnings"] = [w.as_json() for w in found]
-    _print_plan(doc, args.json)
-    # On stderr, so that --json output stays one object and a person still sees them.
-    for w in found:
-        print(f"bauhof routes: warning: {w.message}", file=sys.stderr)
-    return 0
+    return _report(lambda conn: previews.create(conn, _day(conn, args.date), by="planner:cli",
+                                                overrides=overrides), args.json)
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
     """Preview a day."""
-    from planning import PlanningError, previews, workspace
+    from planning import previews
+
+    return _report(lambda conn: previews.preview(conn, args.threshold, args.horizon,
+                                                 _day(conn, args.date), by="planner:cli"),
+                   args.json)
+
+
+def _report(make: Callable[[Any], Any], as_json: bool) -> int:
+    """Make a plan or a preview on a connection and print it with its warnings."""
+    from planning import PlanningError, workspace
 
     try:
         with _connect() as conn:
-            plan = previews.preview(conn, args.threshold, args.horizon, _day(conn, args.date),
-                                    by="planner:cli")
+            plan = make(conn)
             found = workspace.plan_warnings(conn, plan)
     except PlanningError as exc:
         return _fail(exc)
     doc = plan.summary()
     doc["warnings"] = [w.as_json() for w in found]
-    _print_plan(doc, args.json)
+    _print_plan(doc, as_json)
+    # On stderr, so that --json output stays one object and a person still sees them.
     for w in found:
         print(f"bauhof routes: warning: {w.message}", file=sys.stderr)
     return 0
@@ -250,7 +229,8 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_routes(args: argparse.Namespace) -> int:
-    """Run the scale benchmark."""
+    """Solve a synthetic 2,000-bin, 8-vehicle collection day within the plan's time limit and
+    compare its distance with a long solver run."""
     from planning import scale
 
     figures = scale.run(args.bins, args.vehicles, args.limit, args.long,

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bauhof.cli import bench_command, positive_number
 from bauhof.cli import positive_int as _positive
 
 
@@ -15,50 +16,27 @@ def register(commands: Any, bench: Any) -> None:
     del commands
     from reliability.suite import FAULTS
 
-    faults = bench.add_parser(
-        "faults", help="crash, outage and restart faults against real processes: what was lost",
-        description="Run every fault (kill -9 of ingest, PostgreSQL stopped, broker restarted, "
-                    "network cut, database read-only, disk full, backlog, rules engine killed "
-                    "during a replay, poison messages on every subscribed topic) on private "
-                    "services and print: fault, times tried, events "
-                    "published, events stored, duplicates, orders expected, orders found. "
-                    "Exits 1 on any loss or duplicate, or a fault that could not be run.")
+    faults = bench_command(
+        bench, "faults", cmd_bench_faults,
+        help="crash, outage and restart faults against real processes: what was lost")
     faults.add_argument("--quick", action="store_true",
                         help="the CI form: small streams and short outages (a few minutes)")
     faults.add_argument("--events", type=_positive, metavar="N",
                         help="events per fault (default 3,000 quick, 100,000 long)")
     faults.add_argument("--only", type=_names(set(FAULTS)), metavar="NAME[,NAME…]",
                         help=f"run only these faults ({', '.join(FAULTS)})")
-    faults.add_argument("--json", action="store_true", help="print one JSON object")
-    faults.set_defaults(handler=cmd_bench_faults)
 
-    soak = bench.add_parser(
-        "soak", help="the default town at 60x for an hour: memory, lag and connections",
-        description="Run ingest, rules and the simulator (with crews when available) on "
-                    "private services; every minute sample each process's RSS, ingest lag "
-                    "(ingest_stats) and open database connections; write a PNG plot and "
-                    "print the figures. Exits 1 unless memory is flat, lag bounded, "
-                    "connections constant and every process exits cleanly.")
-    soak.add_argument("--minutes", type=_positive_float, default=60.0,
+    soak = bench_command(bench, "soak", cmd_bench_soak,
+                         help="the default town at 60x for an hour: memory, lag and connections")
+    soak.add_argument("--minutes", type=positive_number(), default=60.0,
                       help="wall minutes to run (default 60)")
     soak.add_argument("--speed", type=_positive, default=60,
                       help="simulated seconds per wall second (default 60)")
-    soak.add_argument("--sample-s", type=_positive_float, default=60.0,
+    soak.add_argument("--sample-s", type=positive_number(), default=60.0,
                       help="seconds between samples (default 60)")
     soak.add_argument("--plot", type=Path, default=Path("soak.png"),
                       help="where to write the PNG (default soak.png)")
-    soak.add_argument("--json", action="store_true", help="print one JSON object")
-    soak.set_defaults(handler=cmd_bench_soak)
 
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from exc
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text} must be more than 0")
-    return value
 
 
 def _names(known: set[str]) -> Any:
@@ -73,7 +51,11 @@ def _names(known: set[str]) -> Any:
 
 
 def cmd_bench_faults(args: argparse.Namespace) -> int:
-    """Run the fault suite and print the table (or one JSON object)."""
+    """Run every fault (kill -9 of ingest, PostgreSQL stopped, broker restarted, network cut,
+    database read-only, disk full, backlog, rules engine killed during a replay, poison messages
+    on every subscribed topic) on private services and print: fault, times tried, events
+    published, events stored, duplicates, orders expected, orders found. Exits 1 on any loss or
+    duplicate, or a fault that could not be run."""
     from reliability import report, suite
 
     plan = suite.plan_for(args.quick, args.events)
@@ -96,7 +78,10 @@ def cmd_bench_faults(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_soak(args: argparse.Namespace) -> int:
-    """Run the soak and print its figures."""
+    """Run ingest, rules and the simulator (with crews when available) on private services;
+    every minute sample each process's RSS, ingest lag (ingest_stats) and open database
+    connections; write a PNG plot and print the figures. Exits 1 unless memory is flat, lag
+    bounded, connections constant and every process exits cleanly."""
     from reliability import soak
 
     figures = soak.run(minutes=args.minutes, speed=args.speed, sample_s=args.sample_s,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import signal
 import sys
 import threading
@@ -13,6 +12,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from bauhof.cli import command
 from bauhof.metrics import add_port_argument
 
 log = logging.getLogger("bauhof.rules")
@@ -20,11 +20,8 @@ log = logging.getLogger("bauhof.rules")
 
 def register(commands: Any, bench: Any) -> None:
     """Add the rules engine's commands."""
-    parser = commands.add_parser(
-        "rules", help="run the rules engine (or `rules check FILE`, `rules explain ASSET`)",
-        description="Turn new readings into work orders and defects. Reads durably from the "
-                    "database (woken by NOTIFY), publishes every change on MQTT, webhooks "
-                    "and e-mail. SIGTERM finishes the current step and exits 0.")
+    parser = command(commands, "rules", cmd_rules,
+                     help="run the rules engine (or `rules check FILE`, `rules explain ASSET`)")
     parser.add_argument("action", nargs="?", choices=("run", "check", "explain"), default="run",
                         help="run the engine (default), check a rules file (its parameters "
                              "and where each comes from), or explain one asset's effective "
@@ -33,19 +30,18 @@ def register(commands: Any, bench: Any) -> None:
     parser.add_argument("file", nargs="?", metavar="FILE|ASSET",
                         help="the rules file to check, or the asset to explain")
     parser.add_argument("--rules", type=Path, metavar="FILE",
-                        help="rules file (default: the packaged rules/default_rules.yaml)")
+                        help="rules file (default: $BAUHOF_RULES_FILE, else the packaged "
+                             "rules/default_rules.yaml)")
     parser.add_argument("--shard", type=_shard, default=(0, 1), metavar="I/N",
                         help="handle shard I of N (devices are split between workers)")
-    parser.add_argument("--smtp-url", default=os.environ.get("BAUHOF_SMTP_URL"),
+    parser.add_argument("--smtp-url",
                         help="smtp://host:port?from=addr (default: $BAUHOF_SMTP_URL; "
                              "no mail is sent without it)")
     parser.add_argument("--once", action="store_true",
                         help="process what is there, deliver the outbox once and exit")
     add_port_argument(parser)
-    parser.set_defaults(handler=cmd_rules)
 
-    orders = commands.add_parser("orders", help="work orders",
-                                 description="List work orders.")
+    orders = command(commands, "orders", cmd_orders, help="work orders")
     orders.add_argument("action", choices=("list",))
     orders.add_argument("--status", choices=("open", "assigned", "in_progress", "done",
                                              "cancelled", "resolved"))
@@ -53,7 +49,6 @@ def register(commands: Any, bench: Any) -> None:
                                            "sensor_maintenance", "bin_maintenance", "vehicle",
                                            "citizen_defect"))
     orders.add_argument("--json", action="store_true", help="one JSON object per line")
-    orders.set_defaults(handler=cmd_orders)
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -68,7 +63,11 @@ def _shard(text: str) -> tuple[int, int]:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    """Run the engine, or validate a rules file."""
+    """Turn new readings into work orders and defects. Reads durably from the database (woken by
+    NOTIFY), publishes every change on MQTT, webhooks and e-mail. SIGTERM finishes the current
+    step and exits 0."""
+    from bauhof import settings
+
     if args.action in ("check", "explain"):
         if args.file is None:
             what = "a FILE" if args.action == "check" else "an ASSET id or dev_eui"
@@ -87,9 +86,10 @@ def cmd_rules(args: argparse.Namespace) -> int:
             for line in explain.check_lines(rules):
                 print(line)
             return 0
-        return explain.cmd_explain(args.file, ruleset.load_for_command(args.rules),
-                                   "packaged rules" if args.rules is None else str(args.rules))
-    from bauhof import metrics, settings
+        chosen = args.rules or settings.load().rules.file
+        return explain.cmd_explain(args.file, ruleset.load_for_command(chosen),
+                                   "packaged rules" if chosen is None else str(chosen))
+    from bauhof import metrics
     from bauhof.cli import CommandError
     from rules import mail, ruleset
     from rules.engine import RulesEngine
@@ -97,10 +97,12 @@ def cmd_rules(args: argparse.Namespace) -> int:
     from rules.metrics import MeteredEngine
     from rules.notify import Publisher
 
-    rules = ruleset.load_for_command(args.rules)
     cfg = settings.load()
+    rules_file = args.rules or cfg.rules.file
+    rules = ruleset.load_for_command(rules_file)
+    smtp_url = args.smtp_url or cfg.rules.smtp_url
     try:
-        smtp = mail.parse_smtp_url(args.smtp_url) if args.smtp_url else None
+        smtp = mail.parse_smtp_url(smtp_url) if smtp_url else None
     except RulesError as exc:
         raise CommandError(str(exc)) from exc
     shard, shards = args.shard
@@ -124,7 +126,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     publisher.start()
     log.info("rules engine shard %d/%d running (%s)", shard, shards,
-             "packaged rules" if args.rules is None else args.rules)
+             "packaged rules" if rules_file is None else rules_file)
     try:
         if args.once:
             engine.catch_up(after_step=publisher.wake)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bauhof import settings as settings_mod
+from bauhof.cli import command
 from bauhof.services import local_services
 
 
@@ -39,18 +40,13 @@ def register(commands: Any, bench: Any) -> None:
                              "scenario's name (herrenberg)")
     assets.set_defaults(handler=cmd_assets)
 
-    demo = commands.add_parser(
-        "demo", help="run everything with the simulated town (Ctrl-C stops)",
-        description="Start the services, migrate, load the default town, and run ingest, "
-                    "rules, the API, roll-ups, route forecasts and the simulator together "
-                    "with a progress line.",
-    )
+    demo = command(commands, "demo", cmd_demo,
+                   help="run everything with the simulated town (Ctrl-C stops)")
     demo.add_argument("--speed", default="3600",
                       help="simulated seconds per wall second, or max (default 3600)")
     demo.add_argument("--days", type=float, default=365.0,
                       help="stop after this many simulated days (default 365)")
     demo.add_argument("--no-crews", action="store_true", help="nobody works off the orders")
-    demo.set_defaults(handler=cmd_demo)
 
     decode = commands.add_parser(
         "decode", help="decode one payload or one ChirpStack event and print JSON"
@@ -111,7 +107,8 @@ def cmd_services(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Run the demo."""
+    """Start the services, migrate, load the default town, and run ingest, rules, the API,
+    roll-ups, route forecasts and the simulator together with a progress line."""
     from shell import demo
 
     return demo.run(args.speed, not args.no_crews, args.days)
@@ -135,13 +132,11 @@ def cmd_db(args: argparse.Namespace) -> int:
         now = now if now.tzinfo else now.replace(tzinfo=UTC)
     cfg = settings_mod.load()
     if args.action == "retention":
-        import os
-
         from bauhof.db import retention
 
         status = 0
         with db.connect(cfg.database_url, autocommit=True) as conn:
-            for dropped in retention.apply(conn, retention.horizons(dict(os.environ)), now,
+            for dropped in retention.apply(conn, retention.horizons(cfg.retain_days), now,
                                            args.force):
                 if dropped.skipped:
                     print(f"bauhof db retention: warning: {dropped.skipped}", file=sys.stderr)
@@ -226,8 +221,9 @@ def cmd_decode(args: argparse.Namespace) -> int:
         if not args.event.is_file():
             print(f"bauhof decode: error: no event file {args.event}", file=sys.stderr)
             return 2
+        keymap = settings_mod.load().object_keymap
         try:
-            result = decode_event_file(args.event, model=args.model)
+            result = decode_event_file(args.event, model=args.model, keymap=keymap)
         except codecs.UnknownModelError as exc:
             print(f"bauhof decode: error: {exc} (see `bauhof decode --list`)", file=sys.stderr)
             return 2

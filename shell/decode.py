@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,10 @@ def _topic_for(payload: bytes, event_type: str) -> str:
     return f"application/{app}/device/{dev_eui}/event/{event_type}"
 
 
-def decode_event_file(path: Path, model: str | None = None,
-                      event_type: str = "up") -> dict[str, Any]:
-    """Parse an `up` event file (JSON or Protobuf) and decode its payload."""
+def decode_event_file(path: Path, model: str | None = None, event_type: str = "up",
+                      keymap: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Parse an `up` event file (JSON or Protobuf) and decode its payload; without a model,
+    ChirpStack's `object` is mapped with `keymap` beyond the built-in key map."""
     payload = path.read_bytes()
     if event_type not in _TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
@@ -59,7 +61,8 @@ def decode_event_file(path: Path, model: str | None = None,
         from ingest.devices import object_keymap
         from ingest.normalise import readings_from_object
 
-        return {"model": None, "readings": readings_from_object(event.object, object_keymap()),
+        readings = readings_from_object(event.object, object_keymap(keymap))
+        return {"model": None, "readings": readings,
                 "warnings": ["no model: the readings are ChirpStack's `object`, mapped "
                              "through BAUHOF_OBJECT_KEYMAP"]}
     if chosen is None:

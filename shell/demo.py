@@ -99,8 +99,12 @@ def run(speed: str, crews: bool, days: float | None) -> int:
     print("loaded the default town: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
     log_dir = cfg.state_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "BAUHOF_DATABASE_URL": cfg.database_url,
-           "BAUHOF_MQTT_URL": os.environ.get("BAUHOF_MQTT_URL", f"mqtt://127.0.0.1:{mq.port}")}
+    # The children read their settings as this process did; only the private services'
+    # addresses are handed down (an external broker's URL they find where this one did).
+    env = {**os.environ, "BAUHOF_DATABASE_URL": cfg.database_url}
+    mqtt_url = cfg.mqtt.url
+    if cfg.embedded_mqtt:
+        env["BAUHOF_MQTT_URL"] = mqtt_url = f"mqtt://127.0.0.1:{mq.port}"
     from api.users import UserError
 
     try:
@@ -141,7 +145,7 @@ Bauhof is running (Ctrl-C stops everything):
   green-area portal     http://127.0.0.1:{API_PORT}/portal   (public)
   citizens' reports     http://127.0.0.1:{API_PORT}/melden   (public)
   database (psql)       {db.redact(cfg.database_url)}
-  MQTT                  {env['BAUHOF_MQTT_URL']}  (mosquitto_sub -t 'bauhof/#' -v)
+  MQTT                  {mqtt_url}  (mosquitto_sub -t 'bauhof/#' -v)
   logs                  {log_dir}/<part>.log
 """)
     interrupted = False

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -13,9 +12,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bauhof.cli import bench_command, command, positive_number
 from simulator import SimulatorError
 
+_days = positive_number("days")
+
 if TYPE_CHECKING:
+    from bauhof.settings import Settings
     from simulator.citizens import DatabaseCitizens, HttpCitizens
     from simulator.crew_api import HttpCrews
     from simulator.crews import DatabaseCrews
@@ -23,12 +26,8 @@ if TYPE_CHECKING:
 
 def register(commands: Any, bench: Any) -> None:
     """Add the simulator's commands."""
-    sim = commands.add_parser(
-        "simulate", help="simulate a town of sensors and publish ChirpStack events",
-        description="Simulate a town's soil probes, bin sensors and vehicle trackers, publish "
-                    "their ChirpStack v4 events to MQTT (BAUHOF_MQTT_URL) at QoS 1 on a virtual "
-                    "clock, and optionally record the stream and the ground truth.",
-    )
+    sim = command(commands, "simulate", cmd_simulate,
+                  help="simulate a town of sensors and publish ChirpStack events")
     sim.add_argument("--scenario", default="herrenberg",
                      help="a packaged scenario name or a scenario YAML file (default herrenberg)")
     sim.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
@@ -56,13 +55,9 @@ def register(commands: Any, bench: Any) -> None:
                      help="with --crews: citizens ask for free green areas on the portal, "
                           "staff approve, sponsors end (deterministic by seed)")
     sim.add_argument("--quiet", action="store_true", help="no progress line")
-    sim.set_defaults(handler=cmd_simulate)
 
-    rep = commands.add_parser(
-        "replay", help="publish a recording again (or one rebuilt from a database)",
-        description="Publish a recording made with `simulate --record` at its original pace "
-                    "times --speed, or rebuild one from a Bauhof database's raw uplinks.",
-    )
+    rep = command(commands, "replay", cmd_replay,
+                  help="publish a recording again (or one rebuilt from a database)")
     rep.add_argument("file", nargs="?", type=Path, help="a recording (JSON lines, .gz allowed)")
     rep.add_argument("--from-db", metavar="URL", nargs="?", const="",
                      help="rebuild the stream from raw_uplinks of this database "
@@ -73,33 +68,15 @@ def register(commands: Any, bench: Any) -> None:
     rep.add_argument("--save", type=Path, metavar="FILE",
                      help="write the stream to a recording instead of publishing it")
     rep.add_argument("--quiet", action="store_true", help="no progress line")
-    rep.set_defaults(handler=cmd_replay)
 
-    ben = bench.add_parser(
-        "replay", help="replay simulated days of the default town through ingest",
-        description="Generate the default town's stream and send it at full speed through "
-                    "`bauhof ingest` into private services on free ports, generation and "
-                    "ingest running at once (or, with --from-recording, replay a recording "
-                    "generated first); report the end-to-end time, where it went, simulated "
-                    "days per wall minute and events per second.",
-    )
+    ben = bench_command(bench, "replay", cmd_bench_replay,
+                        help="replay simulated days of the default town through ingest")
     ben.add_argument("--days", type=_days, default=30.0, help="simulated days (default 30)")
     ben.add_argument("--seed", type=int, default=1)
     ben.add_argument("--from-recording", action="store_true",
                      help="generate a recording first (timed apart), then replay it; by "
                           "default the stream is generated while it is sent")
-    ben.add_argument("--json", action="store_true", help="print one JSON object")
-    ben.set_defaults(handler=cmd_bench_replay)
 
-
-def _days(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text} must be more than 0 days")
-    return value
 
 
 def _fail(command: str, exc: SimulatorError) -> int:
@@ -128,7 +105,9 @@ def _file_fail(command: str, exc: OSError) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    """Run the simulation."""
+    """Simulate a town's soil probes, bin sensors and vehicle trackers, publish their ChirpStack
+    v4 events to MQTT (BAUHOF_MQTT_URL) at QoS 1 on a virtual clock, and optionally record the
+    stream and the ground truth."""
     from bauhof import settings
     from simulator import clock, faults, scenario
     from simulator.session import Simulation
@@ -167,7 +146,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             print("bauhof simulate: note: with --speed max the town runs ahead of ingest and "
                   "rules, so crews find few orders; try --speed 3600", file=sys.stderr)
         try:
-            crews = _crews(args.api, cfg.database_url)
+            crews = _crews(args.api, cfg)
             if args.citizens:
                 citizens = _citizens(args.api, cfg)
         except SimulatorError as exc:
@@ -238,10 +217,9 @@ class MissingToken(SimulatorError):
     """--api without BAUHOF_API_TOKEN."""
 
 
-def _citizens(api: str | None, cfg: Any) -> DatabaseCitizens | HttpCitizens:
+def _citizens(api: str | None, cfg: Settings) -> DatabaseCitizens | HttpCitizens:
     """The portal's citizens: through the API at `api`, else on the database."""
     from bauhof.db import DatabaseError
-    from bauhof.settings import read_dotenv
     from simulator.citizens import CitizenError, DatabaseCitizens, HttpCitizens
 
     if api is None:
@@ -249,25 +227,22 @@ def _citizens(api: str | None, cfg: Any) -> DatabaseCitizens | HttpCitizens:
             return DatabaseCitizens(cfg.database_url)
         except DatabaseError as exc:
             raise CitizenError(str(exc)) from exc
-    env = {**read_dotenv(Path(".env")), **os.environ}
-    return HttpCitizens(api, env.get("BAUHOF_API_TOKEN", "").strip(), cfg.link_secret)
+    return HttpCitizens(api, cfg.api_token or "", cfg.link_secret)
 
 
-def _crews(api: str | None, database_url: str) -> DatabaseCrews | HttpCrews:
-    """The crews' backend: the API at `api` (token from the environment or .env), else the
+def _crews(api: str | None, cfg: Settings) -> DatabaseCrews | HttpCrews:
+    """The crews' backend: the API at `api` (with the settings' BAUHOF_API_TOKEN), else the
     database; SimulatorError when it cannot be used."""
     from bauhof.db import DatabaseError
-    from bauhof.settings import read_dotenv
     from simulator.crew_api import HttpCrews
     from simulator.crews import CrewError, DatabaseCrews
 
     if api is None:
         try:
-            return DatabaseCrews(database_url)
+            return DatabaseCrews(cfg.database_url)
         except DatabaseError as exc:
             raise CrewError(str(exc)) from exc
-    env = {**read_dotenv(Path(".env")), **os.environ}
-    token = env.get("BAUHOF_API_TOKEN", "").strip()
+    token = cfg.api_token
     if not token:
         raise MissingToken("--api needs an administrator's token in BAUHOF_API_TOKEN "
                            "(`bauhof users create --role admin --name simulator`)")
@@ -275,7 +250,8 @@ def _crews(api: str | None, database_url: str) -> DatabaseCrews | HttpCrews:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    """Publish a recording, or save one rebuilt from a database."""
+    """Publish a recording made with `simulate --record` at its original pace times --speed, or
+    rebuild one from a Bauhof database's raw uplinks."""
     from bauhof import settings
     from simulator import archive, clock, recording
     from simulator.publisher import Publisher
@@ -325,7 +301,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_replay(args: argparse.Namespace) -> int:
-    """Run the replay benchmark."""
+    """Generate the default town's stream and send it at full speed through `bauhof ingest` into
+    private services on free ports, generation and ingest running at once (or, with
+    --from-recording, replay a recording generated first); report the end-to-end time, where it
+    went, simulated days per wall minute and events per second."""
     from simulator.bench import run_bench
 
     try:

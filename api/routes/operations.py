@@ -259,7 +259,8 @@ def reprocess(*, request: Request, conn: Conn, _who: Staff, dead_id: DeadId) -> 
     directory = DeviceDirectory()
     directory.refresh(conn, force=True)
     batch = Batch()
-    Preparer(directory, object_keymap()).add(batch, item["topic"], payload)
+    keymap = object_keymap(request.app.state.settings.object_keymap)
+    Preparer(directory, keymap).add(batch, item["topic"], payload)
     if batch.dead:
         reason, code = batch.dead[0][2], batch.dead[0][5]
         conn.execute("UPDATE dead_letters SET reason = %s, reason_code = %s WHERE id = %s",

@@ -7,7 +7,6 @@ whose message says what to change (the token, the address, the key's rights).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 import grpc  # grpcio ships no type hints (see the mypy overrides)
 from chirpstack_api import api
 
-from bauhof.settings import read_dotenv
+from bauhof.settings import ChirpStackSection
 
 CALL_TIMEOUT_S = 15.0
 PAGE = 100
@@ -58,7 +57,7 @@ def _explain(target: str, operation: str, code: grpc.StatusCode, details: str) -
 
 
 @dataclass(frozen=True, slots=True)
-class ApiSettings:
+class ChirpStackApiSettings:
     """Where ChirpStack's gRPC API is and how to log in; the token is never shown."""
 
     target: str
@@ -68,11 +67,10 @@ class ApiSettings:
     ca_file: str | None = None
 
 
-def load_settings(environ: dict[str, str] | None = None, cwd: Path | None = None) -> ApiSettings:
-    """Read BAUHOF_CHIRPSTACK_API, _API_TOKEN, _TENANT_ID (and _CA_FILE): environment, then .env."""
-    env = read_dotenv((Path.cwd() if cwd is None else cwd) / ".env")
-    env.update(os.environ if environ is None else environ)
-    raw = env.get("BAUHOF_CHIRPSTACK_API", "").strip()
+def connection_settings(section: ChirpStackSection) -> ChirpStackApiSettings:
+    """Check the settings' `chirpstack` section (BAUHOF_CHIRPSTACK_API, _API_TOKEN, _TENANT_ID
+    and _CA_FILE); NotConfiguredError names a variable that is missing or malformed."""
+    raw = section.api
     if not raw:
         raise NotConfiguredError("BAUHOF_CHIRPSTACK_API", "is not set: give host:port of "
                                  "ChirpStack's gRPC API, e.g. chirpstack:8080")
@@ -84,19 +82,18 @@ def load_settings(environ: dict[str, str] | None = None, cwd: Path | None = None
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise NotConfiguredError("BAUHOF_CHIRPSTACK_API", f"{raw!r} is not host:port "
                                  "(e.g. chirpstack:8080 or https://chirpstack.example.org)")
-    token = env.get("BAUHOF_CHIRPSTACK_API_TOKEN", "").strip()
+    token = section.token
     if not token:
         raise NotConfiguredError("BAUHOF_CHIRPSTACK_API_TOKEN", "is not set: create an API key "
                                  "in ChirpStack's web UI (tenant → API keys)")
-    return ApiSettings(target=f"{host}:{port}", tls=tls, token=token,
-                       tenant_id=env.get("BAUHOF_CHIRPSTACK_TENANT_ID", "").strip() or None,
-                       ca_file=env.get("BAUHOF_CHIRPSTACK_CA_FILE", "").strip() or None)
+    return ChirpStackApiSettings(target=f"{host}:{port}", tls=tls, token=token,
+                                 tenant_id=section.tenant_id, ca_file=section.ca_file)
 
 
 class ChirpStack:
     """A client of ChirpStack's device-profile and device services over one channel."""
 
-    def __init__(self, settings: ApiSettings) -> None:
+    def __init__(self, settings: ChirpStackApiSettings) -> None:
         self.settings = settings
         if settings.tls:
             roots = Path(settings.ca_file).read_bytes() if settings.ca_file else None

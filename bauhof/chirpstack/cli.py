@@ -10,6 +10,7 @@ from typing import Any
 
 from bauhof.chirpstack.api import ChirpStackError
 from bauhof.chirpstack.sync import UUID, Change
+from bauhof.cli import command
 
 _VERB = {"created": "create", "updated": "update"}
 
@@ -37,11 +38,8 @@ def register(commands: Any, bench: Any) -> None:
                                                              "nothing")
     sync.set_defaults(handler=cmd_sync)
 
-    downlink = commands.add_parser(
-        "downlink", help="queue a downlink through ChirpStack's MQTT integration",
-        description="Publish to application/<app>/device/<DevEUI>/command/down; ChirpStack "
-                    "sends it after the device's next uplink. --interval uses the model's "
-                    "documented command (docs/chirpstack.md).")
+    downlink = command(commands, "downlink", cmd_downlink,
+                       help="queue a downlink through ChirpStack's MQTT integration")
     downlink.add_argument("--dev-eui", required=True, type=_dev_eui, metavar="DEVEUI")
     what = downlink.add_mutually_exclusive_group(required=True)
     what.add_argument("--hex", type=_hex, metavar="HEX", help="payload bytes as hex")
@@ -52,7 +50,6 @@ def register(commands: Any, bench: Any) -> None:
     downlink.add_argument("--application-id", metavar="ID",
                           help="ChirpStack application (default: the device's in Bauhof)")
     downlink.add_argument("--model", help="model id (default: the device's in Bauhof)")
-    downlink.set_defaults(handler=cmd_downlink)
 
 
 def _uuid(text: str) -> str:
@@ -108,8 +105,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from bauhof.chirpstack.keys import loosely_readable, read_keys
 
     try:
-        config = api.load_settings()
         cfg = settings_mod.load()
+        config = api.connection_settings(cfg.chirpstack)
         keys = read_keys(args.keys) if args.keys else {}
         if args.keys and loosely_readable(args.keys):
             print(f"bauhof chirpstack sync: warning: {args.keys} holds keys and is readable by "
@@ -140,7 +137,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_downlink(args: argparse.Namespace) -> int:
-    """Queue one downlink."""
+    """Publish to application/<app>/device/<DevEUI>/command/down; ChirpStack sends it after the
+    device's next uplink. --interval uses the model's documented command (docs/chirpstack.md)."""
     from bauhof import settings as settings_mod
     from bauhof.chirpstack import downlink as dl
 

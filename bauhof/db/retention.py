@@ -11,13 +11,12 @@ is far more often the wrong clock than a town that sent nothing for three months
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import psycopg
-
-from bauhof.settings import SettingsError
 
 # Defaults: raw uplinks are for replay and forensics; decoded readings feed dashboards and
 # forecasts for years; status and log events are for operators.
@@ -44,19 +43,10 @@ class Dropped:
     skipped: str | None = None
 
 
-def horizons(environ: dict[str, str]) -> dict[str, int]:
-    """Days to keep per table: BAUHOF_RETAIN_<TABLE>_DAYS overrides; 0 keeps forever."""
-    result: dict[str, int] = {}
-    for table, default in DEFAULT_DAYS.items():
-        name = f"BAUHOF_RETAIN_{table.upper()}_DAYS"
-        raw = environ.get(name, "").strip()
-        if not raw:
-            result[table] = default
-        elif raw.isdigit():
-            result[table] = int(raw)
-        else:
-            raise SettingsError(f"{name} must be a whole number of days, got {raw!r}")
-    return result
+def horizons(retain_days: Mapping[str, int]) -> dict[str, int]:
+    """Days to keep per table: the settings' `retain_days` (BAUHOF_RETAIN_<TABLE>_DAYS)
+    override the defaults; 0 keeps forever."""
+    return {table: retain_days.get(table, default) for table, default in DEFAULT_DAYS.items()}
 
 
 def apply(conn: psycopg.Connection[Any], keep_days: dict[str, int],

@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from bauhof.cli import CommandError
+from bauhof.cli import CommandError, command
 
 log = logging.getLogger("bauhof.weather")
 _EVERY = re.compile(r"^(\d+(?:\.\d+)?)([smh]?)$")
@@ -23,11 +23,8 @@ def register(commands: Any, bench: Any) -> None:
     """Add `weather fetch` and `weather run`."""
     from ingest.weather.sources import SOURCES
 
-    parser = commands.add_parser(
-        "weather", help="fetch rain, temperature and ET0 from Bright Sky (DWD) or Open-Meteo",
-        description="Fetch the town's hourly weather (observations and a 48-hour forecast) "
-                    "into table weather: once (fetch) or every --every (run). Failures are "
-                    "retried with backoff; nothing is stored half.")
+    parser = command(commands, "weather", cmd_weather,
+                     help="fetch rain, temperature and ET0 from Bright Sky (DWD) or Open-Meteo")
     actions = parser.add_subparsers(dest="weather_action", required=True, metavar="ACTION")
     for name, text in (("fetch", "fetch once"), ("run", "fetch now and then every --every")):
         sub = actions.add_parser(name, help=text, description=text + ".")
@@ -48,7 +45,6 @@ def register(commands: Any, bench: Any) -> None:
         else:
             sub.add_argument("--every", type=_every, default=3600.0, metavar="INTERVAL",
                              help="how often: 1h, 30m, 900s (default 1h)")
-    parser.set_defaults(handler=cmd_weather)
 
 
 def _bounded(text: str, what: str, low: float, high: float) -> float:
@@ -92,7 +88,9 @@ def _every(text: str) -> float:
 
 
 def cmd_weather(args: argparse.Namespace) -> int:
-    """Fetch once or keep fetching."""
+    """Fetch the town's hourly weather (observations and a 48-hour forecast) into table weather:
+    once (fetch) or every --every (run). Failures are retried with backoff; nothing is stored
+    half."""
     from bauhof import db, settings
     from ingest.weather import WeatherError, feed
 

@@ -42,11 +42,14 @@ def _history(client: TestClient, tokens: Tokens, order_id: int) -> list[tuple[st
 
 
 def test_client_time_is_off_unless_the_environment_turns_it_on(tmp_path: Any) -> None:
-    base = settings.load({"BAUHOF_DATABASE_URL": "postgresql://x@127.0.0.1/bauhof"},
-                         cwd=tmp_path)
-    assert from_settings(base, {}).client_time is False
-    assert from_settings(base, {"BAUHOF_API_CLIENT_TIME": "0"}).client_time is False
-    assert from_settings(base, {"BAUHOF_API_CLIENT_TIME": "1"}).client_time is True
+    def client_time(env: dict[str, str]) -> bool:
+        return from_settings(settings.load(
+            {"BAUHOF_DATABASE_URL": "postgresql://x@127.0.0.1/bauhof", **env},
+            cwd=tmp_path)).client_time
+
+    assert client_time({}) is False
+    assert client_time({"BAUHOF_API_CLIENT_TIME": "0"}) is False
+    assert client_time({"BAUHOF_API_CLIENT_TIME": "1"}) is True
 
 
 @pytest.mark.parametrize("step", ["assign", "start", "cancel"])

@@ -264,12 +264,14 @@ def test_open311_cors_setting(tmp_path: Any) -> None:
     from api.config import from_settings
     from bauhof.settings import SettingsError, load
 
-    base = load({"BAUHOF_STATE_DIR": str(tmp_path)})
+    def api(env: dict[str, str]) -> Any:
+        return from_settings(load({"BAUHOF_STATE_DIR": str(tmp_path), **env}, cwd=tmp_path))
+
     env = {"BAUHOF_OPEN311_CORS_ORIGINS": "*", "BAUHOF_MAP_TILE_URL": ""}
-    assert from_settings(base, env).open311_cors_origins == ("*",)
-    assert from_settings(base, {"BAUHOF_OPEN311_CORS_ORIGINS": " https://a.example, "
-                                "https://b.example "}).open311_cors_origins == (
+    assert api(env).open311_cors_origins == ("*",)
+    assert api({"BAUHOF_OPEN311_CORS_ORIGINS": " https://a.example, "
+                "https://b.example "}).open311_cors_origins == (
         "https://a.example", "https://b.example")
     with pytest.raises(SettingsError, match="BAUHOF_OPEN311_CORS_ORIGINS"):
-        from_settings(base, {"BAUHOF_OPEN311_CORS_ORIGINS": "*, https://a.example"})
+        api({"BAUHOF_OPEN311_CORS_ORIGINS": "*, https://a.example"})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi.testclient import TestClient
@@ -58,15 +59,16 @@ def test_missing_install_names_the_fix(api_settings: object, tmp_path: Path) -> 
 
 
 def test_map_config_defaults_to_openstreetmap_and_can_be_turned_off(tmp_path: Path) -> None:
-    base = bauhof_settings.load(environ={}, cwd=tmp_path)
-    default = from_settings(base, environ={})
+    def api(env: dict[str, str]) -> Any:
+        return from_settings(bauhof_settings.load(environ=env, cwd=tmp_path))
+
+    default = api({})
     assert (default.map_tile_url, default.map_attribution) == (OSM_TILES, OSM_ATTRIBUTION)
-    local = from_settings(base, environ={
-        "BAUHOF_MAP_TILE_URL": "https://tiles.town.example/{z}/{x}/{y}.png",
-        "BAUHOF_MAP_ATTRIBUTION": "Stadt"})
+    local = api({"BAUHOF_MAP_TILE_URL": "https://tiles.town.example/{z}/{x}/{y}.png",
+                 "BAUHOF_MAP_ATTRIBUTION": "Stadt"})
     assert (local.map_tile_url, local.map_attribution) == (
         "https://tiles.town.example/{z}/{x}/{y}.png", "Stadt")
-    off = from_settings(base, environ={"BAUHOF_MAP_TILE_URL": ""})
+    off = api({"BAUHOF_MAP_TILE_URL": ""})
     assert (off.map_tile_url, off.map_attribution) == ("", "")
 
 

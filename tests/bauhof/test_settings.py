@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from bauhof.settings import SettingsError, load, parse_mqtt_url
+from bauhof.settings import (
+    ChirpStackSection,
+    GrafanaSection,
+    RulesSection,
+    SettingsError,
+    load,
+    metrics_defaults,
+    parse_mqtt_url,
+)
 
 
 def test_defaults_are_the_embedded_services(tmp_path: Path) -> None:
@@ -49,6 +57,19 @@ def test_mqtt_default_ports() -> None:
         ({"BAUHOF_ENV": "production", "BAUHOF_DATABASE_URL": "postgresql://x/y",
           "BAUHOF_MQTT_URL": "mqtt://bauhof:@h"},
          "BAUHOF_MQTT_URL names user 'bauhof' but no password"),
+        ({"BAUHOF_OBJECT_KEYMAP": "[1]"},
+         'BAUHOF_OBJECT_KEYMAP must be a JSON object of {"object key": "reading name"}'),
+        ({"BAUHOF_OBJECT_KEYMAP": "{Bat: 1}"},
+         "BAUHOF_OBJECT_KEYMAP is not JSON (Expecting property name enclosed in double "
+         "quotes: line 1 column 2 (char 1))"),
+        ({"BAUHOF_API_CORS_ORIGINS": "*"},
+         "BAUHOF_API_CORS_ORIGINS must list origins; '*' is not allowed because requests "
+         "carry bearer tokens"),
+        ({"BAUHOF_API_PUBLIC_RATE": "fast"}, "BAUHOF_API_PUBLIC_RATE must be a number, got 'fast'"),
+        ({"BAUHOF_MAP_TILE_URL": "tiles/{z}/{x}/{y}.png"},
+         "BAUHOF_MAP_TILE_URL must be an http(s) URL template, got 'tiles/{z}/{x}/{y}.png'"),
+        ({"BAUHOF_RETAIN_RAW_UPLINKS_DAYS": "-1"},
+         "BAUHOF_RETAIN_RAW_UPLINKS_DAYS must be a whole number of days, got '-1'"),
     ],
 )
 def test_bad_settings_are_refused(tmp_path: Path, env: dict[str, str], message: str) -> None:
@@ -79,3 +100,40 @@ def test_the_link_secret_must_be_set_in_production(tmp_path: Path) -> None:
     assert require_link_secret(load(environ={**base, "BAUHOF_LINK_SECRET": good},
                                      cwd=tmp_path)) == good
     assert require_link_secret(load(environ={}, cwd=tmp_path)) == DEFAULT_LINK_SECRET
+
+
+def test_every_part_s_settings_come_from_dotenv_too(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "BAUHOF_OBJECT_KEYMAP={\"Bat\": \"battery_v\"}\n"
+        "BAUHOF_RETAIN_READINGS_DAYS=400\n"
+        "BAUHOF_API_TOKEN=bh_simulator\n"
+        "BAUHOF_SMTP_URL=smtp://mail:25?from=bauhof@town.example\n"
+        "BAUHOF_RULES_FILE=rules/town.yaml\n"
+        "BAUHOF_CHIRPSTACK_API=chirpstack:8080\n"
+        "BAUHOF_CHIRPSTACK_API_TOKEN=cs-token\n"
+        "BAUHOF_GRAFANA_URL=http://grafana:3000\n"
+        "GRAFANA_DB_PASSWORD=from-dotenv\n"
+        "BAUHOF_OPEN311_CORS_ORIGINS=*\n")
+    cfg = load({"GRAFANA_DB_PASSWORD": "from-the-environment"}, tmp_path)
+    assert dict(cfg.object_keymap) == {"Bat": "battery_v"}
+    assert dict(cfg.retain_days) == {"readings": 400}
+    assert cfg.api_token == "bh_simulator"
+    assert cfg.rules == RulesSection(file=(tmp_path / "rules/town.yaml").resolve(),
+                                     smtp_url="smtp://mail:25?from=bauhof@town.example")
+    assert cfg.chirpstack == ChirpStackSection(api="chirpstack:8080", token="cs-token")
+    assert cfg.grafana == GrafanaSection(url="http://grafana:3000",
+                                         db_password="from-the-environment")
+    assert cfg.open311.cors_origins == ("*",)
+    assert "cs-token" not in repr(cfg) and "bh_simulator" not in repr(cfg)
+
+
+def test_metrics_defaults_come_from_dotenv_and_survive_a_malformed_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BAUHOF_METRICS_PORT", raising=False)
+    monkeypatch.delenv("BAUHOF_METRICS_ADDR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("BAUHOF_METRICS_PORT=9109\n")
+    assert metrics_defaults() == ("9109", "127.0.0.1")
+    monkeypatch.setenv("BAUHOF_METRICS_ADDR", "0.0.0.0")
+    (tmp_path / ".env").write_text("BAUHOF_METRICS_PORT=9109\nnot a setting\n")
+    assert metrics_defaults() == (None, "0.0.0.0")

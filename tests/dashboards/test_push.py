@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bauhof.settings import GrafanaSection
 from dashboards import DashboardError, build, push
 from shell.main import main
 
@@ -162,4 +163,4 @@ def test_push_command_reads_the_environment(grafana: FakeGrafana,
     assert main(["dashboards", "push"]) == 0
     assert capsys.readouterr().out.splitlines()[0] == "folder bauhof: created"
     with pytest.raises(DashboardError):
-        push.target_from_env({})
+        push.target_from_settings(GrafanaSection())

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
 
+from bauhof import settings
 from bauhof.db import retention
 from bauhof.settings import SettingsError
 
@@ -30,12 +32,13 @@ def test_old_chunks_go_new_rows_stay(conn: psycopg.Connection[tuple[object, ...]
     assert conn.execute("SELECT count(*) FROM readings").fetchone() == (3,)
 
 
-def test_horizons_from_environment() -> None:
-    assert retention.horizons({"BAUHOF_RETAIN_RAW_UPLINKS_DAYS": "30"}) == {
+def test_horizons_from_environment(tmp_path: Path) -> None:
+    cfg = settings.load({"BAUHOF_RETAIN_RAW_UPLINKS_DAYS": "30"}, cwd=tmp_path)
+    assert retention.horizons(cfg.retain_days) == {
         "raw_uplinks": 30, "readings": 1095, "device_status": 180, "device_events": 180,
         "ingest_batches": 7}
     with pytest.raises(SettingsError) as caught:
-        retention.horizons({"BAUHOF_RETAIN_READINGS_DAYS": "a year"})
+        settings.load({"BAUHOF_RETAIN_READINGS_DAYS": "a year"}, cwd=tmp_path)
     assert str(caught.value) == "BAUHOF_RETAIN_READINGS_DAYS must be a whole number of days, " \
                                 "got 'a year'"
 
