@@ -7,7 +7,7 @@ import sys
 import time
 from typing import Any
 
-from bauhof.cli import command, positive_number
+from bauhof.cli import command, fail, positive_number
 
 
 def register(commands: Any, bench: Any) -> None:
@@ -37,8 +37,7 @@ def cmd_dashboards(args: argparse.Namespace) -> int:
             for problem in problems:
                 print(problem, file=sys.stderr)
             if problems:
-                print(f"bauhof dashboards check: {len(problems)} problem(s)", file=sys.stderr)
-                return 1
+                return fail("dashboards check", f"{len(problems)} problem(s)")
             print(f"{len(build.dashboards())} dashboards ok")
             return 0
         if args.action == "push":
@@ -50,8 +49,7 @@ def cmd_dashboards(args: argparse.Namespace) -> int:
             return 0
         return _rollups(args.every)
     except DashboardError as exc:
-        print(f"bauhof dashboards: {exc}", file=sys.stderr)
-        return 1
+        return fail("dashboards", exc)
 
 
 def _rollups(every: float | None) -> int:

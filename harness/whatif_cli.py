@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
-from bauhof.cli import command
+from bauhof.cli import command, fail
 
 
 def register(commands: Any) -> None:
@@ -36,11 +35,6 @@ def register(commands: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def _usage(message: str) -> int:
-    print(f"bauhof whatif: error: {message}", file=sys.stderr)
-    return 2
-
-
 def cmd_whatif(args: argparse.Namespace) -> int:
     """Feed a recording (`simulate --record`) or a time range of the town's raw uplinks
     (--from-db) through ingest and the rules engine in a fresh database created next to the
@@ -53,25 +47,25 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     from simulator import SimulatorError, clock, scenario
 
     if (args.stream is None) == (args.from_db is None):
-        return _usage("give a recording STREAM or --from-db (one of them)")
+        return fail("whatif", "give a recording STREAM or --from-db (one of them)", 2)
     if args.stream is not None and (args.since or args.until):
-        return _usage("--since and --until are for --from-db")
+        return fail("whatif", "--since and --until are for --from-db", 2)
     since = until = None
     for flag, text in (("--since", args.since), ("--until", args.until)):
         if text:
             try:
                 value = clock.parse_time(text, flag)
             except clock.ClockError as exc:
-                return _usage(str(exc))
+                return fail("whatif", str(exc), 2)
             if flag == "--since":
                 since = value
             else:
                 until = value
     if args.stream is not None and not args.stream.is_file():
-        return _usage(f"no recording {args.stream}")
+        return fail("whatif", f"no recording {args.stream}", 2)
     for flag, path in (("--rules", args.rules), ("--compare", args.compare)):
         if path is not None and not path.is_file():
-            return _usage(f"{flag}: no rules file {path}")
+            return fail("whatif", f"{flag}: no rules file {path}", 2)
     if not args.verbose:
         # The engine's per-step timings are for operators of a live engine, not for this.
         logging.getLogger("bauhof.rules").setLevel(logging.WARNING)
@@ -83,7 +77,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
         try:
             town = scenario.load(args.scenario)
         except scenario.ScenarioError as exc:
-            return _usage(str(exc))
+            return fail("whatif", str(exc), 2)
     stream = Stream(recording=args.stream,
                     from_db=None if args.from_db is None else args.from_db or cfg.database_url,
                     since=since, until=until, town=town, object_keymap=cfg.object_keymap)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +17,7 @@ from typing import Any
 
 import psycopg
 
-from bauhof.cli import command, positive_int
+from bauhof.cli import command, fail, positive_int
 
 STATUSES = ("new", "reprocessed", "discarded")
 
@@ -143,8 +142,7 @@ def cmd_deadletters(args: argparse.Namespace) -> int:
 
     if (args.action == "list") != (args.id is None):
         need = "takes no ID" if args.action == "list" else "needs an ID"
-        print(f"bauhof deadletters: error: {args.action} {need}", file=sys.stderr)
-        return 2
+        return fail("deadletters", f"{args.action} {need}", 2)
     cfg = settings.load()
     with db.connect(cfg.database_url, autocommit=True) as conn:
         try:
@@ -176,9 +174,7 @@ def cmd_deadletters(args: argparse.Namespace) -> int:
                 discard(conn, args.id)
                 print(f"dead letter {args.id} discarded")
         except NotFound as exc:
-            print(f"bauhof deadletters: error: {exc}", file=sys.stderr)
-            return 2
+            return fail("deadletters", exc, 2)
         except DeadLetterError as exc:
-            print(f"bauhof deadletters: {exc}", file=sys.stderr)
-            return 1
+            return fail("deadletters", exc)
     return 0

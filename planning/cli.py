@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bauhof.cli import bench_command, number_between, positive_number
+from bauhof.cli import bench_command, fail, number_between, positive_number
 
 _positive = positive_number()
 _hours = number_between(0, 168, "hours")
@@ -92,11 +92,6 @@ def _connect() -> Any:
     return db.connect(bauhof_settings.load().database_url, autocommit=True)
 
 
-def _fail(exc: Exception) -> int:
-    print(f"bauhof routes: {exc}", file=sys.stderr)
-    return 1
-
-
 def _print_plan(doc: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(doc, default=str))
@@ -156,7 +151,7 @@ def _report(make: Callable[[Any], Any], as_json: bool) -> int:
             plan = make(conn)
             found = workspace.plan_warnings(conn, plan)
     except PlanningError as exc:
-        return _fail(exc)
+        return fail("routes", exc)
     doc = plan.summary()
     doc["warnings"] = [w.as_json() for w in found]
     _print_plan(doc, as_json)
@@ -183,7 +178,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
                   f"in {time.monotonic() - started:.1f} s", flush=True)
         except (PlanningError, DatabaseError, psycopg.Error) as exc:
             if args.every is None:
-                return _fail(exc)
+                return fail("routes", exc)
             # A periodic job keeps going: the next round may find what was missing.
             print(f"bauhof routes refresh: {exc}", file=sys.stderr, flush=True)
         if args.every is None:
@@ -199,8 +194,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
     from planning import settings as planning_settings
 
     if args.what == "save" and args.file is not None and not args.file.is_file():
-        print(f"bauhof routes settings: error: no settings file {args.file}", file=sys.stderr)
-        return 2
+        return fail("routes settings", f"no settings file {args.file}", 2)
     try:
         with _connect() as conn:
             if args.what == "show":
@@ -213,8 +207,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
                           f"{entry['created_by']}  {entry['note'] or ''}")
             else:
                 if args.file is None:
-                    print("bauhof routes settings: error: save needs a FILE", file=sys.stderr)
-                    return 2
+                    return fail("routes settings", "save needs a FILE", 2)
                 data = yaml.safe_load(args.file.read_text(encoding="utf-8"))
                 if not isinstance(data, dict):
                     print(f"bauhof routes settings: error: {args.file} is not a mapping",
@@ -224,7 +217,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
                 version = planning_settings.save(conn, cfg, "planner:cli", args.note)
                 print(f"saved planner settings version {version}")
     except PlanningError as exc:
-        return _fail(exc)
+        return fail("routes", exc)
     return 0
 
 

@@ -6,13 +6,12 @@ import argparse
 import json
 import logging
 import signal
-import sys
 import threading
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bauhof.cli import command
+from bauhof.cli import command, fail
 from bauhof.metrics import add_port_argument
 
 log = logging.getLogger("bauhof.rules")
@@ -71,15 +70,13 @@ def cmd_rules(args: argparse.Namespace) -> int:
     if args.action in ("check", "explain"):
         if args.file is None:
             what = "a FILE" if args.action == "check" else "an ASSET id or dev_eui"
-            print(f"bauhof rules: error: `rules {args.action}` needs {what}", file=sys.stderr)
-            return 2
+            return fail("rules", f"`rules {args.action}` needs {what}", 2)
         from rules import explain, ruleset
 
         if args.action == "check":
             path = Path(args.file)
             if not path.is_file():
-                print(f"bauhof rules: error: no rules file {path}", file=sys.stderr)
-                return 2
+                return fail("rules", f"no rules file {path}", 2)
             rules = ruleset.load_for_command(path)
             print(f"{path}: ok (version {rules.version}, {len(rules.overrides)} overrides, "
                   f"{len(rules.watering.plant_types)} plant types)")

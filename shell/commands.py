@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bauhof import settings as settings_mod
-from bauhof.cli import command
+from bauhof.cli import command, fail
 from bauhof.services import local_services
 
 
@@ -119,8 +119,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     from bauhof import db
 
     if args.action != "retention" and (args.now or args.force):
-        print("bauhof db: error: --now and --force are for `db retention`", file=sys.stderr)
-        return 2
+        return fail("db", "--now and --force are for `db retention`", 2)
     now = None
     if args.now:
         try:
@@ -182,8 +181,7 @@ def cmd_assets(args: argparse.Namespace) -> int:
     try:
         counts = assets.load_file(cfg.database_url, path)
     except assets.AssetFileError as exc:
-        print(f"bauhof assets: {exc}", file=sys.stderr)
-        return 1
+        return fail("assets", exc)
     print(", ".join(f"{n} {kind}" for kind, n in counts.items()))
     return 0
 
@@ -219,17 +217,14 @@ def cmd_decode(args: argparse.Namespace) -> int:
         from shell.decode import decode_event_file
 
         if not args.event.is_file():
-            print(f"bauhof decode: error: no event file {args.event}", file=sys.stderr)
-            return 2
+            return fail("decode", f"no event file {args.event}", 2)
         keymap = settings_mod.load().object_keymap
         try:
             result = decode_event_file(args.event, model=args.model, keymap=keymap)
         except codecs.UnknownModelError as exc:
-            print(f"bauhof decode: error: {exc} (see `bauhof decode --list`)", file=sys.stderr)
-            return 2
+            return fail("decode", f"{exc} (see `bauhof decode --list`)", 2)
         except (codecs.CodecError, ValueError, OSError) as exc:
-            print(f"bauhof decode: {exc}", file=sys.stderr)
-            return 1
+            return fail("decode", exc)
         print(json.dumps(result, ensure_ascii=False))
         return 0
     missing = [flag for flag, value in
@@ -242,16 +237,13 @@ def cmd_decode(args: argparse.Namespace) -> int:
     try:
         payload = bytes.fromhex(args.hex)
     except ValueError:
-        print(f"bauhof decode: error: --hex {args.hex!r} is not hexadecimal", file=sys.stderr)
-        return 2
+        return fail("decode", f"--hex {args.hex!r} is not hexadecimal", 2)
     try:
         decoded = codecs.decode(args.model, args.fport, payload)
     except codecs.UnknownModelError as exc:
-        print(f"bauhof decode: error: {exc} (see `bauhof decode --list`)", file=sys.stderr)
-        return 2
+        return fail("decode", f"{exc} (see `bauhof decode --list`)", 2)
     except codecs.CodecError as exc:
-        print(f"bauhof decode: {exc}", file=sys.stderr)
-        return 1
+        return fail("decode", exc)
     print(json.dumps({"model": args.model, "readings": decoded.readings,
                       "warnings": list(decoded.warnings)}, ensure_ascii=False))
     return 0

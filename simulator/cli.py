@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bauhof.cli import bench_command, command, positive_number
+from bauhof.cli import bench_command, command, fail, positive_number
 from simulator import SimulatorError
 
 _days = positive_number("days")
@@ -79,11 +79,6 @@ def register(commands: Any, bench: Any) -> None:
 
 
 
-def _fail(command: str, exc: SimulatorError) -> int:
-    print(f"bauhof {command}: {exc}", file=sys.stderr)
-    return 1
-
-
 @contextmanager
 def _sigterm_stops() -> Iterator[None]:
     """While running, SIGTERM (e.g. from `bauhof demo`) stops like Ctrl-C: files are closed,
@@ -100,8 +95,7 @@ def _sigterm_stops() -> Iterator[None]:
 
 
 def _file_fail(command: str, exc: OSError) -> int:
-    print(f"bauhof {command}: cannot use {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
-    return 1
+    return fail(command, f"cannot use {exc.filename}: {exc.strerror or exc}")
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -125,19 +119,15 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         start = clock.parse_time(args.start) if args.start else town.simulation.start
         rates = faults.parse_spec(args.faults) if args.faults is not None else dict(town.faults)
     except (clock.ClockError, faults.FaultSpecError) as exc:
-        print(f"bauhof simulate: error: {exc}", file=sys.stderr)
-        return 2
+        return fail("simulate", exc, 2)
     except SimulatorError as exc:
-        return _fail("simulate", exc)
+        return fail("simulate", exc)
     if args.no_publish and args.record is None and args.truth is None:
-        print("bauhof simulate: error: --no-publish needs --record or --truth", file=sys.stderr)
-        return 2
+        return fail("simulate", "--no-publish needs --record or --truth", 2)
     if args.api is not None and not args.crews:
-        print("bauhof simulate: error: --api is for --crews", file=sys.stderr)
-        return 2
+        return fail("simulate", "--api is for --crews", 2)
     if args.citizens and not args.crews:
-        print("bauhof simulate: error: --citizens is for --crews", file=sys.stderr)
-        return 2
+        return fail("simulate", "--citizens is for --crews", 2)
     cfg = settings.load()
     crews: DatabaseCrews | HttpCrews | None = None
     citizens: DatabaseCitizens | HttpCitizens | None = None
@@ -168,7 +158,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                 progress=not args.quiet,
             )
     except SimulatorError as exc:
-        return _fail("simulate", exc)
+        return fail("simulate", exc)
     except OSError as exc:
         return _file_fail("simulate", exc)
     finally:
@@ -266,13 +256,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
         since = clock.parse_time(args.since, "--since") if args.since else None
         until = clock.parse_time(args.until, "--until") if args.until else None
     except clock.ClockError as exc:
-        print(f"bauhof replay: error: {exc}", file=sys.stderr)
-        return 2
+        return fail("replay", exc, 2)
     cfg = settings.load()
     if args.file is not None:
         if not args.file.is_file():
-            print(f"bauhof replay: error: no recording {args.file}", file=sys.stderr)
-            return 2
+            return fail("replay", f"no recording {args.file}", 2)
         messages = recording.read(args.file)
     else:
         messages = archive.from_database(args.from_db or cfg.database_url, since, until)
@@ -292,7 +280,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
             stats = run(messages, clock=clock.VirtualClock(None, speed), publisher=publisher,
                         progress=progress)
     except SimulatorError as exc:
-        return _fail("replay", exc)
+        return fail("replay", exc)
     except OSError as exc:
         return _file_fail("replay", exc)
     span = timedelta(microseconds=(stats.last_us or 0) - (stats.first_us or 0))
@@ -311,4 +299,4 @@ def cmd_bench_replay(args: argparse.Namespace) -> int:
         return run_bench(args.days, seed=args.seed, as_json=args.json,
                          from_recording=args.from_recording)
     except SimulatorError as exc:
-        return _fail("bench replay", exc)
+        return fail("bench replay", exc)

@@ -10,7 +10,7 @@ from typing import Any
 
 from bauhof.chirpstack.api import ChirpStackError
 from bauhof.chirpstack.sync import UUID, Change
-from bauhof.cli import command
+from bauhof.cli import command, fail
 
 _VERB = {"created": "create", "updated": "update"}
 
@@ -130,8 +130,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
                     inventory.store(conn, pulled)
                 changes += pulled.changes
     except ChirpStackError as exc:
-        print(f"bauhof chirpstack sync: {exc}", file=sys.stderr)
-        return 1
+        return fail("chirpstack sync", exc)
     print(render(changes, args.dry_run))
     return 0
 
@@ -143,8 +142,7 @@ def cmd_downlink(args: argparse.Namespace) -> int:
     from bauhof.chirpstack import downlink as dl
 
     if args.hex is not None and args.fport is None:
-        print("bauhof downlink: error: --fport N is needed with --hex", file=sys.stderr)
-        return 2
+        return fail("downlink", "--fport N is needed with --hex", 2)
     if args.interval is not None and args.fport is not None:
         print("bauhof downlink: error: --interval takes the fPort from the model; drop --fport",
               file=sys.stderr)
@@ -167,8 +165,7 @@ def cmd_downlink(args: argparse.Namespace) -> int:
         message = dl.Downlink(application_id, args.dev_eui, fport, data, args.confirmed)
         dl.publish(message, cfg.mqtt, cfg.mqtt_ca_file)
     except ChirpStackError as exc:
-        print(f"bauhof downlink: {exc}", file=sys.stderr)
-        return 1
+        return fail("downlink", exc)
     kind = "confirmed" if args.confirmed else "unconfirmed"
     print(f"queued {data.hex()} on fPort {fport} ({kind}) for {args.dev_eui} via "
           f"{message.topic}; ChirpStack sends it after the device's next uplink")

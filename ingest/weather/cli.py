@@ -7,13 +7,12 @@ import json
 import logging
 import re
 import signal
-import sys
 import threading
 from typing import Any
 
 import psycopg
 
-from bauhof.cli import CommandError, command
+from bauhof.cli import CommandError, command, fail
 
 log = logging.getLogger("bauhof.weather")
 _EVERY = re.compile(r"^(\d+(?:\.\d+)?)([smh]?)$")
@@ -95,8 +94,7 @@ def cmd_weather(args: argparse.Namespace) -> int:
     from ingest.weather import WeatherError, feed
 
     if (args.lat is None) != (args.lon is None):
-        print("bauhof weather: error: give --lat and --lon together", file=sys.stderr)
-        return 2
+        return fail("weather", "give --lat and --lon together", 2)
     cfg = settings.load()
     source = args.source or cfg.weather_source
     base_url = args.base_url or cfg.weather_url
