@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bauhof.cli import command, fail
+from simulator.cli import add_database_range, database_range
 
 
 def register(commands: Any) -> None:
@@ -17,11 +18,8 @@ def register(commands: Any) -> None:
                      help="run a recorded stream through ingest and rules in a throw-away database")
     parser.add_argument("stream", nargs="?", type=Path, metavar="STREAM",
                         help="a recording (JSON lines, .gz allowed)")
-    parser.add_argument("--from-db", metavar="URL", nargs="?", const="",
-                        help="take the stream and its assets from a Bauhof database's raw "
-                             "uplinks (no URL: the town's, BAUHOF_DATABASE_URL)")
-    parser.add_argument("--since", help="with --from-db: first event time (ISO 8601)")
-    parser.add_argument("--until", help="with --from-db: end of the time range (ISO 8601)")
+    add_database_range(parser, "take the stream and its assets from a Bauhof database's raw "
+                               "uplinks (no URL: the town's, BAUHOF_DATABASE_URL)")
     parser.add_argument("--rules", type=Path, metavar="FILE",
                         help="rules file (default: the packaged rules)")
     parser.add_argument("--compare", type=Path, metavar="FILE2",
@@ -50,17 +48,10 @@ def cmd_whatif(args: argparse.Namespace) -> int:
         return fail("whatif", "give a recording STREAM or --from-db (one of them)", 2)
     if args.stream is not None and (args.since or args.until):
         return fail("whatif", "--since and --until are for --from-db", 2)
-    since = until = None
-    for flag, text in (("--since", args.since), ("--until", args.until)):
-        if text:
-            try:
-                value = clock.parse_time(text, flag)
-            except clock.ClockError as exc:
-                return fail("whatif", str(exc), 2)
-            if flag == "--since":
-                since = value
-            else:
-                until = value
+    try:
+        since, until = database_range(args)
+    except clock.ClockError as exc:
+        return fail("whatif", str(exc), 2)
     if args.stream is not None and not args.stream.is_file():
         return fail("whatif", f"no recording {args.stream}", 2)
     for flag, path in (("--rules", args.rules), ("--compare", args.compare)):

@@ -59,11 +59,8 @@ def register(commands: Any, bench: Any) -> None:
     rep = command(commands, "replay", cmd_replay,
                   help="publish a recording again (or one rebuilt from a database)")
     rep.add_argument("file", nargs="?", type=Path, help="a recording (JSON lines, .gz allowed)")
-    rep.add_argument("--from-db", metavar="URL", nargs="?", const="",
-                     help="rebuild the stream from raw_uplinks of this database "
-                          "(no URL: BAUHOF_DATABASE_URL)")
-    rep.add_argument("--since", help="with --from-db: first event time (ISO 8601)")
-    rep.add_argument("--until", help="with --from-db: end of the time range (ISO 8601)")
+    add_database_range(rep, "rebuild the stream from raw_uplinks of this database (no URL: "
+                            "BAUHOF_DATABASE_URL)")
     rep.add_argument("--speed", default="max", help="simulated seconds per wall second, or max")
     rep.add_argument("--save", type=Path, metavar="FILE",
                      help="write the stream to a recording instead of publishing it")
@@ -239,6 +236,23 @@ def _crews(api: str | None, cfg: Settings) -> DatabaseCrews | HttpCrews:
     return HttpCrews(api, token)
 
 
+def add_database_range(parser: argparse.ArgumentParser, from_db_help: str) -> None:
+    """Add --from-db [URL], --since and --until: a stream rebuilt from a database's raw
+    uplinks (`bauhof replay`, `bauhof whatif`); `database_range` reads the times."""
+    parser.add_argument("--from-db", metavar="URL", nargs="?", const="", help=from_db_help)
+    parser.add_argument("--since", help="with --from-db: first event time (ISO 8601)")
+    parser.add_argument("--until", help="with --from-db: end of the time range (ISO 8601)")
+
+
+def database_range(args: argparse.Namespace) -> tuple[datetime | None, datetime | None]:
+    """--since and --until as times (None when not given); ClockError names the option."""
+    from simulator import clock
+
+    since = clock.parse_time(args.since, "--since") if args.since else None
+    until = clock.parse_time(args.until, "--until") if args.until else None
+    return since, until
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     """Publish a recording made with `simulate --record` at its original pace times --speed, or
     rebuild one from a Bauhof database's raw uplinks."""
@@ -253,8 +267,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return 2
     try:
         speed = clock.parse_speed(args.speed)
-        since = clock.parse_time(args.since, "--since") if args.since else None
-        until = clock.parse_time(args.until, "--until") if args.until else None
+        since, until = database_range(args)
     except clock.ClockError as exc:
         return fail("replay", exc, 2)
     cfg = settings.load()
