@@ -1,13 +1,13 @@
 """A simulated town in a database: the simulator's messages stored through ingest in-process.
 
-The same Preparer and Writer as `bauhof ingest`, without a broker: benchmarks and tests get
+The same pipeline as `bauhof ingest` (`ingest.pipeline`), without a broker: benchmarks and tests get
 the readings a real run would store, in seconds.
 """
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,42 +19,13 @@ from simulator.recording import Message
 from simulator.scenario import Scenario
 
 
-def ingest_batches(conn: psycopg.Connection[Any], messages: Iterable[Message],
-                   batch_size: int = 5000, worker: str = "planning") -> Iterator[int]:
-    """Store the messages as ingest would, through its Preparer and Writer (one commit per
-    batch: conn must be in autocommit mode); after each commit yield how many were fed.
-
-    Ingest without the broker, in one place: the switch to ingest's own entry point."""
-    from ingest.devices import DeviceDirectory, object_keymap
-    from ingest.prepare import Preparer
-    from ingest.writer import Batch, Writer
-
-    directory = DeviceDirectory()
-    directory.refresh(conn, force=True)
-    preparer = Preparer(directory, object_keymap())
-    writer = Writer(conn, worker)
-    writer.setup()
-    batch = Batch()
-    count = 0
-    for message in messages:
-        preparer.add(batch, message.topic, message.payload)
-        count += 1
-        if count % batch_size == 0:
-            writer.write(batch)
-            batch = Batch()
-            yield count
-    writer.write(batch)
-    yield count
-
-
 def feed(conn: psycopg.Connection[Any], messages: Iterable[Message],
          batch_size: int = 5000) -> int:
     """Store the messages as ingest would (one commit per batch: conn must be in
     autocommit mode); return how many were fed."""
-    count = 0
-    for count in ingest_batches(conn, messages, batch_size):  # noqa: B007 (the last count)
-        pass
-    return count
+    from ingest.pipeline import ingest_messages
+
+    return ingest_messages(conn, messages, worker="planning", batch_size=batch_size).messages
 
 
 def subset(town: Scenario, *, bins: int, green_areas: int = 0) -> Scenario:
