@@ -54,7 +54,7 @@ class Loop:
         from rules import ruleset
         from rules.engine import RulesEngine
         from simulator.crews import DatabaseCrews
-        from simulator.engine import Engine
+        from simulator.engine import Simulator
 
         load_assets(database_url, town)
         self.conn: Any = db.connect(database_url, autocommit=True)
@@ -70,7 +70,7 @@ class Loop:
         self.rules = RulesEngine(database_url, rules, wall=lambda: at(self._now_us))
         self.crews = DatabaseCrews(database_url)
         self._feed = Feed(self.conn, "bench-outcomes", batch_size=BATCH)
-        self.engine = Engine(town, seed=seed, start_us=start_us, end_us=end_us, truth=truth,
+        self.engine = Simulator(town, seed=seed, start_us=start_us, end_us=end_us, truth=truth,
                              crews=SyncedCrews(self.crews, self.flush))
 
     def flush(self) -> None:

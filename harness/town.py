@@ -58,10 +58,10 @@ def simulate(database_url: str, town: Scenario, start: datetime, days: float,
     """Load the town's assets, then store `days` simulated days from `start` through ingest."""
     from bauhof import db
     from simulator.clock import DAY_US, to_us
-    from simulator.engine import Engine
+    from simulator.engine import Simulator
 
     load_assets(database_url, town)
     start_us = to_us(start)
-    engine = Engine(town, seed=seed, start_us=start_us, end_us=start_us + round(days * DAY_US))
+    engine = Simulator(town, seed=seed, start_us=start_us, end_us=start_us + round(days * DAY_US))
     with db.connect(database_url, autocommit=True) as conn:
         return feed(conn, engine.messages())

@@ -171,7 +171,7 @@ def run_bench(days: float, *, seed: int = 1, as_json: bool = False,
     from bauhof.services import PrivateStack
     from bauhof.settings import parse_mqtt_url
     from simulator.clock import DAY_US, to_us
-    from simulator.engine import Engine
+    from simulator.engine import Simulator
     from simulator.truth import Truth
 
     quiet = as_json
@@ -192,7 +192,7 @@ def run_bench(days: float, *, seed: int = 1, as_json: bool = False,
             stream: TimedStream = TimedStream(read(path))
         else:
             start_us = to_us(town.simulation.start)
-            engine = Engine(town, seed=seed, start_us=start_us,
+            engine = Simulator(town, seed=seed, start_us=start_us,
                             end_us=start_us + round(days * DAY_US), truth=truth)
             stream = TimedStream(engine.messages())
             expected = -1  # known once the stream is generated

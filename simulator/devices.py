@@ -57,7 +57,7 @@ def build(
 ) -> DeviceSim:
     """The simulated device for `devices[index]`; EngineError when it cannot be simulated.
 
-    `run_key` (seed, start and scenario; see `Engine.run_key`) seeds the identifiers each
+    `run_key` (seed, start and scenario; see `Simulator.run_key`) seeds the identifiers each
     uplink carries, so the same seed on another day or town is new data to ingest, while the
     same run replayed is recognised as duplicates.
     """

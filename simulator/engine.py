@@ -37,7 +37,7 @@ from simulator.scenario import Scenario
 from simulator.truth import Truth
 from simulator.world import World
 
-__all__ = ["Engine", "EngineError"]
+__all__ = ["EngineError", "Simulator"]
 
 # Queue priorities at equal times: plan the day, then weather, then work, then radio traffic.
 DAY, HOUR, EMPTY, CREW, DELIVER, UPLINK = range(6)
@@ -55,7 +55,7 @@ def run_key(scenario: Scenario, seed: int, start_us: int) -> str:
     return f"{seed}:{start_us}:{digest}"
 
 
-class Engine:
+class Simulator:
     """Simulates the scenario from `start_us` to `end_us` and yields what gets published."""
 
     def __init__(
