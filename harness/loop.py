@@ -71,7 +71,7 @@ class Loop:
         self.crews = DatabaseCrews(database_url)
         self._feed = Feed(self.conn, "bench-outcomes", batch_size=BATCH)
         self.engine = Simulator(town, seed=seed, start_us=start_us, end_us=end_us, truth=truth,
-                             crews=SyncedCrews(self.crews, self.flush))
+                                crews=SyncedCrews(self.crews, self.flush))
 
     def flush(self) -> None:
         """Write what is pending and let the rules engine catch up."""

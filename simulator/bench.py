@@ -193,7 +193,7 @@ def run_bench(days: float, *, seed: int = 1, as_json: bool = False,
         else:
             start_us = to_us(town.simulation.start)
             engine = Simulator(town, seed=seed, start_us=start_us,
-                            end_us=start_us + round(days * DAY_US), truth=truth)
+                               end_us=start_us + round(days * DAY_US), truth=truth)
             stream = TimedStream(engine.messages())
             expected = -1  # known once the stream is generated
         _note("starting private services and bauhof ingest", quiet)

@@ -65,7 +65,7 @@ def run_engine(
     """Every message of a run, in order."""
     start = to_us(town.simulation.start)
     engine = Simulator(town, seed=seed, start_us=start, end_us=start + round(days * DAY_US),
-                    truth=truth, **kwargs)
+                       truth=truth, **kwargs)
     return list(engine.messages())
 
 

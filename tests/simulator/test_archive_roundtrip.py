@@ -34,7 +34,7 @@ def test_a_rebuilt_stream_stores_the_same_rows(
     small = town_mod.subset(scenario.load("herrenberg"), bins=10, green_areas=2)
     town_mod.load_assets(database_url, small)
     town_mod.feed(conn, Simulator(small, seed=5, start_us=START,
-                               end_us=START + 6 * HOUR_US).messages())
+                                  end_us=START + 6 * HOUR_US).messages())
     with whatif.throwaway(database_url) as (_name, url):
         whatif.copy_assets(database_url, url)
         with db.connect(url, autocommit=True) as copy:

@@ -29,7 +29,7 @@ def _ids(town: scenario.Scenario, seed: int, start_us: int) -> dict[str, list[st
     """Each device's deduplication ids and devAddr over three hours."""
     out: dict[str, list[str]] = {}
     for message in Simulator(town, seed=seed, start_us=start_us,
-                          end_us=start_us + 3 * HOUR_US).messages():
+                             end_us=start_us + 3 * HOUR_US).messages():
         if message.topic.endswith("/event/up"):
             event: Any = orjson.loads(message.payload)
             out.setdefault(event["deviceInfo"]["devEui"], []).append(
@@ -69,7 +69,7 @@ def test_simulate_warns_when_the_run_was_stored_before(
     town_mod.load_assets(database_url, town)
     # The run was ingested once already (an earlier `simulate` with the same arguments).
     town_mod.feed(conn, Simulator(town, seed=1, start_us=START,
-                               end_us=START + DAY_US // 4).messages())
+                                  end_us=START + DAY_US // 4).messages())
     monkeypatch.setenv("BAUHOF_DATABASE_URL", database_url)
     monkeypatch.setenv("BAUHOF_MQTT_URL", f"mqtt://127.0.0.1:{broker.port}")
     monkeypatch.chdir(tmp_path)
