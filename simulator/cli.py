@@ -77,19 +77,38 @@ def register(commands: Any, bench: Any) -> None:
 
     ben = bench.add_parser(
         "replay", help="replay simulated days of the default town through ingest",
-        description="Generate the default town's stream and send it at full speed through "
-                    "`bauhof ingest` into private services on free ports, generation and "
-                    "ingest running at once (or, with --from-recording, replay a recording "
-                    "generated first); report the end-to-end time, where it went, simulated "
-                    "days per wall minute and events per second.",
+        description="Generate the default town's stream and store it through ingest into "
+                    "private services on free ports: by default split by device over worker "
+                    "processes, each feeding ingest's pipeline directly; with --mqtt sent "
+                    "through the broker to `bauhof ingest` while it is generated; with "
+                    "--from-recording a recording generated first, replayed through the "
+                    "broker. Reports the end-to-end time, where it went, simulated days per "
+                    "wall minute and events per second.",
     )
     ben.add_argument("--days", type=_days, default=30.0, help="simulated days (default 30)")
     ben.add_argument("--seed", type=int, default=1)
-    ben.add_argument("--from-recording", action="store_true",
-                     help="generate a recording first (timed apart), then replay it; by "
-                          "default the stream is generated while it is sent")
+    path = ben.add_mutually_exclusive_group()
+    path.add_argument("--mqtt", dest="path", action="store_const", const="mqtt",
+                      default="direct",
+                      help="send through the broker to `bauhof ingest` while generating")
+    path.add_argument("--from-recording", dest="path", action="store_const",
+                      const="recording",
+                      help="generate a recording first (timed apart), then replay it through "
+                           "the broker")
+    ben.add_argument("--workers", type=_workers, default=None,
+                     help="direct path: worker processes (default: one per core)")
     ben.add_argument("--json", action="store_true", help="print one JSON object")
     ben.set_defaults(handler=cmd_bench_replay)
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"{value} is not between 1 and 64")
+    return value
 
 
 def _days(text: str) -> float:
@@ -329,7 +348,7 @@ def cmd_bench_replay(args: argparse.Namespace) -> int:
     from simulator.bench import run_bench
 
     try:
-        return run_bench(args.days, seed=args.seed, as_json=args.json,
-                         from_recording=args.from_recording)
+        return run_bench(args.days, seed=args.seed, as_json=args.json, path=args.path,
+                         workers=args.workers)
     except SimulatorError as exc:
         return _fail("bench replay", exc)
