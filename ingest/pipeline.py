@@ -19,6 +19,7 @@ from ingest.devices import DeviceDirectory, object_keymap
 from ingest.prepare import Preparer
 from ingest.writer import Batch, DeviceSeen, Writer, WriteResult
 
+NOTHING_WRITTEN = WriteResult(stored=0, duplicates=0, readings=0, dead_lettered=0)
 # Messages per transaction of the in-process feeds (a live worker batches by count and time).
 BATCH_SIZE = 5000
 
@@ -72,21 +73,15 @@ class Pipeline:
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """What a feed stored, over all its batches."""
+    """What a feed stored: its messages, its batches (transactions) and what they wrote."""
 
     messages: int = 0
     batches: int = 0
-    stored: int = 0
-    duplicates: int = 0
-    readings: int = 0
-    dead_lettered: int = 0
+    written: WriteResult = NOTHING_WRITTEN
 
     def plus(self, messages: int, written: WriteResult) -> Result:
         """This result with one more batch of `messages` counted in."""
-        return Result(self.messages + messages, self.batches + 1,
-                      self.stored + written.stored, self.duplicates + written.duplicates,
-                      self.readings + written.readings,
-                      self.dead_lettered + written.dead_lettered)
+        return Result(self.messages + messages, self.batches + 1, self.written + written)
 
 
 class Feed:

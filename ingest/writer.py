@@ -166,6 +166,12 @@ class WriteResult:
     readings: int
     dead_lettered: int  # messages whose dead letter is stored (now or by an earlier copy)
 
+    def __add__(self, other: WriteResult) -> WriteResult:
+        """Both results' counts added up (of several batches)."""
+        return WriteResult(self.stored + other.stored, self.duplicates + other.duplicates,
+                           self.readings + other.readings,
+                           self.dead_lettered + other.dead_lettered)
+
 
 class Writer:
     """Writes batches over one connection; call `setup` after (re)connecting.

@@ -116,60 +116,22 @@ class TimedStream:
 def send_stream(host: str, port: int, messages: Iterable[Message], window: int = 2000,
                 client_id: str = "bauhof-bench-replay") -> int:
     """Publish a stream at QoS 1 over one socket as it is produced, each PUBLISH encoded
-    here (no paho: its per-message Python was a third of the run), written in large writes
-    with at most `window` unacknowledged; return how many were sent once all are acked."""
-    import socket
-    import threading
+    here (no paho: its per-message Python was a third of the run), with at most `window`
+    unacknowledged (`ingest.rawpublish.send_packets`); return how many were sent once all
+    are acked."""
+    from bauhof.mqttwire import publish_packet
+    from ingest.rawpublish import send_packets
 
-    from bauhof.mqttwire import connect_packet, publish_packet
-
-    sock = socket.create_connection((host, port))
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.sendall(connect_packet(client_id))
-    connack = sock.recv(4)
-    if len(connack) < 4 or connack[0] != 0x20 or connack[3] != 0:
-        raise BenchError(f"the broker refused the connection: {connack!r}")
-    credit = threading.Semaphore(window)
-    acked = 0
-
-    def reader() -> None:
-        nonlocal acked
-        buffer = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                return
-            buffer += chunk
-            # PUBACK is 4 bytes (0x40 0x02 id id); nothing else arrives on this connection.
-            usable = len(buffer) - len(buffer) % 4
-            buffer = buffer[usable:]
-            acked += usable // 4
-            for _ in range(usable // 4):
-                credit.release()
-
-    thread = threading.Thread(target=reader, daemon=True)
-    thread.start()
-    sent = 0
-    pending: list[bytes] = []
-    for message in messages:
-        if not credit.acquire(blocking=False):
-            if pending:
-                sock.sendall(b"".join(pending))
-                pending = []
-            credit.acquire()
-        pending.append(publish_packet(message.topic, message.payload, sent % 65535 + 1))
-        sent += 1
-        if len(pending) >= 200:
-            sock.sendall(b"".join(pending))
-            pending = []
-    if pending:
-        sock.sendall(b"".join(pending))
-    for _ in range(window):  # every credit back: everything acknowledged
-        if not credit.acquire(timeout=STORE_TIMEOUT_S):
-            raise BenchError(f"the broker acknowledged {acked} of {sent} messages")
-    sock.sendall(b"\xe0\x00")  # DISCONNECT
-    sock.close()
-    return sent
+    packets = (publish_packet(m.topic, m.payload, n % 65535 + 1)
+               for n, m in enumerate(messages))
+    try:
+        result = send_packets(host, port, packets, window=window, client_id=client_id,
+                              ack_timeout_s=STORE_TIMEOUT_S)
+    except ConnectionError as exc:
+        raise BenchError(str(exc)) from exc
+    if result.acked < result.sent:
+        raise BenchError(f"the broker acknowledged {result.acked} of {result.sent} messages")
+    return result.sent
 
 
 def run_bench(days: float, *, seed: int = 1, as_json: bool = False, path: str = "direct",

@@ -73,8 +73,8 @@ def feed_share(database_url: str, town: Scenario, share: Share | None, *, seed: 
     postgres_s = None if postgres0 is None or postgres1 is None else postgres1 - postgres0
     result = feed.result
     return ShareFigures(
-        messages=result.messages, uplinks=truth.counts["uplink"], stored=result.stored,
-        dead_lettered=result.dead_lettered, generate_s=generate_s, prepare_s=prepare_s,
+        messages=result.messages, uplinks=truth.counts["uplink"], stored=result.written.stored,
+        dead_lettered=result.written.dead_lettered, generate_s=generate_s, prepare_s=prepare_s,
         write_s=write_s, cpu_s=time.process_time() - cpu0, postgres_cpu_s=postgres_s)
 
 
