@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 
-from planning import town as town_mod
+from harness import town as town_mod
 from simulator import scenario
 from simulator.clock import HOUR_US, to_us
 from simulator.direct import feed_parallel
