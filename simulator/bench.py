@@ -3,7 +3,8 @@
 Private PostgreSQL+TimescaleDB and Mosquitto start on free ports (`PrivateStack`) and the
 default town is loaded into the asset tables. Then, along one of three paths:
 
-1. `direct` (the default): the run is split by device over worker processes (one per core);
+1. `direct` (the default): the run is split by device over worker processes (one per core,
+   and one more);
    each simulates its share and feeds it straight into ingest's pipeline
    (`ingest.pipeline.Feed`: the same parsing, decoding, COPY and de-duplicating insert as
    `bauhof ingest`) over its own connection (`simulator.direct`). The clock runs from the
@@ -147,7 +148,7 @@ def run_bench(days: float, *, seed: int = 1, as_json: bool = False, path: str = 
             load_town(stack.database_url)
             if path == "direct":
                 figures = _direct(stack.database_url, town, days, seed,
-                                  workers=workers or os.cpu_count() or 1, quiet=quiet)
+                                  workers=workers or default_workers(), quiet=quiet)
             else:
                 figures = _through_mqtt(stack, town, days, seed, Path(tmp),
                                         from_recording=path == "recording", quiet=quiet)
@@ -161,6 +162,11 @@ def run_bench(days: float, *, seed: int = 1, as_json: bool = False, path: str = 
               "were stored", file=sys.stderr)
         return 1
     return 0
+
+
+def default_workers() -> int:
+    """One worker per core and one more: each waits for PostgreSQL part of the time."""
+    return (os.cpu_count() or 1) + 1
 
 
 def load_town(database_url: str) -> None:

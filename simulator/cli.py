@@ -96,7 +96,8 @@ def register(commands: Any, bench: Any) -> None:
                       help="generate a recording first (timed apart), then replay it through "
                            "the broker")
     ben.add_argument("--workers", type=_workers, default=None,
-                     help="direct path: worker processes (default: one per core)")
+                     help="direct path: worker processes (default: one per core and one "
+                          "more)")
     ben.add_argument("--json", action="store_true", help="print one JSON object")
     ben.set_defaults(handler=cmd_bench_replay)
 
