@@ -53,7 +53,10 @@ def send_packets(host: str, port: int, packets: Iterable[bytes], *, window: int 
         nonlocal acked
         buffer = b""
         while True:
-            chunk = sock.recv(65536)
+            try:
+                chunk = sock.recv(65536)
+            except OSError:  # closed under us: nothing more to count
+                break
             if not chunk:
                 break
             buffer += chunk
@@ -88,6 +91,7 @@ def send_packets(host: str, port: int, packets: Iterable[bytes], *, window: int 
         if not credit.acquire(timeout=ack_timeout_s):
             break
     seconds = time.perf_counter() - started
-    sock.sendall(b"\xe0\x00")  # DISCONNECT
+    sock.sendall(b"\xe0\x00")  # DISCONNECT: the broker closes, the reader ends
+    thread.join(5)
     sock.close()
     return PublishResult(sent, acked, started, seconds)
