@@ -89,7 +89,6 @@ class Settled(DeadLetterError):
     def __init__(self, dead_id: int, status: str, action: str) -> None:
         super().__init__(f"dead letter {dead_id} is {status} already; only new ones can be "
                          f"{action}")
-        self.dead_id = dead_id
         self.status = status
 
 
@@ -98,7 +97,6 @@ class StillFailing(DeadLetterError):
 
     def __init__(self, dead_id: int, reason: str) -> None:
         super().__init__(f"dead letter {dead_id} still cannot be used: {reason}")
-        self.dead_id = dead_id
         self.reason = reason
 
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bauhof.cli import positive_int
 from simulator import SimulatorError
 
 if TYPE_CHECKING:
@@ -95,21 +96,11 @@ def register(commands: Any, bench: Any) -> None:
                       const="recording",
                       help="generate a recording first (timed apart), then replay it through "
                            "the broker")
-    ben.add_argument("--workers", type=_workers, default=None,
+    ben.add_argument("--workers", type=positive_int, default=None,
                      help="direct path: worker processes (default: one per core and one "
                           "more)")
     ben.add_argument("--json", action="store_true", help="print one JSON object")
     ben.set_defaults(handler=cmd_bench_replay)
-
-
-def _workers(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= 64:
-        raise argparse.ArgumentTypeError(f"{value} is not between 1 and 64")
-    return value
 
 
 def _days(text: str) -> float:
