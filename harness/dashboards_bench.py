@@ -91,7 +91,7 @@ def _fill(conn: Any, database_url: str) -> None:
     from planning import settings as planning_settings
     from simulator import scenario
     from simulator.clock import DAY_US, to_us
-    from simulator.engine import Engine
+    from simulator.engine import Simulator
     from simulator.scenario import scenario_file
 
     assets.load_file(database_url, scenario_file("herrenberg"))
@@ -104,7 +104,7 @@ def _fill(conn: Any, database_url: str) -> None:
     plan_town = plan_town.model_copy(update={"devices": [
         d for d in plan_town.devices if (d.asset or "").startswith("bin/")]})
     start_us = to_us(END - timedelta(days=14))
-    engine = Engine(plan_town, seed=1, start_us=start_us, end_us=start_us + 14 * DAY_US)
+    engine = Simulator(plan_town, seed=1, start_us=start_us, end_us=start_us + 14 * DAY_US)
     town.feed(conn, engine.messages())
     conn.execute("UPDATE devices SET last_seen = %s - interval '10 minutes' "
                  "WHERE last_seen IS NULL AND dev_eui <> (SELECT min(dev_eui) FROM devices)",

@@ -1,6 +1,6 @@
-"""The closed loop in one process: the simulator's events stored by ingest's Preparer and
-Writer, Bauhof's rules run on them, and the simulated crews and the planner acting on the
-database, all on the simulator's clock.
+"""The closed loop in one process: the simulator's events stored by ingest's pipeline
+(`ingest.pipeline.Feed`), Bauhof's rules run on them, and the simulated crews and the planner
+acting on the database, all on the simulator's clock.
 
 Before the crews look at the orders and before a day is planned, the pending events are
 written and the rules engine catches up, so both see what Bauhof would have seen by then.
@@ -49,14 +49,12 @@ class Loop:
                  end_us: int, truth: Truth) -> None:
         from bauhof import db
         from harness.town import load_assets
-        from ingest.devices import DeviceDirectory, object_keymap
-        from ingest.prepare import Preparer
-        from ingest.writer import Batch, Writer
+        from ingest.pipeline import Feed
         from planning import settings as planning_settings
         from rules import ruleset
         from rules.engine import RulesEngine
         from simulator.crews import DatabaseCrews
-        from simulator.engine import Engine
+        from simulator.engine import Simulator
 
         load_assets(database_url, town)
         self.conn: Any = db.connect(database_url, autocommit=True)
@@ -71,24 +69,15 @@ class Loop:
         self._now_us = start_us
         self.rules = RulesEngine(database_url, rules, wall=lambda: at(self._now_us))
         self.crews = DatabaseCrews(database_url)
-        directory = DeviceDirectory()
-        directory.refresh(self.conn, force=True)
-        self._preparer = Preparer(directory, object_keymap())
-        self._writer = Writer(self.conn, "bench-outcomes")
-        self._writer.setup()
-        self._batch_type = Batch
-        self._batch = Batch()
-        self._pending = 0
-        self.engine = Engine(town, seed=seed, start_us=start_us, end_us=end_us, truth=truth,
-                             crews=SyncedCrews(self.crews, self.flush))
+        self._feed = Feed(self.conn, "bench-outcomes", batch_size=BATCH)
+        self.engine = Simulator(town, seed=seed, start_us=start_us, end_us=end_us, truth=truth,
+                                crews=SyncedCrews(self.crews, self.flush))
 
     def flush(self) -> None:
         """Write what is pending and let the rules engine catch up."""
         self._now_us = self.engine.now_us
-        if self._pending:
-            self._writer.write(self._batch)
-            self._batch = self._batch_type()
-            self._pending = 0
+        if self._feed.pending:
+            self._feed.flush()
         self.rules.catch_up()
 
     def planner(self, tally: Tally) -> Callable[[int], dict[str, list[str]]]:
@@ -109,11 +98,10 @@ class Loop:
     def run(self, every_hour: Callable[[int], None]) -> None:
         """Run the simulation to its end."""
         for message in self.engine.messages():
-            self._preparer.add(self._batch, message.topic, message.payload)
-            self._pending += 1
+            self._feed.add(message)
             if message.topic.startswith("bauhof/weather/"):
                 every_hour(message.time_us)
-            if self._pending >= BATCH:
+            if self._feed.pending >= BATCH:
                 self.flush()
         self.flush()
 

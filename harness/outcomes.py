@@ -96,7 +96,7 @@ def run(policy: str, days: float, seed: int, database_url: str | None,
     bench's heat-wave town unless another is given."""
     from harness import policies
     from simulator.clock import DAY_US, to_us
-    from simulator.engine import Engine
+    from simulator.engine import Simulator
     from simulator.soil import PLANTS
 
     town = town or bench_town()
@@ -107,7 +107,7 @@ def run(policy: str, days: float, seed: int, database_url: str | None,
     sponsored = [(a.id, PLANTS[a.plant_type].wilting_point_pct) for a in town.green_areas
                  if a.sponsor]
     if database_url is None:
-        engine = Engine(town, seed=seed, start_us=start_us, end_us=end_us, truth=recorder)
+        engine = Simulator(town, seed=seed, start_us=start_us, end_us=end_us, truth=recorder)
         sizes = {a.id: engine.world.area_m2(a.id) or 0.0 for a in town.green_areas}
         policies.hook_days(engine.world, tally, trucks, None, end_us)
         count = policies.dry_hour_counter(engine.world, tally, sponsored)

@@ -1,13 +1,13 @@
 """A simulated town in a database: the simulator's messages stored through ingest in-process.
 
-The same Preparer and Writer as `bauhof ingest`, without a broker: benchmarks and tests get
+The same pipeline as `bauhof ingest` (`ingest.pipeline`), without a broker: benchmarks and tests get
 the readings a real run would store, in seconds.
 """
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,44 +19,13 @@ from simulator.recording import Message
 from simulator.scenario import Scenario
 
 
-def ingest_batches(conn: psycopg.Connection[Any], messages: Iterable[Message],
-                   batch_size: int = 5000, worker: str = "planning",
-                   keymap: Mapping[str, str] | None = None) -> Iterator[int]:
-    """Store the messages as ingest would, through its Preparer and Writer (one commit per
-    batch: conn must be in autocommit mode; `keymap`: ChirpStack `object` keys beyond the
-    built-in map); after each commit yield how many were fed.
-
-    Ingest without the broker, in one place: the switch to ingest's own entry point."""
-    from ingest.devices import DeviceDirectory, object_keymap
-    from ingest.prepare import Preparer
-    from ingest.writer import Batch, Writer
-
-    directory = DeviceDirectory()
-    directory.refresh(conn, force=True)
-    preparer = Preparer(directory, object_keymap(keymap))
-    writer = Writer(conn, worker)
-    writer.setup()
-    batch = Batch()
-    count = 0
-    for message in messages:
-        preparer.add(batch, message.topic, message.payload)
-        count += 1
-        if count % batch_size == 0:
-            writer.write(batch)
-            batch = Batch()
-            yield count
-    writer.write(batch)
-    yield count
-
-
 def feed(conn: psycopg.Connection[Any], messages: Iterable[Message],
          batch_size: int = 5000) -> int:
     """Store the messages as ingest would (one commit per batch: conn must be in
     autocommit mode); return how many were fed."""
-    count = 0
-    for count in ingest_batches(conn, messages, batch_size):  # noqa: B007 (the last count)
-        pass
-    return count
+    from ingest.pipeline import ingest_messages
+
+    return ingest_messages(conn, messages, worker="planning", batch_size=batch_size).messages
 
 
 def subset(town: Scenario, *, bins: int, green_areas: int = 0) -> Scenario:
@@ -89,10 +58,10 @@ def simulate(database_url: str, town: Scenario, start: datetime, days: float,
     """Load the town's assets, then store `days` simulated days from `start` through ingest."""
     from bauhof import db
     from simulator.clock import DAY_US, to_us
-    from simulator.engine import Engine
+    from simulator.engine import Simulator
 
     load_assets(database_url, town)
     start_us = to_us(start)
-    engine = Engine(town, seed=seed, start_us=start_us, end_us=start_us + round(days * DAY_US))
+    engine = Simulator(town, seed=seed, start_us=start_us, end_us=start_us + round(days * DAY_US))
     with db.connect(database_url, autocommit=True) as conn:
         return feed(conn, engine.messages())

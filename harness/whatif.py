@@ -1,10 +1,10 @@
 """What would these rules have done with this stream? Answered in a throw-away database.
 
 `bauhof whatif` creates a fresh database on the town's server (never writing to the town's
-own), migrates it, loads the stream's assets, feeds the stream straight into ingest's Preparer
-and Writer (no broker: the same code, without the network), lets the rules engine catch up
-after every batch on a wall clock that follows the stream, counts what the rules did, and
-drops the database again unless asked to keep it.
+own), migrates it, loads the stream's assets, feeds the stream straight into ingest's pipeline
+(`ingest.pipeline`, no broker: the same code, without the network), lets the rules engine
+catch up after every batch on a wall clock that follows the stream, counts what the rules did,
+and drops the database again unless asked to keep it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from psycopg import conninfo, sql
 from psycopg import errors as pg_errors
 
 from bauhof import db
-from harness.town import ingest_batches
 from rules.ruleset import Ruleset
 from simulator.recording import Message
 from simulator.scenario import Scenario
@@ -283,6 +282,7 @@ def run(url: str, messages: Iterable[Message], rules: Ruleset,
         batch: int = BATCH, keymap: Mapping[str, str] | None = None) -> tuple[int, int]:
     """Feed the messages through ingest (with `keymap` beyond the built-in object key map)
     and the rules into the database at `url`; return (messages fed, ingest batches written)."""
+    from ingest.pipeline import ingest_messages
     from rules.engine import RulesEngine
 
     now_us = 0
@@ -291,23 +291,20 @@ def run(url: str, messages: Iterable[Message], rules: Ruleset,
         # The stream's clock: the newest message fed so far.
         return datetime.fromtimestamp(now_us / 1e6, UTC)
 
-    def timed(stream: Iterable[Message]) -> Iterator[Message]:
+    def clocked(stream: Iterable[Message]) -> Iterator[Message]:
         nonlocal now_us
         for message in stream:
             now_us = max(now_us, message.time_us)
             yield message
 
-    fed = written = 0
     with db.connect(url, autocommit=True, application_name="bauhof-whatif-ingest") as conn:
         engine = RulesEngine(url, rules, wall=wall)
         try:
-            for count in ingest_batches(conn, timed(messages), batch, "whatif",
-                                        keymap=keymap):
-                fed, written = count, written + 1
-                engine.catch_up()
+            result = ingest_messages(conn, clocked(messages), worker="whatif", batch_size=batch,
+                                     after_write=engine.catch_up, keymap=keymap)
         finally:
             engine.close()
-    return fed, written
+    return result.messages, result.batches
 
 
 def outcome(url: str, messages: int, wall_s: float, database: str | None) -> Outcome:

@@ -96,17 +96,13 @@ def _register_fleet(conn: Any, fleet: list[tuple[str, str]]) -> None:
 def _bare_copy(conn: Any, messages: list[tuple[str, bytes]]) -> float:
     """Rows per second of a binary COPY of the same rows into tables shaped like ingest's
     staging tables (JSON as text, no indexes): the database's write limit for this data."""
-    from ingest.devices import DeviceDirectory, object_keymap
-    from ingest.prepare import Preparer
-    from ingest.writer import RAW_COLUMNS, RAW_TYPES, READING_ALL, READING_TYPES, Batch, Writer
+    from ingest.pipeline import Pipeline
+    from ingest.prepare import Message
+    from ingest.writer import RAW_COLUMNS, RAW_TYPES, READING_ALL, READING_TYPES
 
-    directory = DeviceDirectory()
-    directory.refresh(conn, force=True)
-    batch = Batch()
-    preparer = Preparer(directory, object_keymap())
-    for topic, payload in messages:
-        preparer.add(batch, topic, payload)
-    Writer(conn, "bench").setup()
+    pipeline = Pipeline("bench")
+    pipeline.connect(conn)  # the staging tables, the devices
+    batch = pipeline.build(Message(topic, payload, 0, 0, 0.0, 0) for topic, payload in messages)
     conn.execute("CREATE TEMP TABLE bench_raw (LIKE stage_raw)")
     conn.execute("CREATE TEMP TABLE bench_readings (LIKE stage_readings)")
     started = time.perf_counter()

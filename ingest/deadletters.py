@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 
 from bauhof.cli import command, fail, positive_int
+from ingest.writer import WriteResult
 
 STATUSES = ("new", "reprocessed", "discarded")
 
@@ -83,38 +84,50 @@ def get(conn: psycopg.Connection[Any], dead_id: int) -> DeadLetter:
     return _letter(row)
 
 
+class Settled(DeadLetterError):
+    """The dead letter was reprocessed or discarded already."""
+
+    def __init__(self, dead_id: int, status: str, action: str) -> None:
+        super().__init__(f"dead letter {dead_id} is {status} already; only new ones can be "
+                         f"{action}")
+        self.status = status
+
+
+class StillFailing(DeadLetterError):
+    """Reprocessed, the message still cannot be used; `reason` is the new reason (stored)."""
+
+    def __init__(self, dead_id: int, reason: str) -> None:
+        super().__init__(f"dead letter {dead_id} still cannot be used: {reason}")
+        self.reason = reason
+
+
 def _settle(letter: DeadLetter, action: str) -> None:
     if letter.status != "new":
-        raise DeadLetterError(f"dead letter {letter.id} is {letter.status} already; only new "
-                              f"ones can be {action}")
+        raise Settled(letter.id, letter.status, action)
 
 
 def reprocess(conn: psycopg.Connection[Any], dead_id: int,
-              keymap: Mapping[str, str] | None = None) -> tuple[int, int]:
-    """Store a new dead letter's rows now (conn in autocommit); return (stored, duplicates).
-    DeadLetterError with the new reason when it still cannot be used. `keymap`: ChirpStack
-    `object` keys beyond the built-in map (the settings' object_keymap)."""
-    from ingest.devices import DeviceDirectory, object_keymap
-    from ingest.prepare import Preparer
-    from ingest.writer import Batch, Writer
+              keymap: Mapping[str, str] | None = None) -> WriteResult:
+    """Store a new dead letter's rows now through ingest's pipeline (conn in autocommit), in
+    one transaction with its status change. NotFound, Settled (not new), or StillFailing with
+    the new reason, which is stored. `keymap`: ChirpStack `object` keys beyond the built-in
+    map (the settings' object_keymap)."""
+    from ingest.pipeline import Pipeline
 
     letter = get(conn, dead_id)
     _settle(letter, "reprocessed")
-    directory = DeviceDirectory()
-    directory.refresh(conn, force=True)
-    batch = Batch()
-    Preparer(directory, object_keymap(keymap)).add(batch, letter.topic, letter.payload)
+    pipeline = Pipeline("bauhof-deadletters", keymap=keymap)
+    pipeline.connect(conn)
+    batch = pipeline.build([letter])
     if batch.dead:
-        reason, code = batch.dead[0][2], batch.dead[0][5]
+        reason, code = batch.dead[0].reason, batch.dead[0].code
         conn.execute("UPDATE dead_letters SET reason = %s, reason_code = %s WHERE id = %s",
                      (reason, code, dead_id))
-        raise DeadLetterError(f"dead letter {dead_id} still cannot be used: {reason}")
-    writer = Writer(conn, "bauhof-deadletters")
-    writer.setup()
+        raise StillFailing(dead_id, reason)
     with conn.transaction():
-        result = writer.write(batch)
+        result = pipeline.write(batch)
         conn.execute("UPDATE dead_letters SET status = 'reprocessed' WHERE id = %s", (dead_id,))
-    return result.stored, result.duplicates
+    return result
 
 
 def discard(conn: psycopg.Connection[Any], dead_id: int) -> None:
@@ -167,9 +180,9 @@ def cmd_deadletters(args: argparse.Namespace) -> int:
                     for key, value in summary.items():
                         print(f"{key:>15}  {value}")
             elif args.action == "reprocess":
-                stored, duplicates = reprocess(conn, args.id, cfg.object_keymap)
-                print(f"dead letter {args.id} reprocessed: {stored} stored, "
-                      f"{duplicates} already there")
+                result = reprocess(conn, args.id, cfg.object_keymap)
+                print(f"dead letter {args.id} reprocessed: {result.stored} stored, "
+                      f"{result.duplicates} already there")
             else:
                 discard(conn, args.id)
                 print(f"dead letter {args.id} discarded")

@@ -18,7 +18,7 @@ from bauhof.dead_letters import REASON_CODES, digest
 from bauhof.payloads import PayloadError, load_json
 from ingest.devices import DeviceDirectory, DeviceRecord, resolve_model
 from ingest.normalise import ReadingError, readings_from_object, split_readings
-from ingest.writer import Batch
+from ingest.writer import Batch, DeadRow
 
 WEATHER_PREFIX = "bauhof/weather/"
 # A weather message is a handful of fields; a thousand times that is still no weather.
@@ -76,10 +76,10 @@ class Preparer:
         assert code in REASON_CODES, code
         match = _DEV_IN_TOPIC.search(topic)
         # PostgreSQL text holds no NUL: a reason quoting the payload must still be stored.
-        batch.dead.append((topic[:1024].replace("\0", "\ufffd"), payload,
-                           reason[:1000].replace("\0", "\ufffd"),
-                           match.group(1).lower() if match else None, digest(topic, payload),
-                           code))
+        batch.dead.append(DeadRow(topic[:1024].replace("\0", "\ufffd"), payload,
+                                  reason[:1000].replace("\0", "\ufffd"),
+                                  match.group(1).lower() if match else None,
+                                  digest(topic, payload), code))
 
     def _device(self, batch: Batch, event: UplinkEvent | StatusEvent | OtherEvent) -> (
         DeviceRecord | None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from bauhof.mqttwire import connect_packet, publish_packet
 
@@ -27,8 +27,19 @@ class PublishResult:
 
 def publish_all(host: str, port: int, messages: Sequence[tuple[str, bytes]],
                 window: int = 2000, client_id: str = "bauhof-bench-pub") -> PublishResult:
-    """Publish every message at QoS 1 with at most `window` unacknowledged; count PUBACKs."""
+    """Publish every message at QoS 1 with at most `window` unacknowledged; count PUBACKs.
+    The packets are encoded before the clock starts."""
     packets = [publish_packet(t, p, (i % 65535) + 1) for i, (t, p) in enumerate(messages)]
+    return send_packets(host, port, packets, window=window, client_id=client_id)
+
+
+def send_packets(host: str, port: int, packets: Iterable[bytes], *, window: int = 2000,
+                 client_id: str = "bauhof-bench-pub", ack_timeout_s: float = 600.0) -> (
+    PublishResult
+):
+    """Write QoS 1 PUBLISH packets as they come (a list, or a generator encoding them while
+    they are sent) with at most `window` unacknowledged, in large writes over one socket;
+    return once every packet is acknowledged, or `ack_timeout_s` after the last got none."""
     sock = socket.create_connection((host, port))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.sendall(connect_packet(client_id))
@@ -37,14 +48,15 @@ def publish_all(host: str, port: int, messages: Sequence[tuple[str, bytes]],
         raise ConnectionError(f"broker refused the connection: {connack!r}")
     acked = 0
     credit = threading.Semaphore(window)
-    done = threading.Event()
-    total = len(packets)
 
     def reader() -> None:
         nonlocal acked
         buffer = b""
-        while acked < total:
-            chunk = sock.recv(65536)
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except OSError:  # closed under us: nothing more to count
+                break
             if not chunk:
                 break
             buffer += chunk
@@ -55,11 +67,11 @@ def publish_all(host: str, port: int, messages: Sequence[tuple[str, bytes]],
             acked += count
             for _ in range(count):
                 credit.release()
-        done.set()
 
     thread = threading.Thread(target=reader, daemon=True)
     thread.start()
     started = time.perf_counter()
+    sent = 0
     pending: list[bytes] = []
     for packet in packets:
         if not credit.acquire(blocking=False):
@@ -68,13 +80,18 @@ def publish_all(host: str, port: int, messages: Sequence[tuple[str, bytes]],
                 pending = []
             credit.acquire()
         pending.append(packet)
+        sent += 1
         if len(pending) >= 200:
             sock.sendall(b"".join(pending))
             pending = []
     if pending:
         sock.sendall(b"".join(pending))
-    done.wait(600)
+    # Every credit back: everything acknowledged.
+    for _ in range(window):
+        if not credit.acquire(timeout=ack_timeout_s):
+            break
     seconds = time.perf_counter() - started
-    sock.sendall(b"\xe0\x00")  # DISCONNECT
+    sock.sendall(b"\xe0\x00")  # DISCONNECT: the broker closes, the reader ends
+    thread.join(5)
     sock.close()
-    return PublishResult(total, acked, started, seconds)
+    return PublishResult(sent, acked, started, seconds)

@@ -29,8 +29,8 @@ from bauhof import db
 from bauhof.mqtt import EVENT_TOPIC, connect_properties, make_client
 from bauhof.mqttsocket import RawClient
 from bauhof.settings import MqttTarget
-from ingest.devices import DeviceDirectory, object_keymap
-from ingest.prepare import WEATHER_PREFIX, Message, Preparer
+from ingest.pipeline import Pipeline
+from ingest.prepare import WEATHER_PREFIX, Message
 from ingest.writer import Batch, DeviceSeen, Writer
 
 log = logging.getLogger("bauhof.ingest")
@@ -97,9 +97,11 @@ class IngestWorker:
         self._epoch = 0
         self._handoff: queue.Queue[tuple[list[Message], Batch, int] | None] = queue.Queue(1)
         self._writer_failed: BaseException | None = None
-        self._directory = DeviceDirectory()
-        self._preparer = Preparer(self._directory, object_keymap(config.object_keymap))
         self.worker_name = f"{config.client_id}@{socket.gethostname()}"
+        self._pipeline = Pipeline(self.worker_name, devices_every_s=DEVICES_EVERY_S,
+                                  keymap=config.object_keymap)
+        self._directory = self._pipeline.directory
+        self._preparer = self._pipeline.preparer
 
     # MQTT ------------------------------------------------------------------------------
 
@@ -173,9 +175,7 @@ class IngestWorker:
             try:
                 conn = db.connect(self.config.database_url, application_name="bauhof-ingest")
                 conn.autocommit = True
-                writer = Writer(conn, self.worker_name, DEVICES_EVERY_S, self._pending_seen)
-                writer.setup()
-                self._directory.refresh(conn, force=True)
+                writer = self._pipeline.connect(conn, self._pending_seen)
                 self._conn = conn
                 return writer
             except (db.DatabaseError, psycopg.OperationalError, pg_errors.ReadOnlySqlTransaction,
@@ -283,10 +283,7 @@ class IngestWorker:
         return []
 
     def _build(self, messages: list[Message]) -> Batch:
-        batch = Batch()
-        for m in messages:
-            self._preparer.add(batch, m.topic, m.payload)
-        return batch
+        return self._pipeline.build(messages)
 
     def _account(self, messages: list[Message], stored: int, duplicates: int, dead: int) -> None:
         c = self.counters

@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 
@@ -86,6 +86,17 @@ WHERE d.dev_eui = u.dev_eui
 """
 
 
+class DeadRow(NamedTuple):
+    """A message ingest cannot use, as its dead_letters row."""
+
+    topic: str
+    payload: bytes
+    reason: str
+    dev_eui: str | None
+    digest: bytes
+    code: str  # the reason code (ingest.prepare.REASON_CODES)
+
+
 @dataclass(slots=True)
 class DeviceSeen:
     """What one batch saw of one device (for the devices table's health columns)."""
@@ -126,8 +137,7 @@ class Batch:
     status: list[tuple[Any, ...]] = field(default_factory=list)
     other: list[tuple[Any, ...]] = field(default_factory=list)
     weather: list[tuple[Any, ...]] = field(default_factory=list)
-    # (topic, payload, reason, dev_eui, digest, reason_code)
-    dead: list[tuple[str, bytes, str, str | None, bytes, str]] = field(default_factory=list)
+    dead: list[DeadRow] = field(default_factory=list)
     new_devices: list[tuple[Any, ...]] = field(default_factory=list)
     seen: dict[str, DeviceSeen] = field(default_factory=dict)
 
@@ -155,6 +165,12 @@ class WriteResult:
     duplicates: int
     readings: int
     dead_lettered: int  # messages whose dead letter is stored (now or by an earlier copy)
+
+    def __add__(self, other: WriteResult) -> WriteResult:
+        """Both results' counts added up (of several batches)."""
+        return WriteResult(self.stored + other.stored, self.duplicates + other.duplicates,
+                           self.readings + other.readings,
+                           self.dead_lettered + other.dead_lettered)
 
 
 class Writer:
@@ -285,7 +301,7 @@ def _copy_rows(cur: psycopg.Cursor[Any], table: str, columns: Sequence[str],
             copy.write_row(row)
 
 
-def _insert_counting(cur: psycopg.Cursor[Any], sql: str, rows: list[tuple[Any, ...]]) -> int:
+def _insert_counting(cur: psycopg.Cursor[Any], sql: str, rows: Sequence[tuple[Any, ...]]) -> int:
     """Insert rows in one pipelined round trip; count those not skipped as duplicates."""
     cur.executemany(sql + " RETURNING 1", rows, returning=True)
     inserted = 0

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bauhof.cli import bench_command, command, fail, positive_number
+from bauhof.cli import bench_command, command, fail, positive_int, positive_number
 from simulator import SimulatorError
 
 _days = positive_number("days")
@@ -70,10 +70,17 @@ def register(commands: Any, bench: Any) -> None:
                         help="replay simulated days of the default town through ingest")
     ben.add_argument("--days", type=_days, default=30.0, help="simulated days (default 30)")
     ben.add_argument("--seed", type=int, default=1)
-    ben.add_argument("--from-recording", action="store_true",
-                     help="generate a recording first (timed apart), then replay it; by "
-                          "default the stream is generated while it is sent")
-
+    path = ben.add_mutually_exclusive_group()
+    path.add_argument("--mqtt", dest="path", action="store_const", const="mqtt",
+                      default="direct",
+                      help="send through the broker to `bauhof ingest` while generating")
+    path.add_argument("--from-recording", dest="path", action="store_const",
+                      const="recording",
+                      help="generate a recording first (timed apart), then replay it through "
+                           "the broker")
+    ben.add_argument("--workers", type=positive_int, default=None,
+                     help="direct path: worker processes (default: one per core and one "
+                          "more)")
 
 
 @contextmanager
@@ -302,14 +309,16 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_replay(args: argparse.Namespace) -> int:
-    """Generate the default town's stream and send it at full speed through `bauhof ingest` into
-    private services on free ports, generation and ingest running at once (or, with
-    --from-recording, replay a recording generated first); report the end-to-end time, where it
-    went, simulated days per wall minute and events per second."""
+    """Generate the default town's stream and store it through ingest into private services on
+    free ports: by default split by device over worker processes, each feeding ingest's
+    pipeline directly; with --mqtt sent through the broker to `bauhof ingest` while it is
+    generated; with --from-recording a recording generated first, replayed through the broker.
+    Report the end-to-end time, where it went, simulated days per wall minute and events per
+    second."""
     from simulator.bench import run_bench
 
     try:
-        return run_bench(args.days, seed=args.seed, as_json=args.json,
-                         from_recording=args.from_recording)
+        return run_bench(args.days, seed=args.seed, as_json=args.json, path=args.path,
+                         workers=args.workers)
     except SimulatorError as exc:
         return fail("bench replay", exc)

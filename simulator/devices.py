@@ -43,6 +43,7 @@ class DeviceSim:
     fault_rng: random.Random
     dev_addr: str
     place: tuple[float, float]
+    index: int = 0  # its place in the scenario's device list
     f_cnt: int = 0
     last_us: int = 0
     last_status_us: int = 0
@@ -57,7 +58,7 @@ def build(
 ) -> DeviceSim:
     """The simulated device for `devices[index]`; EngineError when it cannot be simulated.
 
-    `run_key` (seed, start and scenario; see `Engine.run_key`) seeds the identifiers each
+    `run_key` (seed, start and scenario; see `Simulator.run_key`) seeds the identifiers each
     uplink carries, so the same seed on another day or town is new data to ingest, while the
     same run replayed is recognised as duplicates.
     """
@@ -92,7 +93,7 @@ def build(
         interval_s=dev.expected_interval_s or DEFAULT_INTERVAL_S,
         noise=random.Random(streams.format("noise")), ids=ids,
         radio=random.Random(streams.format("radio")), fault_rng=dice.device_rng(dev.dev_eui),
-        dev_addr=f"{dev_addr:08x}", place=place,
+        dev_addr=f"{dev_addr:08x}", place=place, index=index,
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from simulator.engine import Engine
+from simulator.engine import Simulator
 from simulator.scenario import Scenario
 
 SAMPLE = 200
@@ -22,7 +22,7 @@ def first_ids(scenario: Scenario, *, seed: int, start_us: int, end_us: int,
               faults: dict[str, float] | None = None, count: int = SAMPLE) -> list[str]:
     """The deduplication ids of the run's first `count` uplinks (ids do not depend on the
     encoding, and only a moment of the run is simulated to find them)."""
-    engine = Engine(scenario, seed=seed, start_us=start_us, end_us=end_us, faults=faults)
+    engine = Simulator(scenario, seed=seed, start_us=start_us, end_us=end_us, faults=faults)
     ids: list[str] = []
     for message in engine.messages():
         if not message.topic.endswith("/event/up"):

@@ -12,7 +12,9 @@ import hashlib
 import heapq
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from bauhof import codecs
@@ -37,10 +39,12 @@ from simulator.scenario import Scenario
 from simulator.truth import Truth
 from simulator.world import World
 
-__all__ = ["Engine", "EngineError"]
+__all__ = ["EngineError", "Order", "Share", "Simulator", "merge", "split"]
 
 # Queue priorities at equal times: plan the day, then weather, then work, then radio traffic.
 DAY, HOUR, EMPTY, CREW, DELIVER, UPLINK = range(6)
+# A message's place in a run: (time, priority, device index).
+Order = tuple[int, int, int]
 TRACKING_INTERVAL_S = 120
 JITTER_US = 2 * US
 
@@ -55,8 +59,57 @@ def run_key(scenario: Scenario, seed: int, start_us: int) -> str:
     return f"{seed}:{start_us}:{digest}"
 
 
-class Engine:
-    """Simulates the scenario from `start_us` to `end_us` and yields what gets published."""
+@dataclass(frozen=True, slots=True)
+class Share:
+    """The part of a run's traffic one simulator yields: the uplinks (and status events) of
+    these devices, and the hourly weather messages if `weather`."""
+
+    devices: frozenset[str]
+    weather: bool
+
+
+def split(scenario: Scenario, count: int) -> list[Share]:
+    """The scenario's traffic in `count` shares of about equal size, for simulators that run
+    in parallel: every asset's devices in one share (an asset's state advances as its sensors
+    look at it), the weather in the first. Together the shares yield exactly the messages of
+    the whole run (see `Simulator`)."""
+    if count < 1:
+        raise ValueError(f"cannot split a run into {count} shares")
+    groups: dict[str, list[str]] = {}
+    weights: dict[str, float] = {}
+    for device in scenario.devices:
+        asset = device.asset or device.dev_eui
+        groups.setdefault(asset, []).append(device.dev_eui)
+        interval = device.expected_interval_s or devices.DEFAULT_INTERVAL_S
+        if asset.startswith("vehicle/"):
+            # Tracked every two minutes on a shift of about a quarter of the week.
+            interval = min(interval, 4 * TRACKING_INTERVAL_S)
+        weights[asset] = weights.get(asset, 0.0) + 1 / interval
+    loads = [0.0] * count
+    members: list[set[str]] = [set() for _ in range(count)]
+    for asset in sorted(groups, key=lambda a: (-weights[a], a)):
+        lightest = loads.index(min(loads))
+        loads[lightest] += weights[asset]
+        members[lightest].update(groups[asset])
+    return [Share(frozenset(m), weather=i == 0) for i, m in enumerate(members)]
+
+
+def merge(shares: Iterable[Iterator[tuple[Order, Message]]]) -> Iterator[Message]:
+    """The messages of a split run's shares (their `ordered()`) in the whole run's order."""
+    for _, message in heapq.merge(*shares, key=itemgetter(0)):
+        yield message
+
+
+class Simulator:
+    """Simulates the scenario from `start_us` to `end_us` and yields what gets published.
+
+    With a `share` it yields only that share's messages, byte for byte as the whole run
+    would: the town (weather, vehicles' days, collections, town-wide faults and every random
+    stream) is simulated in full, only the other devices' uplinks are skipped. The shares of
+    `split` merged by time are the whole run's stream (messages of different shares at the
+    very same microsecond may come in another order). Crews and citizens act on the whole
+    town and cannot be split.
+    """
 
     def __init__(
         self,
@@ -70,7 +123,10 @@ class Engine:
         truth: Truth | None = None,
         crews: CrewBackend | None = None,
         citizens: CitizenBackend | None = None,
+        share: Share | None = None,
     ) -> None:
+        if share is not None and (crews is not None or citizens is not None):
+            raise EngineError("a simulation with crews or citizens cannot be split in shares")
         self.scenario = scenario
         self.seed = seed
         self.start_us = start_us
@@ -85,6 +141,9 @@ class Engine:
                           run_key=self.run_key)
             for i, d in enumerate(scenario.devices)
         ]
+        self.share = share
+        # The devices whose uplinks this run yields (all of them unless it has a share).
+        self._mine = [share is None or d.config.dev_eui in share.devices for d in self.devices]
         self.crews: Crews | None = None
         if crews is not None:
             vans = sorted(v.id for v in scenario.vehicles if v.kind == "van")
@@ -95,48 +154,59 @@ class Engine:
         self.burst_until_us = 0
         self.published = 0
         self.now_us = start_us
-        self._queue: list[tuple[int, int, int, Any]] = []
+        self._queue: list[tuple[int, int, int, int, Any]] = []
         self._seq = 0
 
-    def _push(self, t_us: int, priority: int, item: Any) -> None:
+    def _push(self, t_us: int, priority: int, item: Any, device: int = 0) -> None:
+        # At equal times and priorities, devices' traffic is ordered by the device's index
+        # (the same in every share of a split run), everything else by insertion.
         self._seq += 1
-        heapq.heappush(self._queue, (t_us, priority, self._seq, item))
+        heapq.heappush(self._queue, (t_us, priority, device, self._seq, item))
 
     def messages(self) -> Iterator[Message]:
         """Run the simulation, yielding each message at its virtual publish time, in order."""
+        for _, message in self.ordered():
+            yield message
+
+    def ordered(self) -> Iterator[tuple[Order, Message]]:
+        """The messages, each with its place in the whole run's order: the shares of a split
+        run merged by it (`merge`) are the whole run's stream."""
         town_time = self.world.town_time
         self._push(self.start_us, DAY, town_time.local_midnight_us(self.start_us))
         self._push(-(-self.start_us // HOUR_US) * HOUR_US, HOUR, None)
-        for dev in self.devices:
+        for dev, mine in zip(self.devices, self._mine, strict=True):
             dev.last_us = self.start_us
             dev.last_status_us = self.start_us - round(
                 dev.noise.uniform(0, self.scenario.simulation.status_interval_h * 3600) * US
             )
             first = self.start_us + round(dev.noise.uniform(0, dev.interval_s) * US)
-            self._push(first, UPLINK, (dev, dev.generation))
+            if mine:
+                self._push(first, UPLINK, (dev, dev.generation), dev.index)
         if self.crews is not None:
             self._push(self.start_us, CREW, None)
         while self._queue:
-            t_us, priority, _, item = heapq.heappop(self._queue)
+            t_us, priority, device, _, item = heapq.heappop(self._queue)
             if t_us >= self.end_us and priority != DELIVER:
                 continue
             self.now_us = t_us
             if priority == DAY:
                 self._plan_day(item)
             elif priority == HOUR:
-                yield from self._hour(t_us)
+                for message in self._hour(t_us):
+                    yield (t_us, HOUR, 0), message
             elif priority == EMPTY:
                 self.world.empty_bin(item[0], t_us, by=item[1])
             elif priority == CREW:
                 self._crew(t_us, item)
             elif priority == DELIVER:
                 for message in item:
-                    yield self._count(Message(t_us, message.topic, message.payload,
-                                              message.format))
+                    yield (t_us, DELIVER, device), self._count(
+                        Message(t_us, message.topic, message.payload, message.format))
             else:
                 dev, generation = item
                 if generation == dev.generation and not dev.dead:
-                    yield from self._uplink(dev, t_us)
+                    for message in self._uplink(dev, t_us):
+                        yield (t_us, UPLINK, device), message
         self.truth.summary(self.end_us, self.published)
 
     def _crew(self, t_us: int, who: Crew | SponsorVisit | None) -> None:
@@ -156,7 +226,7 @@ class Engine:
                     if dev.dead:
                         dev.dead = False
                         dev.generation += 1
-                        self._push(t_us + 60 * US, UPLINK, (dev, dev.generation))
+                        self._push(t_us + 60 * US, UPLINK, (dev, dev.generation), dev.index)
 
     def _count(self, message: Message) -> Message:
         self.published += 1
@@ -178,7 +248,9 @@ class Engine:
         self.truth.write(t_us, "weather", station=station, rain_mm_h=hour.rain_mm_h,
                          temperature_c=hour.temperature_c,
                          forecast_rain_mm_24h=hour.forecast_rain_mm_24h)
-        yield self._count(Message(t_us, f"bauhof/weather/{station}", hour.message(), "json"))
+        if self.share is None or self.share.weather:
+            yield self._count(Message(t_us, f"bauhof/weather/{station}", hour.message(),
+                                      "json"))
         for gateway, until in list(self.gateways_down.items()):
             if until <= t_us:
                 del self.gateways_down[gateway]
@@ -192,11 +264,13 @@ class Engine:
         if self.dice.hourly("burst"):
             self.burst_until_us = t_us + fault_mod.BURST_MINUTES * 60 * US
             self.truth.write(t_us, "fault", fault="burst", until=iso(self.burst_until_us))
-            for dev in self.devices:
+            for dev, mine in zip(self.devices, self._mine, strict=True):
                 if not dev.dead:
                     dev.generation += 1
+                    # Drawn for every device, so that each share draws the same numbers.
                     delay = round(town.uniform(0, fault_mod.BURST_INTERVAL_S) * US)
-                    self._push(t_us + delay, UPLINK, (dev, dev.generation))
+                    if mine:
+                        self._push(t_us + delay, UPLINK, (dev, dev.generation), dev.index)
         self._push(t_us + HOUR_US, HOUR, None)
 
     def _next_uplink(self, dev: DeviceSim, t_us: int) -> None:
@@ -211,7 +285,7 @@ class Engine:
         else:
             interval_us = dev.interval_s * US
         jitter = dev.noise.randint(-JITTER_US, JITTER_US) if interval_us > 4 * JITTER_US else 0
-        self._push(t_us + interval_us + jitter, UPLINK, (dev, dev.generation))
+        self._push(t_us + interval_us + jitter, UPLINK, (dev, dev.generation), dev.index)
 
     def _device_faults(self, dev: DeviceSim, t_us: int) -> None:
         rng, eui = dev.fault_rng, dev.config.dev_eui
@@ -293,7 +367,7 @@ class Engine:
             applied.append("dup")
         if self.dice.uplink(rng, "late"):
             delay = round(rng.uniform(*fault_mod.LATE_DELAY_S) * US)
-            self._push(t_us + delay, DELIVER, batch)
+            self._push(t_us + delay, DELIVER, batch, dev.index)
             applied.append("late")
         else:
             for message in batch:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bauhof.geo import flat_distance_m
 from simulator.scenario import Gateway
@@ -38,9 +38,8 @@ CHANNELS_HZ = (868100000, 868300000, 868500000, 867100000,
                867300000, 867500000, 867700000, 867900000)
 
 
-@dataclass(frozen=True, slots=True)
-class Reception:
-    """One gateway's reception of an uplink."""
+class Reception(NamedTuple):
+    """One gateway's reception of an uplink (a tuple: made for every uplink and gateway)."""
 
     gateway: Gateway
     rssi: int

@@ -13,12 +13,29 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from simulator import SimulatorError
 from simulator.faults import FAULT_KINDS
 
 HEX16 = re.compile(r"^[0-9a-f]{16}$")
+
+
+def _eui(value: str) -> str:
+    if not HEX16.match(value):
+        raise ValueError(f"must be 16 lower-case hex digits, got {value!r}")
+    return value
+
+
+# A gateway's or device's EUI: 16 lower-case hex digits.
+Eui = Annotated[str, AfterValidator(_eui)]
 ASSET_REF = re.compile(r"^(green_area|bin|vehicle)/(.+)$")
 # A device model's kind and the asset type it may be mounted on.
 KIND_ASSET = {"soil": "green_area", "bin": "bin", "tracker": "vehicle"}
@@ -65,18 +82,11 @@ class Town(_Model):
 class Gateway(_Model):
     """A LoRaWAN gateway; `id` is its 16-hex-digit gateway EUI."""
 
-    id: str
+    id: Eui
     name: str
     latitude: Latitude
     longitude: Longitude
     altitude_m: float = 0.0
-
-    @field_validator("id")
-    @classmethod
-    def _hex_id(cls, value: str) -> str:
-        if not HEX16.match(value):
-            raise ValueError(f"must be 16 lower-case hex digits, got {value!r}")
-        return value
 
 
 class RainEvent(_Model):
@@ -191,20 +201,13 @@ class Vehicle(_Model):
 class Device(_Model):
     """A sensor, as in docs/assets.md; `asset` is green_area/<id>, bin/<id> or vehicle/<id>."""
 
-    dev_eui: str
+    dev_eui: Eui
     model: str
     name: str | None = None
     asset: str | None = None
     expected_interval_s: Annotated[int, Field(gt=0)] | None = None
     application_id: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("dev_eui")
-    @classmethod
-    def _hex_eui(cls, value: str) -> str:
-        if not HEX16.match(value):
-            raise ValueError(f"must be 16 lower-case hex digits, got {value!r}")
-        return value
 
     @property
     def asset_ref(self) -> tuple[str, str] | None:

@@ -10,7 +10,7 @@ from bauhof.settings import MqttTarget
 from simulator.citizens import CitizenBackend
 from simulator.clock import DAY_US, VirtualClock, to_us
 from simulator.crews import CrewBackend
-from simulator.engine import Engine
+from simulator.engine import Simulator
 from simulator.envelope import Encoding
 from simulator.publisher import Publisher
 from simulator.recording import Recorder
@@ -59,7 +59,7 @@ class Simulation:
     ) -> RunStats:
         """Run to the end (or Ctrl-C): publish to `target` unless None, write the files."""
         truth = Truth(self.truth_path)
-        engine = Engine(
+        engine = Simulator(
             self.scenario, seed=self.seed, start_us=self.start_us, end_us=self.end_us,
             encoding=self.encoding, faults=self.faults, truth=truth, crews=self.crews,
             citizens=self.citizens,

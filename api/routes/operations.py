@@ -1,10 +1,11 @@
 """Operations: health and readiness, ingest counters and lag, dead letters.
 
-Re-processing a dead letter runs its stored topic and payload through ingest's own Preparer
-and Writer, in this process and in one transaction with the status change. The operator sees
-at once whether the fix worked (the rows written, or the new reason it still fails), the same
-unique keys make a repeat harmless, and there is no second way of turning messages into rows
-to keep in step with ingest. Written readings NOTIFY the rules engine as ingest's do.
+Re-processing a dead letter runs its stored topic and payload through ingest's own pipeline
+(`ingest.deadletters.reprocess`, as the CLI does), in this process and in one transaction with
+the status change. The operator sees at once whether the fix worked (the rows written, or the
+new reason it still fails), the same unique keys make a repeat harmless, and there is no
+second way of turning messages into rows to keep in step with ingest. Written readings NOTIFY
+the rules engine as ingest's do.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NoReturn
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
@@ -26,9 +27,7 @@ from api.ratelimit import limit_public
 from api.responses import json_response
 from api.routes.weather import summary
 from bauhof.db import available_migrations
-from ingest.devices import DeviceDirectory, object_keymap
-from ingest.prepare import Preparer
-from ingest.writer import Batch, Writer
+from ingest import deadletters
 
 router = APIRouter(tags=["operations"])
 DeadId = Annotated[int, Path(ge=1, le=2**62)]
@@ -245,33 +244,27 @@ def get_dead_letter(*, request: Request, conn: Conn, _who: Staff, dead_id: DeadI
 
 def _settle(item: dict[str, Any], action: str) -> None:
     if item["status"] != "new":
-        raise Problem(409, f"dead letter {item['id']} is {item['status']} already; only new "
-                           f"ones can be {action}", slug="dead-letter-settled",
-                      status_now=item["status"])
+        _settled(item["id"], item["status"], action)
+
+
+def _settled(dead_id: int, status: str, action: str) -> NoReturn:
+    raise Problem(409, f"dead letter {dead_id} is {status} already; only new ones can be "
+                       f"{action}", slug="dead-letter-settled", status_now=status)
 
 
 @router.post("/api/v1/ops/dead-letters/{dead_id}/reprocess", response_model=Reprocessed,
              summary="Run a dead letter through ingest again (after a fix)")
 def reprocess(*, request: Request, conn: Conn, _who: Staff, dead_id: DeadId) -> Response:
     """Write its rows now; 409 with the new reason if it still cannot be used."""
-    item, payload = _dead(conn, dead_id)
-    _settle(item, "re-processed")
-    directory = DeviceDirectory()
-    directory.refresh(conn, force=True)
-    batch = Batch()
-    keymap = object_keymap(request.app.state.settings.object_keymap)
-    Preparer(directory, keymap).add(batch, item["topic"], payload)
-    if batch.dead:
-        reason, code = batch.dead[0][2], batch.dead[0][5]
-        conn.execute("UPDATE dead_letters SET reason = %s, reason_code = %s WHERE id = %s",
-                     (reason, code, dead_id))
-        raise Problem(409, f"dead letter {dead_id} still cannot be used: {reason}",
-                      slug="still-failing", reason=reason)
-    writer = Writer(conn, "bauhof-api-reprocess")
-    writer.setup()
-    with conn.transaction():
-        result = writer.write(batch)
-        conn.execute("UPDATE dead_letters SET status = 'reprocessed' WHERE id = %s", (dead_id,))
+    try:
+        result = deadletters.reprocess(
+            conn, dead_id, request.app.state.settings.object_keymap)
+    except deadletters.NotFound:
+        raise not_found(f"dead letter {dead_id}") from None
+    except deadletters.Settled as exc:
+        _settled(dead_id, exc.status, "re-processed")
+    except deadletters.StillFailing as exc:
+        raise Problem(409, str(exc), slug="still-failing", reason=exc.reason) from None
     return json_response(request, {"id": dead_id, "status": "reprocessed",
                                    "stored": result.stored, "duplicates": result.duplicates,
                                    "readings": result.readings})

@@ -21,7 +21,7 @@ from rules.engine import RulesEngine
 from shell.main import main
 from simulator import recording, scenario
 from simulator.clock import DAY_US, to_us
-from simulator.engine import Engine as Simulator
+from simulator.engine import Simulator
 
 START = datetime(2026, 6, 1, tzinfo=UTC)
 

@@ -13,7 +13,7 @@ from rules import ruleset
 from rules.engine import RulesEngine
 from simulator import scenario, truth
 from simulator.clock import DAY_US, to_us
-from simulator.engine import Engine
+from simulator.engine import Simulator
 
 START = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -24,8 +24,8 @@ def test_every_absurd_fault_is_dead_lettered_and_raises_impossible(
     town_mod.load_assets(database_url, small)
     path = tmp_path / "truth.jsonl"
     ground = truth.Truth(path)
-    engine = Engine(small, seed=4, start_us=to_us(START), end_us=to_us(START) + DAY_US,
-                    faults={"absurd": 0.05}, truth=ground)
+    engine = Simulator(small, seed=4, start_us=to_us(START), end_us=to_us(START) + DAY_US,
+                       faults={"absurd": 0.05}, truth=ground)
     town_mod.feed(conn, engine.messages())
     ground.close()
     absurd = [e for e in truth.read(path) if e["kind"] == "uplink" and "absurd" in e["faults"]]

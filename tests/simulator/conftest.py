@@ -24,7 +24,7 @@ from bauhof.settings import MqttTarget, parse_mqtt_url
 from simulator import scenario
 from simulator.bench import scenario_file, wait_for_ingest
 from simulator.clock import DAY_US, to_us
-from simulator.engine import Engine
+from simulator.engine import Simulator
 from simulator.publisher import Publisher
 from simulator.recording import Message
 from simulator.truth import Truth
@@ -64,8 +64,8 @@ def run_engine(
 ) -> list[Message]:
     """Every message of a run, in order."""
     start = to_us(town.simulation.start)
-    engine = Engine(town, seed=seed, start_us=start, end_us=start + round(days * DAY_US),
-                    truth=truth, **kwargs)
+    engine = Simulator(town, seed=seed, start_us=start, end_us=start + round(days * DAY_US),
+                       truth=truth, **kwargs)
     return list(engine.messages())
 
 

@@ -13,7 +13,7 @@ from harness import town as town_mod
 from harness import whatif
 from simulator import archive, scenario
 from simulator.clock import HOUR_US, to_us
-from simulator.engine import Engine
+from simulator.engine import Simulator
 
 START = to_us(datetime(2026, 6, 1, tzinfo=UTC))
 RAW = ("SELECT time, dev_eui, deduplication_id, application_id, f_cnt, f_port, payload, "
@@ -33,8 +33,8 @@ def test_a_rebuilt_stream_stores_the_same_rows(
         conn: psycopg.Connection[Any], database_url: str) -> None:
     small = town_mod.subset(scenario.load("herrenberg"), bins=10, green_areas=2)
     town_mod.load_assets(database_url, small)
-    town_mod.feed(conn, Engine(small, seed=5, start_us=START,
-                               end_us=START + 6 * HOUR_US).messages())
+    town_mod.feed(conn, Simulator(small, seed=5, start_us=START,
+                                  end_us=START + 6 * HOUR_US).messages())
     with whatif.throwaway(database_url) as (_name, url):
         whatif.copy_assets(database_url, url)
         with db.connect(url, autocommit=True) as copy:

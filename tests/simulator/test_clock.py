@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
 import threading
 from datetime import UTC, datetime
 
 import pytest
 
 from simulator.clock import (
+    DAY_US,
     US,
     ClockError,
     TownTime,
@@ -85,3 +87,12 @@ def test_town_time_knows_local_weekdays_and_hours() -> None:
     assert iso(berlin.at_local(midnight, 6.5)) == "2026-06-06T04:30:00.000000+00:00"
     with pytest.raises(ClockError, match="not a known time zone"):
         TownTime("Mars/Olympus")
+
+
+def test_iso_writes_what_datetime_writes() -> None:
+    rng = random.Random(3)
+    first, last = to_us(datetime(1, 1, 1, tzinfo=UTC)), to_us(datetime(9999, 12, 31, tzinfo=UTC))
+    times = [rng.randrange(first, last) for _ in range(20_000)]
+    for t_us in [*times, first, last, 0, -1, 1, DAY_US - 1, 1_780_288_200_000_000]:
+        assert iso(t_us) == from_us(t_us).isoformat(timespec="microseconds")
+    assert iso(1_780_288_200_000_001) == "2026-06-01T04:30:00.000001+00:00"

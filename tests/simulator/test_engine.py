@@ -11,7 +11,7 @@ import pytest
 
 from bauhof import codecs
 from simulator import scenario, truth
-from simulator.engine import Engine, EngineError
+from simulator.engine import EngineError, Simulator
 from simulator.truth import Truth
 from tests.simulator.conftest import run_engine, tiny_town
 
@@ -108,4 +108,4 @@ def test_a_sensor_without_asset_is_refused_with_its_name() -> None:
     town = scenario.parse(tiny_town(devices=[
         {"dev_eui": "a840410000000009", "model": "dragino-lse01"}]), "tiny")
     with pytest.raises(EngineError, match=r"devices\[0\] \(a840410000000009\): .*asset"):
-        Engine(town, seed=1, start_us=0, end_us=1)
+        Simulator(town, seed=1, start_us=0, end_us=1)

@@ -16,7 +16,7 @@ from harness import town as town_mod
 from shell.main import main
 from simulator import duplicates, scenario
 from simulator.clock import DAY_US, HOUR_US, to_us
-from simulator.engine import Engine
+from simulator.engine import Simulator
 
 START = to_us(datetime(2026, 6, 1, tzinfo=UTC))
 
@@ -28,8 +28,8 @@ def _small() -> scenario.Scenario:
 def _ids(town: scenario.Scenario, seed: int, start_us: int) -> dict[str, list[str]]:
     """Each device's deduplication ids and devAddr over three hours."""
     out: dict[str, list[str]] = {}
-    for message in Engine(town, seed=seed, start_us=start_us,
-                          end_us=start_us + 3 * HOUR_US).messages():
+    for message in Simulator(town, seed=seed, start_us=start_us,
+                             end_us=start_us + 3 * HOUR_US).messages():
         if message.topic.endswith("/event/up"):
             event: Any = orjson.loads(message.payload)
             out.setdefault(event["deviceInfo"]["devEui"], []).append(
@@ -68,8 +68,8 @@ def test_simulate_warns_when_the_run_was_stored_before(
     path.write_text(yaml.safe_dump(town.model_dump(mode="json", exclude_none=True)))
     town_mod.load_assets(database_url, town)
     # The run was ingested once already (an earlier `simulate` with the same arguments).
-    town_mod.feed(conn, Engine(town, seed=1, start_us=START,
-                               end_us=START + DAY_US // 4).messages())
+    town_mod.feed(conn, Simulator(town, seed=1, start_us=START,
+                                  end_us=START + DAY_US // 4).messages())
     monkeypatch.setenv("BAUHOF_DATABASE_URL", database_url)
     monkeypatch.setenv("BAUHOF_MQTT_URL", f"mqtt://127.0.0.1:{broker.port}")
     monkeypatch.chdir(tmp_path)
