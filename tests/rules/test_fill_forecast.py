@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+import statistics
+
 from rules import fill_forecast as ff
 from tests.rules.factory import at
 
@@ -52,3 +55,30 @@ def test_weekday_rates_and_blend() -> None:
     assert rates == [2.0, 1.0, None, None, None, None, None]
     assert ff.blend([4.0, None, None, None, None, None, 1.0], rates) == [
         3.0, 1.0, None, None, None, None, 1.0]
+
+
+def _theil_sen_reference(ts: list[float], ys: list[float]) -> tuple[float, float]:
+    """The fit written out in plain Python (every pair with a later time, statistics.median)."""
+    n = len(ts)
+    slopes = [(ys[j] - ys[i]) / (ts[j] - ts[i])
+              for i in range(n) for j in range(i + 1, n) if ts[j] > ts[i]]
+    if not slopes:
+        return 0.0, statistics.median(ys) if ys else 0.0
+    slope = statistics.median(slopes)
+    return slope, statistics.median([y - slope * t for t, y in zip(ts, ys, strict=True)])
+
+
+def test_theil_sen_equals_the_plain_python_fit_exactly() -> None:
+    # The numpy fit (index pairs, medians by partition) gives the same floats, bit for bit,
+    # as the pairwise definition: on bins' readings (increasing times, fills rounded to 0.01)
+    # and on times with repeats and disorder (the masked path).
+    rng = random.Random(20)
+    for case in range(300):
+        n = rng.randint(2, 96)
+        start = 1_780_000_000.0 + rng.randint(0, 10**6)
+        if case % 3:
+            ts = sorted(start + rng.uniform(0, 7 * 86400) for _ in range(n))
+        else:
+            ts = [start + rng.choice((0, 900, 1800, 3600)) for _ in range(n)]
+        ys = [round(rng.uniform(0, 100), 2) for _ in range(n)]
+        assert ff.theil_sen(ts, ys) == _theil_sen_reference(ts, ys), case
