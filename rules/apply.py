@@ -35,8 +35,18 @@ def apply(conn: psycopg.Connection[Any], actions: list[Action], *, town: Town, k
     """Write the actions (inside the caller's transaction); `order_gone(rule, subject_type,
     subject_id)` is told of an Update whose order a person closed meanwhile."""
     done = Applied()
-    for a in coalesce(actions):
+    todo = coalesce(actions)
+    # The orders the step's Updates go to, locked in one query (an Update's own look-up
+    # was a round trip each); an order an earlier action of the step touched is read again.
+    locked = orders.find_open_many(conn, list(dict.fromkeys(
+        _key(a) for a in todo if isinstance(a, Update))))
+    touched: set[tuple[str, str, str]] = set()
+    for a in todo:
         done.actions += 1
+        if isinstance(a, Open | Update | Resolve | Escalate):
+            key = _key(a)
+            fresh = key not in touched
+            touched.add(key)
         match a:
             case Open():
                 order_id, created = orders.apply_open(
@@ -44,8 +54,12 @@ def apply(conn: psycopg.Connection[Any], actions: list[Action], *, town: Town, k
                 if created:
                     done.opened.append(order_id)
             case Update():
-                if orders.apply_update(conn, a, keep) is None:
+                order = locked.get(key) if fresh else orders.find_open(
+                    conn, a.rule, a.subject_type, a.subject_id, lock=True)
+                if order is None:
                     order_gone(a.rule, a.subject_type, a.subject_id)
+                else:
+                    orders.update_open(conn, order, a, keep)
             case Resolve():
                 orders.apply_resolve(conn, a, ACTOR, keep)
             case Escalate():
@@ -60,6 +74,10 @@ def apply(conn: psycopg.Connection[Any], actions: list[Action], *, town: Town, k
             case _:
                 assert_never(a)
     return done
+
+
+def _key(a: Open | Update | Resolve | Escalate) -> tuple[str, str, str]:
+    return a.rule, a.subject_type, a.subject_id
 
 
 def _progress(conn: psycopg.Connection[Any], a: Progress) -> None:

@@ -332,11 +332,30 @@ def _open_defect(conn: psycopg.Connection[Any], a: Open, order_id: int) -> int:
     return defect_id
 
 
+def find_open_many(conn: psycopg.Connection[Any],
+                   keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], Order]:
+    """The open orders of these (rule, subject type, subject id), locked FOR UPDATE, by key:
+    one query where `find_open` would be one per key."""
+    if not keys:
+        return {}
+    rule, kind, subject = (list(column) for column in zip(*keys, strict=True))
+    query = (f"{_SELECT} WHERE (rule, subject_type, subject_id) IN (SELECT * FROM "  # noqa: S608
+             "unnest(%s::text[], %s::text[], %s::text[])) AND status = ANY(%s) ORDER BY id "
+             "FOR UPDATE")
+    found = rows(conn).execute(query, (rule, kind, subject, list(OPEN_STATUSES))).fetchall()
+    return {(o.rule, o.subject_type, o.subject_id): o for o in found}
+
+
 def apply_update(conn: psycopg.Connection[Any], a: Update, keep: int = 10) -> int | None:
     """Record the latest value on the open order; None when no order is open any more."""
     order = find_open(conn, a.rule, a.subject_type, a.subject_id, lock=True)
     if order is None:
         return None
+    return update_open(conn, order, a, keep)
+
+
+def update_open(conn: psycopg.Connection[Any], order: Order, a: Update, keep: int = 10) -> int:
+    """`apply_update` of an order the caller has read FOR UPDATE in its transaction."""
     conn.execute(
         "UPDATE work_orders SET last_value = coalesce(%s, last_value), last_seen_at = "
         "greatest(last_seen_at, %s), evidence = %s, updated_at = now() WHERE id = %s",
