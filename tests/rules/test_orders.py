@@ -9,7 +9,9 @@ import pytest
 from psycopg import errors as pg_errors
 
 from rules import defects, orders
-from rules.actions import Open
+from rules.actions import Open, Resolve, Update
+from rules.apply import apply
+from rules.assets import Town
 from rules.errors import IllegalTransition, OrderNotFound, UnknownSubject
 from tests.rules import factory as f
 
@@ -119,3 +121,34 @@ def test_citizen_report_without_an_open_order_opens_one(conn: psycopg.Connection
     assert (again.order_id, again.attached) == (report.order_id, True)
     with pytest.raises(UnknownSubject, match="bin 'nope' is not registered"):
         defects.report(conn, subject_type="bin", subject_id="nope", description="x")
+
+
+def test_find_open_many_locks_the_open_orders_of_the_keys(
+        conn: psycopg.Connection[Any]) -> None:
+    f.bin_(conn)
+    f.bin_(conn, "b2", dev=3)
+    first, second = _open(conn), _open(conn, subject="b2")
+    orders.transition(conn, second, "done", "crew-1")
+    with conn.transaction():
+        found = orders.find_open_many(conn, [("bins.full", "bin", "b1"),
+                                             ("bins.full", "bin", "b2"),
+                                             ("bins.tilted", "bin", "b1")])
+    assert {key: o.id for key, o in found.items()} == {("bins.full", "bin", "b1"): first}
+    assert orders.find_open_many(conn, []) == {}
+
+
+def test_an_update_after_a_resolve_in_one_step_finds_no_order(
+        conn: psycopg.Connection[Any]) -> None:
+    # The step's Updates are looked up before its actions run; one that follows a Resolve of
+    # the same order reads again and finds it closed (its module is told, nothing written).
+    f.bin_(conn)
+    oid = _open(conn)
+    gone: list[tuple[str, str, str]] = []
+    with conn.transaction():
+        apply(conn, [Update("bins.full", "bin", "b1", f.at(2), 90.0, ({"n": 1},)),
+                     Resolve("bins.full", "bin", "b1", f.at(3), note="emptied"),
+                     Update("bins.full", "bin", "b1", f.at(4), 10.0, ({"n": 2},))],
+              town=Town(), keep=10, order_gone=lambda *key: gone.append(key))
+    order = orders.get(conn, oid)
+    assert (order.status, order.last_value, order.evidence) == ("resolved", 90.0, [{"n": 1}])
+    assert gone == [("bins.full", "bin", "b1")]
