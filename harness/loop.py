@@ -67,7 +67,8 @@ class Loop:
         rules = rules.model_copy(update={"bins": rules.bins.model_copy(
             update={"enabled": False})})
         self._now_us = start_us
-        self.rules = RulesEngine(database_url, rules, wall=lambda: at(self._now_us))
+        self.rules = RulesEngine(database_url, rules, wall=lambda: at(self._now_us),
+                                 sole_writer=True)
         self.crews = DatabaseCrews(database_url)
         self._feed = Feed(self.conn, "bench-outcomes", batch_size=BATCH)
         self.engine = Simulator(town, seed=seed, start_us=start_us, end_us=end_us, truth=truth,

@@ -298,7 +298,7 @@ def run(url: str, messages: Iterable[Message], rules: Ruleset,
             yield message
 
     with db.connect(url, autocommit=True, application_name="bauhof-whatif-ingest") as conn:
-        engine = RulesEngine(url, rules, wall=wall)
+        engine = RulesEngine(url, rules, wall=wall, sole_writer=True)
         try:
             result = ingest_messages(conn, clocked(messages), worker="whatif", batch_size=batch,
                                      after_write=engine.catch_up, keymap=keymap)

@@ -82,7 +82,11 @@ class RulesEngine:
     """
 
     def __init__(self, url: str, ruleset: Ruleset, *, shard: int = 0, shards: int = 1,
-                 wall: Callable[[], datetime] = _utcnow, batch_limit: int = 500) -> None:
+                 wall: Callable[[], datetime] = _utcnow, batch_limit: int = 500,
+                 sole_writer: bool = False) -> None:
+        """`sole_writer`: the caller is the database's only ingest and steps only between its
+        commits (what-if, the simulated town): every batch committed is read at once, even
+        while a transaction of another database on the server holds the snapshot's xmin."""
         # The rules file's parameters; self.ruleset adds the overrides of table rule_overrides.
         self.file_ruleset = self.ruleset = ruleset
         self.overrides_version: int | None = None
@@ -90,6 +94,7 @@ class RulesEngine:
         self.shard, self.shards = shard, shards
         self.wall = wall
         self.batch_limit = batch_limit
+        self.sole_writer = sole_writer
         # Whether the last step left committed batches for the next one.
         self.behind = False
         self.url = url
@@ -229,8 +234,12 @@ class RulesEngine:
             self._silent_due = None
             self.clock.stream_max, self.clock.live = row[1], bool(row[2])
         before = (self.clock.stream_max, self.clock.live)
+        # Batches below the snapshot's xmin are all committed or aborted (none can still
+        # appear below it). xmin is server-wide: a sole writer, with nothing of its own in
+        # flight, reads up to xmax instead (the first transaction id not yet handed out).
+        bound = "pg_snapshot_xmax" if self.sole_writer else "pg_snapshot_xmin"
         xmin_row = self.conn.execute(
-            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text").fetchone()
+            f"SELECT {bound}(pg_current_snapshot())::text").fetchone()
         assert xmin_row is not None
         upper = max(cur, int(xmin_row[0]))
         # Ordered by the xid8 column, not by the text it is shown as ("1000" < "999"): a
