@@ -79,6 +79,25 @@ def test_refresh_computes_hours_days_and_town(conn: psycopg.Connection[Any]) -> 
         ("bin", "bin-1", 6), ("green_area", "ga-1", 2), ("vehicle", "veh-1", 4)]
 
 
+def test_an_hour_starts_from_the_reading_before_it(conn: psycopg.Connection[Any]) -> None:
+    """Emptyings and track lengths cross hour ends: an hour's first reading is compared with
+    the last one of the hour before, and with nothing older than that."""
+    add_bin(conn, "bin-2", 48.6, 8.87)
+    for minutes, pct in ((50, 90), (65, 10), (130, 80), (250, 20)):
+        reading(conn, minutes, "0000000000000002", "bin/bin-2", distance_mm=distance_for(pct))
+    track = "00000000000000b2"
+    reading(conn, 55, track, "vehicle/veh-2", latitude=48.600, longitude=8.870)
+    reading(conn, 65, track, "vehicle/veh-2", latitude=48.601, longitude=8.870)
+    reading(conn, 200, track, "vehicle/veh-2", latitude=48.603, longitude=8.870)
+
+    assert rollups.refresh(conn) == 7  # (device, hour) pairs: 4 of the bin, 3 of the track
+    # 10:50 90 % -> 11:05 10 %: the emptying counts in hour 11; 12:10 80 % -> 14:10 20 %: hour
+    # 13 has no reading, so hour 14 starts from nothing and has no emptying.
+    assert [(h, n, e) for h, n, *_rest, e, _o, _a, _m, _t in hourly(conn, "0000000000000002")
+            ] == [(10, 1, 0), (11, 1, 1), (12, 1, 0), (14, 1, 0)]
+    assert [(h[0], h[-1]) for h in hourly(conn, track)] == [(10, 0.0), (11, 111.19), (13, 0.0)]
+
+
 def test_refresh_is_idempotent_and_takes_late_readings(conn: psycopg.Connection[Any]) -> None:
     add_bin(conn, "bin-1", 48.6, 8.87)
     for minutes, pct in ((0, 50), (20, 60), (40, 70)):

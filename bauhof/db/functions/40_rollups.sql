@@ -20,6 +20,8 @@ DECLARE
     -- Every transaction below the snapshot's xmin has ended: its readings are all visible.
     hi xid8 := pg_snapshot_xmin(pg_current_snapshot());
     touched integer;
+    first_hour timestamptz;
+    past_hour timestamptz;
     first_day timestamptz;
     past_day timestamptz;
     stat_columns text;
@@ -36,6 +38,9 @@ BEGIN
     SELECT DISTINCT dev_eui, time_bucket(INTERVAL '1 hour', time)
     FROM readings WHERE ingest_xid >= lo AND ingest_xid < hi;
     GET DIAGNOSTICS touched = ROW_COUNT;
+    ANALYZE bauhof_touched;
+    SELECT min(bucket), max(bucket) + INTERVAL '1 hour' INTO first_hour, past_hour
+    FROM bauhof_touched;
 
     -- Each touched hour from its readings, with the reading before it (an hour back) so
     -- that emptyings (a fill drop of 40 points or more) and track lengths cross hour ends.
@@ -52,19 +57,30 @@ BEGIN
                               AND (prev_lat <> 0 OR prev_lon <> 0)), 0),
            avg(rssi), avg(snr), CASE WHEN max(fill) >= 100 THEN 1 ELSE 0 END
     FROM (
-        SELECT t.bucket, r.dev_eui, r.time, r.asset_type, r.asset_id, r.battery_v,
+        SELECT r.bucket, r.dev_eui, r.time, r.asset_type, r.asset_id, r.battery_v,
                r.battery_pct, r.temperature_c, r.soil_moisture_pct, r.latitude, r.longitude,
                u.rssi, u.snr, f.fill,
                lag(f.fill) OVER w AS prev_fill, lag(r.latitude) OVER w AS prev_lat,
                lag(r.longitude) OVER w AS prev_lon
-        FROM bauhof_touched t
-        JOIN readings r ON r.dev_eui = t.dev_eui AND r.time >= t.bucket - INTERVAL '1 hour'
-                       AND r.time < t.bucket + INTERVAL '1 hour'
+        FROM (
+            -- A touched hour's readings and those of the hour before, found by equality on
+            -- (device, hour) so that the planner can hash-join a time-bounded scan instead
+            -- of probing the readings index of every chunk once per touched hour.
+            SELECT t.bucket, r.* FROM bauhof_touched t
+            JOIN readings r ON r.dev_eui = t.dev_eui
+                           AND time_bucket(INTERVAL '1 hour', r.time) = t.bucket
+            WHERE r.time >= first_hour AND r.time < past_hour
+            UNION ALL
+            SELECT t.bucket, r.* FROM bauhof_touched t
+            JOIN readings r ON r.dev_eui = t.dev_eui
+                           AND time_bucket(INTERVAL '1 hour', r.time) = t.bucket - INTERVAL '1 hour'
+            WHERE r.time >= first_hour - INTERVAL '1 hour' AND r.time < past_hour
+        ) r
         LEFT JOIN raw_uplinks u ON u.deduplication_id = r.deduplication_id AND u.time = r.time
         LEFT JOIN bins b ON r.asset_type = 'bin' AND r.asset_id = b.id
         CROSS JOIN LATERAL (SELECT bauhof_bin_fill_pct(r.distance_mm, b.empty_distance_mm,
                                                        b.full_distance_mm) AS fill) f
-        WINDOW w AS (PARTITION BY t.bucket, r.dev_eui ORDER BY r.time)
+        WINDOW w AS (PARTITION BY r.bucket, r.dev_eui ORDER BY r.time)
     ) x
     WHERE time >= bucket
     GROUP BY bucket, dev_eui
