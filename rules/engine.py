@@ -238,10 +238,10 @@ class RulesEngine:
         # appear below it). xmin is server-wide: a sole writer, with nothing of its own in
         # flight, reads up to xmax instead (the first transaction id not yet handed out).
         bound = "pg_snapshot_xmax" if self.sole_writer else "pg_snapshot_xmin"
-        xmin_row = self.conn.execute(
+        bound_row = self.conn.execute(
             f"SELECT {bound}(pg_current_snapshot())::text").fetchone()
-        assert xmin_row is not None
-        upper = max(cur, int(xmin_row[0]))
+        assert bound_row is not None
+        upper = max(cur, int(bound_row[0]))
         # Ordered by the xid8 column, not by the text it is shown as ("1000" < "999"): a
         # backlog crossing a power of ten would otherwise skip the batches below it.
         batches = self.conn.execute(
