@@ -7,10 +7,12 @@ shown (`/planner/?date=2026-06-02&threshold=80&horizon=24`)."""
 
 from __future__ import annotations
 
-from api.static import page_router
+from api.static import Head, page_router
 
 PATH = "/planner/"
 # No framing: the plan button is not clickjackable from another site. Images: Leaflet's own
 # from /vendor/ and the configured map tiles.
 router = page_router("planner", ("index.html", "app.js", "app.css", "texts.json"),
-                     img_src="'self' {tiles}", what="planner page")
+                     img_src="'self' {tiles}", what="planner page",
+                     heads={"index.html": Head("Bauhof \u2013 Tourenplanung", ("app.css",),
+                                               ("app.js",), shows_map=True)})

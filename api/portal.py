@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import RedirectResponse, Response
 
-from api.static import page_router
+from api.static import Head, page_router
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,4 +21,10 @@ def staff() -> Response:
 router.include_router(page_router(
     "portal", ("index.html", "app.js", "app.css", "texts.json", "act.html", "act.js",
                "staff.html", "staff.js", "staff.texts.json"),
-    img_src="'self' data: https: {tiles}", what="portal"))
+    img_src="'self' data: https: {tiles}", what="portal", heads={
+        "index.html": Head("Mach' Herrenberg grün! \u2013 Grünflächen-Patenschaften", ("app.css",),
+                           ("app.js",), shows_map=True),
+        "act.html": Head("Mach' Herrenberg grün!", ("app.css",), ("act.js",),
+                         referrer="no-referrer"),
+        "staff.html": Head("Patenschaften \u2013 Bauhof", ("app.css",), ("staff.js",),
+                           referrer="no-referrer")}))
