@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,13 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
     return result
 
 
+def _rules_file(folder: Path, name: str, text: str) -> str:
+    """A rules file written in the folder, named as the command line takes it."""
+    path = folder / name
+    path.write_text(text)
+    return str(path)
+
+
 @pytest.fixture
 def town(conn: psycopg.Connection[Any], database_url: str, stream: tuple[Path, Path, int],
          monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> psycopg.Connection[Any]:
@@ -86,14 +93,23 @@ def town(conn: psycopg.Connection[Any], database_url: str, stream: tuple[Path, P
     return conn
 
 
+@pytest.fixture
+def replay(town: psycopg.Connection[Any], stream: tuple[Path, Path, int],
+           capsys: pytest.CaptureFixture[str]) -> Callable[..., dict[str, Any]]:
+    """`bauhof whatif` over the recorded stream with its scenario and further arguments (on the
+    town's server): the JSON it prints."""
+    path, scenario_file, _ = stream
+    return lambda *args: _run(capsys, str(path), "--scenario", str(scenario_file), *args)
+
+
 def test_whatif_is_deterministic_and_never_touches_the_town(
         town: psycopg.Connection[Any], stream: tuple[Path, Path, int],
-        capsys: pytest.CaptureFixture[str]) -> None:
-    path, scenario_file, uplinks = stream
+        replay: Callable[..., dict[str, Any]]) -> None:
+    _path, _scenario_file, uplinks = stream
     before, databases = _counts(town), _databases(town)
     assert before["raw_uplinks"] > 0
-    first = _run(capsys, str(path), "--scenario", str(scenario_file))
-    second = _run(capsys, str(path), "--scenario", str(scenario_file))
+    first = replay()
+    second = replay()
     assert first.pop("wall_s") > 0 and second.pop("wall_s") > 0
     assert first == second
     assert first["uplinks"] == uplinks
@@ -107,16 +123,14 @@ def test_whatif_is_deterministic_and_never_touches_the_town(
 
 
 def test_a_transaction_open_elsewhere_on_the_server_changes_nothing(
-        town: psycopg.Connection[Any], stream: tuple[Path, Path, int],
-        capsys: pytest.CaptureFixture[str]) -> None:
+        town: psycopg.Connection[Any], replay: Callable[..., dict[str, Any]]) -> None:
     """Another database's open transaction holds the server-wide snapshot xmin back; what-if,
     its throw-away database's only writer, still reads each batch as soon as it is committed
     (before, every device went silent once the stream's clock ran ahead of the rules)."""
-    path, scenario_file, _ = stream
-    alone = _run(capsys, str(path), "--scenario", str(scenario_file))
+    alone = replay()
     with psycopg.connect(town.info.dsn) as other:
         other.execute("SELECT pg_current_xact_id()")  # a transaction id, held until the end
-        busy = _run(capsys, str(path), "--scenario", str(scenario_file))
+        busy = replay()
         other.rollback()
     alone.pop("wall_s")
     busy.pop("wall_s")
@@ -143,19 +157,16 @@ def test_the_template_follows_the_migrations(
 
 
 def test_rules_without_bins_open_no_bin_orders(
-        town: psycopg.Connection[Any], stream: tuple[Path, Path, int], tmp_path: Path,
-        capsys: pytest.CaptureFixture[str]) -> None:
-    path, scenario_file, _ = stream
-    no_bins = tmp_path / "no-bins.yaml"
-    no_bins.write_text("bins: {enabled: false}\n")
+        town: psycopg.Connection[Any], replay: Callable[..., dict[str, Any]],
+        tmp_path: Path) -> None:
+    no_bins = _rules_file(tmp_path, "no-bins.yaml", "bins: {enabled: false}\n")
     before = _counts(town)
-    default = _run(capsys, str(path), "--scenario", str(scenario_file))
-    without = _run(capsys, str(path), "--scenario", str(scenario_file), "--rules", str(no_bins))
+    default = replay()
+    without = replay("--rules", no_bins)
     assert sum(n for rule, n in default["orders"].items() if rule.startswith("bins.")) > 0
     assert without["orders"] == {rule: n for rule, n in default["orders"].items()
                                  if not rule.startswith("bins.")}
-    compared = _run(capsys, str(path), "--scenario", str(scenario_file),
-                    "--compare", str(no_bins))
+    compared = replay("--compare", no_bins)
     assert compared["a"]["orders"] == default["orders"]
     assert compared["b"]["orders"] == without["orders"]
     assert set(compared["changes"]) == {r for r in default["orders"] if r.startswith("bins.")}
@@ -167,28 +178,22 @@ def test_rules_without_bins_open_no_bin_orders(
 
 
 def test_forced_threshold_opens_more_bin_orders(
-        town: psycopg.Connection[Any], stream: tuple[Path, Path, int], tmp_path: Path,
-        capsys: pytest.CaptureFixture[str]) -> None:
-    path, scenario_file, _ = stream
-    low = tmp_path / "low.yaml"
-    low.write_text("bins: {fill_threshold_pct: 40}\n")
-    forced = tmp_path / "forced.yaml"
-    forced.write_text("bins: {force: {fill_threshold_pct: 40}}\n")
-    default = _run(capsys, str(path), "--scenario", str(scenario_file))
+        replay: Callable[..., dict[str, Any]], tmp_path: Path) -> None:
+    low = _rules_file(tmp_path, "low.yaml", "bins: {fill_threshold_pct: 40}\n")
+    forced = _rules_file(tmp_path, "forced.yaml", "bins: {force: {fill_threshold_pct: 40}}\n")
+    default = replay()
     # Every bin of the town has its own threshold: the section's value changes nothing ...
-    assert _run(capsys, str(path), "--scenario", str(scenario_file),
-                "--rules", str(low))["orders"] == default["orders"]
+    assert replay("--rules", low)["orders"] == default["orders"]
     # ... and `force` wins over it.
-    assert _run(capsys, str(path), "--scenario", str(scenario_file),
-                "--rules", str(forced))["orders"]["bins.full"] > default["orders"]["bins.full"]
+    assert replay("--rules", forced)["orders"]["bins.full"] > default["orders"]["bins.full"]
 
 
 def test_keep_leaves_the_database_and_bad_arguments_exit_2(
         town: psycopg.Connection[Any], stream: tuple[Path, Path, int],
-        capsys: pytest.CaptureFixture[str]) -> None:
-    path, scenario_file, _ = stream
+        replay: Callable[..., dict[str, Any]], capsys: pytest.CaptureFixture[str]) -> None:
+    path, _scenario_file, _ = stream
     databases = _databases(town)
-    kept = _run(capsys, str(path), "--scenario", str(scenario_file), "--keep")
+    kept = replay("--keep")
     name = kept["database"]
     assert _databases(town) == sorted([*databases, name])
     town.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
@@ -218,10 +223,10 @@ def test_whatif_from_the_towns_database(
     assert _counts(town) == before
 
 
-def test_readable_tables(town: psycopg.Connection[Any], stream: tuple[Path, Path, int],
+def test_readable_tables(stream: tuple[Path, Path, int], replay: Callable[..., dict[str, Any]],
                          tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path, scenario_file, uplinks = stream
-    numbers = _run(capsys, str(path), "--scenario", str(scenario_file))
+    numbers = replay()
     assert main(["whatif", str(path), "--scenario", str(scenario_file)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith(f"packaged rules: {numbers['messages']:,} messages, "
@@ -229,10 +234,9 @@ def test_readable_tables(town: psycopg.Connection[Any], stream: tuple[Path, Path
     assert lines[1] == "  orders:"
     assert lines[2:2 + len(numbers["orders"])] == [
         f"    {rule:<24} {count:>7,}" for rule, count in sorted(numbers["orders"].items())]
-    no_bins = tmp_path / "no-bins.yaml"
-    no_bins.write_text("bins: {enabled: false}\n")
+    no_bins = _rules_file(tmp_path, "no-bins.yaml", "bins: {enabled: false}\n")
     assert main(["whatif", str(path), "--scenario", str(scenario_file),
-                 "--compare", str(no_bins)]) == 0
+                 "--compare", no_bins]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith(f"orders per rule: A = packaged rules, B = {no_bins} "
                                f"({uplinks:,} uplinks, ")
