@@ -88,11 +88,40 @@ def _page(items: list[Any], limit: int, offset: int) -> list[Any]:
     return items[offset:offset + (limit or 10)]
 
 
-class Profiles(api.DeviceProfileServiceServicer):
-    """DeviceProfileService: Create, Get, Update, List."""
+class _Stored:
+    """Get and Update of one kind of object, alike in ChirpStack's services: `service` names
+    it, the state's `store` holds it under its `key` field (the Get request's too), requests
+    carry it in `field`, a Get answers with `response`."""
+
+    service: str
+    store: str
+    key: str
+    field: str
+    response: Any
 
     def __init__(self, state: ChirpStackState) -> None:
         self.state = state
+
+    def Get(self, request: Any, context: Any) -> Any:
+        self.state.enter(context, f"{self.service}/Get", request)
+        key = getattr(request, self.key)
+        store = getattr(self.state, self.store)
+        if key not in store:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"Object does not exist (id: {key})")
+        return self.response(**{self.field: store[key]})
+
+    def Update(self, request: Any, context: Any) -> Any:
+        self.state.enter(context, f"{self.service}/Update", request)
+        message = _copy(getattr(request, self.field))
+        return self.state.replace(context, getattr(self.state, self.store),
+                                  getattr(message, self.key), message)
+
+
+class Profiles(_Stored, api.DeviceProfileServiceServicer):
+    """DeviceProfileService: Create, Get, Update, List."""
+
+    service, store, key, field = "DeviceProfileService", "profiles", "id", "device_profile"
+    response = api.GetDeviceProfileResponse
 
     def Create(self, request: Any, context: Any) -> Any:
         self.state.enter(context, "DeviceProfileService/Create", request)
@@ -102,17 +131,6 @@ class Profiles(api.DeviceProfileServiceServicer):
         profile.id = self.state.new_id()
         self.state.profiles[profile.id] = profile
         return api.CreateDeviceProfileResponse(id=profile.id)
-
-    def Get(self, request: Any, context: Any) -> Any:
-        self.state.enter(context, "DeviceProfileService/Get", request)
-        if request.id not in self.state.profiles:
-            context.abort(grpc.StatusCode.NOT_FOUND, f"Object does not exist (id: {request.id})")
-        return api.GetDeviceProfileResponse(device_profile=self.state.profiles[request.id])
-
-    def Update(self, request: Any, context: Any) -> Any:
-        self.state.enter(context, "DeviceProfileService/Update", request)
-        profile = _copy(request.device_profile)
-        return self.state.replace(context, self.state.profiles, profile.id, profile)
 
     def List(self, request: Any, context: Any) -> Any:
         self.state.enter(context, "DeviceProfileService/List", request)
@@ -127,11 +145,11 @@ class Profiles(api.DeviceProfileServiceServicer):
             for p in _page(found, request.limit, request.offset)])
 
 
-class Devices(api.DeviceServiceServicer):
+class Devices(_Stored, api.DeviceServiceServicer):
     """DeviceService: Create, Get, Update, List, CreateKeys, GetKeys, UpdateKeys."""
 
-    def __init__(self, state: ChirpStackState) -> None:
-        self.state = state
+    service, store, key, field = "DeviceService", "devices", "dev_eui", "device"
+    response = api.GetDeviceResponse
 
     def Create(self, request: Any, context: Any) -> Any:
         self.state.enter(context, "DeviceService/Create", request)
@@ -142,18 +160,6 @@ class Devices(api.DeviceServiceServicer):
             context.abort(grpc.StatusCode.NOT_FOUND, "device profile does not exist")
         self.state.devices[device.dev_eui] = _copy(device)
         return empty_pb2.Empty()
-
-    def Get(self, request: Any, context: Any) -> Any:
-        self.state.enter(context, "DeviceService/Get", request)
-        if request.dev_eui not in self.state.devices:
-            context.abort(grpc.StatusCode.NOT_FOUND,
-                          f"Object does not exist (id: {request.dev_eui})")
-        return api.GetDeviceResponse(device=self.state.devices[request.dev_eui])
-
-    def Update(self, request: Any, context: Any) -> Any:
-        self.state.enter(context, "DeviceService/Update", request)
-        device = _copy(request.device)
-        return self.state.replace(context, self.state.devices, device.dev_eui, device)
 
     def List(self, request: Any, context: Any) -> Any:
         self.state.enter(context, "DeviceService/List", request)
