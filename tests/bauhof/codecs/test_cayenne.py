@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bauhof.codecs.base import Decoded
 from bauhof.codecs.cayenne import CODECS, decode, encode
 from tests.bauhof.codecs import vectors
 from tests.bauhof.codecs.frames import decode_refusal, encode_refusal, frame, grid
@@ -63,9 +64,9 @@ def test_every_listed_type_encodes_back_to_the_same_bytes() -> None:
 
 
 def test_same_channel_and_type_twice_keeps_the_later() -> None:
-    decoded = decode(1, frame("0367 0110 0367 00FF"))
-    assert decoded.readings == {"temperature_3": 25.5}
-    assert decoded.warnings == ("temperature_3 appears twice: the later value kept",)
+    assert decode(1, frame("0367 0110 0367 00FF")) == Decoded(
+        {"temperature_3": 25.5}, ("temperature_3 appears twice: the later value kept",)
+    )
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bauhof.codecs.base import Decoded
 from bauhof.codecs.decentlab import decode, encode
 from tests.bauhof.codecs.frames import decode_refusal, encode_refusal, frame
 
@@ -23,39 +24,40 @@ TWO_PROBES = "02 0C67 0003 " + WORDS
 
 
 def test_two_probes_and_battery() -> None:
-    decoded = decode(1, frame(TWO_PROBES))
-    assert decoded.readings == {
-        "soil_moisture_pct_0": 25.0,
-        "soil_temperature_c_0": 12.34,
-        "soil_moisture_pct_1": 30.5,
-        "soil_temperature_c_1": -1.5,
-        "soil_moisture_pct": 25.0,
-        "soil_temperature_c": 12.34,
-        "battery_v": 3.1,
-    }
-    assert decoded.warnings == ()
+    assert decode(1, frame(TWO_PROBES)) == Decoded(
+        {
+            "soil_moisture_pct_0": 25.0,
+            "soil_temperature_c_0": 12.34,
+            "soil_moisture_pct_1": 30.5,
+            "soil_temperature_c_1": -1.5,
+            "soil_moisture_pct": 25.0,
+            "soil_temperature_c": 12.34,
+            "battery_v": 3.1,
+        }
+    )
 
 
 def test_plain_readings_come_from_the_shallowest_probe_present() -> None:
     # Only depth 3: 07D0 = 2000 -> -1.0 (the decoder says what the bytes say); 8000 -> 0.0 °C.
     only_depth_3 = " ".join(["02 0001 0001", *[ABSENT] * 3, "07D0 8000", *[ABSENT] * 4])
-    decoded = decode(1, frame(only_depth_3))
-    assert decoded.readings == {
-        "soil_moisture_pct_3": -1.0,
-        "soil_temperature_c_3": 0.0,
-        "soil_moisture_pct": -1.0,
-        "soil_temperature_c": 0.0,
-    }
+    assert decode(1, frame(only_depth_3)) == Decoded(
+        {
+            "soil_moisture_pct_3": -1.0,
+            "soil_temperature_c_3": 0.0,
+            "soil_moisture_pct": -1.0,
+            "soil_temperature_c": 0.0,
+        }
+    )
 
 
 def test_battery_only() -> None:
-    assert decode(1, frame("02 0C67 0002 0C1C")).readings == {"battery_v": 3.1}
+    assert decode(1, frame("02 0C67 0002 0C1C")) == Decoded({"battery_v": 3.1})
 
 
 def test_no_probe_at_any_depth() -> None:
-    decoded = decode(1, frame(" ".join(["02 0C67 0001", *[ABSENT] * 8])))
-    assert decoded.readings == {}
-    assert decoded.warnings == ("no soil probe present at any depth",)
+    assert decode(1, frame(" ".join(["02 0C67 0001", *[ABSENT] * 8]))) == Decoded(
+        {}, ("no soil probe present at any depth",)
+    )
 
 
 @pytest.mark.parametrize(

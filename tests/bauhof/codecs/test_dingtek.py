@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bauhof.codecs.base import Decoded
 from bauhof.codecs.dingtek import decode, encode
 from tests.bauhof.codecs.frames import decode_refusal, encode_refusal, frame
 
@@ -21,49 +22,42 @@ WITH_POSITION = "80 0001 02 19 05DC 00 AD7A5641 7E145242 17 0000 00 00 000000 81
 
 
 def test_plain_data_frame() -> None:
-    decoded = decode(3, frame(PLAIN))
-    assert decoded.readings == {
-        "distance_mm": 1500,
-        "temperature_c": 23.0,
-        "alarm": True,
-        "tilted": False,
-    }
-    assert decoded.warnings == ()
+    assert decode(3, frame(PLAIN)) == Decoded(
+        {"distance_mm": 1500, "temperature_c": 23.0, "alarm": True, "tilted": False}
+    )
 
 
 def test_negative_temperature_and_every_alarm() -> None:
     # F6 = -10 °C; 01 = fire alarm; 11 = fall alarm and battery alarm.
-    decoded = decode(3, frame("80 0001 02 11 0BB8 00 F6 0000 01 11 000000 81"))
-    assert decoded.readings == {
-        "distance_mm": 3000,
-        "temperature_c": -10.0,
-        "alarm": True,
-        "tilted": True,
-    }
-    assert decoded.warnings == ("fire alarm", "battery alarm")
+    assert decode(3, frame("80 0001 02 11 0BB8 00 F6 0000 01 11 000000 81")) == Decoded(
+        {"distance_mm": 3000, "temperature_c": -10.0, "alarm": True, "tilted": True},
+        ("fire alarm", "battery alarm"),
+    )
 
 
 def test_frame_with_position() -> None:
-    decoded = decode(3, frame(WITH_POSITION))
-    assert decoded.readings == {
-        "distance_mm": 1500,
-        "latitude": 52.52001,
-        "longitude": 13.40495,
-        "temperature_c": 23.0,
-        "alarm": False,
-        "tilted": False,
-    }
+    assert decode(3, frame(WITH_POSITION)) == Decoded(
+        {
+            "distance_mm": 1500,
+            "latitude": 52.52001,
+            "longitude": 13.40495,
+            "temperature_c": 23.0,
+            "alarm": False,
+            "tilted": False,
+        }
+    )
 
 
 def test_frame_with_zero_position_has_no_fix() -> None:
     decoded = decode(3, frame("80 0001 02 19 05DC 00 00000000 00000000 17 0000 00 00 000000 81"))
-    assert "latitude" not in decoded.readings
-    assert decoded.warnings == ("no GPS fix",)
+    assert decoded == Decoded(
+        {"distance_mm": 1500, "temperature_c": 23.0, "alarm": False, "tilted": False},
+        ("no GPS fix",),
+    )
 
 
 def test_parameter_frame_gives_nothing() -> None:
-    decoded = decode(3, frame("80 0001 03 0B 0102030405 81"))
-    assert (decoded.readings, decoded.warnings) == ({}, ())
+    assert decode(3, frame("80 0001 03 0B 0102030405 81")) == Decoded({})
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bauhof.codecs import DecodeError, EncodeError
+from bauhof.codecs import Decoded, DecodeError, EncodeError
 from bauhof.codecs.dragino import (
     CODECS,
     decode_ldds75,
@@ -36,23 +36,24 @@ def test_lse01_negative_temperatures() -> None:
     # CE10: battery, top two bits masked off -> 0x0E10 = 3600 mV; FF83: probe -125 -> -12.5 °C;
     # 0BB8: 3000 -> 30.00 %; FF9C: -100 -> -1.00 °C (upstream says -0.99); 01F4: 500 µS/cm;
     # 10: flags, normal mode.
-    decoded = decode_lse01(2, bytes.fromhex("CE10FF830BB8FF9C01F410"))
-    assert decoded.readings == {
-        "battery_v": 3.6,
-        "temperature_c": -12.5,
-        "soil_moisture_pct": 30.0,
-        "soil_temperature_c": -1.0,
-        "soil_conductivity_us_cm": 500,
-    }
-    assert decoded.warnings == ()
+    assert decode_lse01(2, bytes.fromhex("CE10FF830BB8FF9C01F410")) == Decoded(
+        {
+            "battery_v": 3.6,
+            "temperature_c": -12.5,
+            "soil_moisture_pct": 30.0,
+            "soil_temperature_c": -1.0,
+            "soil_conductivity_us_cm": 500,
+        }
+    )
+
+
+RAW_MODE = Decoded({"battery_v": 3.6, "temperature_c": 24.1}, ("raw mode",))
 
 
 def test_lse01_raw_mode_gives_no_soil_readings() -> None:
     # Flags 0x90: bit 7 raw mode. Bytes 4-5 00FD = dielectric constant 25.3, 6-7 raw water,
     # 8-9 raw EC: none of them are moisture, soil temperature or conductivity.
-    decoded = decode_lse01(2, bytes.fromhex("0E1000F100FD0640012390"))
-    assert decoded.readings == {"battery_v": 3.6, "temperature_c": 24.1}
-    assert decoded.warnings == ("raw mode",)
+    assert decode_lse01(2, bytes.fromhex("0E1000F100FD0640012390")) == RAW_MODE
 
 
 @pytest.mark.parametrize(
@@ -64,8 +65,7 @@ def test_lse01_raw_mode_flag_needs_a_possible_dielectric_constant(
 ) -> None:
     decoded = decode_lse01(2, bytes.fromhex(f"0E1000F1{moisture_hex}099B6E2880"))
     if raw_mode:
-        assert decoded.readings == {"battery_v": 3.6, "temperature_c": 24.1}
-        assert decoded.warnings == ("raw mode",)
+        assert decoded == RAW_MODE
     else:
         assert decoded.readings["soil_moisture_pct"] == 10.01
         assert decoded.readings["soil_conductivity_us_cm"] == 28200
@@ -149,28 +149,29 @@ def test_lse01_round_trip(readings: dict[str, Any]) -> None:
 
 def test_ldds75_negative_temperature() -> None:
     # 0CE4: 3300 mV; 05DC: 1500 mm; 00: no interrupt; FFCE: -50 -> -5.0 °C; 01: probe detected.
-    decoded = decode_ldds75(2, bytes.fromhex("0CE405DC00FFCE01"))
-    assert decoded.readings == {"battery_v": 3.3, "distance_mm": 1500, "temperature_c": -5.0}
-    assert decoded.warnings == ()
+    assert decode_ldds75(2, bytes.fromhex("0CE405DC00FFCE01")) == Decoded(
+        {"battery_v": 3.3, "distance_mm": 1500, "temperature_c": -5.0}
+    )
 
 
 def test_ldds75_no_sensor_and_no_probe() -> None:
     # Distance 0000 = no sensor; sensor flag 00, so the temperature bytes 00FA (25.0) mean nothing.
-    decoded = decode_ldds75(2, bytes.fromhex("0CE400000000FA00"))
-    assert decoded.readings == {"battery_v": 3.3}
-    assert decoded.warnings == ("distance 0: no ultrasonic sensor connected",)
+    assert decode_ldds75(2, bytes.fromhex("0CE400000000FA00")) == Decoded(
+        {"battery_v": 3.3}, ("distance 0: no ultrasonic sensor connected",)
+    )
 
 
 def test_ldds75_invalid_distance() -> None:
-    decoded = decode_ldds75(2, bytes.fromhex("0CE4001400010401"))  # 0014 = 20: invalid reading
-    assert decoded.readings == {"battery_v": 3.3, "temperature_c": 26.0}
-    assert decoded.warnings == ("distance 20: invalid reading",)
+    # 0014 = 20: invalid reading
+    assert decode_ldds75(2, bytes.fromhex("0CE4001400010401")) == Decoded(
+        {"battery_v": 3.3, "temperature_c": 26.0}, ("distance 20: invalid reading",)
+    )
 
 
 def test_ldds75_unknown_sensor_flag() -> None:
-    decoded = decode_ldds75(2, bytes.fromhex("0CE405DC0000FA02"))
-    assert decoded.readings == {"battery_v": 3.3, "distance_mm": 1500}
-    assert decoded.warnings == ("unknown sensor flag 0x02: temperature ignored",)
+    assert decode_ldds75(2, bytes.fromhex("0CE405DC0000FA02")) == Decoded(
+        {"battery_v": 3.3, "distance_mm": 1500}, ("unknown sensor flag 0x02: temperature ignored",)
+    )
 
 
 @pytest.mark.parametrize(
@@ -222,55 +223,47 @@ BUENOS_AIRES = "FDEFFD36FC852AE8"
 
 def test_lgt92_11_byte_frame() -> None:
     # 4F: bit 6 alarm, bits 5-0 0F; 3C -> 0x0F3C = 3900 mV; 84: motion 2 collide, firmware 164.
-    decoded = decode_lgt92(2, bytes.fromhex(BERLIN + "4F3C84"))
-    assert decoded.readings == {
-        **BERLIN_FIX,
-        "alarm": True,
-        "battery_v": 3.9,
-        "motion": "collide",
-    }
-    assert decoded.warnings == ()
+    assert decode_lgt92(2, bytes.fromhex(BERLIN + "4F3C84")) == Decoded(
+        {**BERLIN_FIX, "alarm": True, "battery_v": 3.9, "motion": "collide"}
+    )
 
 
 def test_lgt92_15_byte_frame() -> None:
     # 0C2E: 3118 mV, no alarm; C6: motion 3 user; FB2E: roll -12.34; 1194: pitch 45.00.
-    decoded = decode_lgt92(2, bytes.fromhex(BUENOS_AIRES + "0C2EC6FB2E1194"))
-    assert decoded.readings == {
-        "latitude": -34.603722,
-        "longitude": -58.381592,
-        "alarm": False,
-        "battery_v": 3.118,
-        "motion": "user",
-        "roll_deg": -12.34,
-        "pitch_deg": 45.0,
-    }
+    assert decode_lgt92(2, bytes.fromhex(BUENOS_AIRES + "0C2EC6FB2E1194")) == Decoded(
+        {
+            "latitude": -34.603722,
+            "longitude": -58.381592,
+            "alarm": False,
+            "battery_v": 3.118,
+            "motion": "user",
+            "roll_deg": -12.34,
+            "pitch_deg": 45.0,
+        }
+    )
 
 
 def test_lgt92_18_byte_frame() -> None:
     # 00: motion 0 disabled; roll 0000, pitch FB2E; 7D: hdop 1.25; FB1E: altitude -12.50 m.
-    decoded = decode_lgt92(2, bytes.fromhex(BERLIN + "0F3C000000FB2E7DFB1E"))
-    assert decoded.readings == {
-        **BERLIN_FIX,
-        "alarm": False,
-        "battery_v": 3.9,
-        "motion": "disabled",
-        "roll_deg": 0.0,
-        "pitch_deg": -12.34,
-        "hdop": 1.25,
-        "altitude_m": -12.5,
-    }
+    assert decode_lgt92(2, bytes.fromhex(BERLIN + "0F3C000000FB2E7DFB1E")) == Decoded(
+        {
+            **BERLIN_FIX,
+            "alarm": False,
+            "battery_v": 3.9,
+            "motion": "disabled",
+            "roll_deg": 0.0,
+            "pitch_deg": -12.34,
+            "hdop": 1.25,
+            "altitude_m": -12.5,
+        }
+    )
 
 
 def test_lgt92_no_fix_in_a_15_byte_frame() -> None:
-    decoded = decode_lgt92(2, bytes.fromhex("00000000000000000F3C40004B0190"))
-    assert decoded.readings == {
-        "alarm": False,
-        "battery_v": 3.9,
-        "motion": "move",
-        "roll_deg": 0.75,
-        "pitch_deg": 4.0,
-    }
-    assert decoded.warnings == ("no GPS fix",)
+    assert decode_lgt92(2, bytes.fromhex("00000000000000000F3C40004B0190")) == Decoded(
+        {"alarm": False, "battery_v": 3.9, "motion": "move", "roll_deg": 0.75, "pitch_deg": 4.0},
+        ("no GPS fix",),
+    )
 
 
 @pytest.mark.parametrize(

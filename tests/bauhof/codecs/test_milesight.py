@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bauhof.codecs.base import Decoded
 from bauhof.codecs.milesight import (
     CODECS,
     decode_at101,
@@ -39,35 +40,36 @@ def test_reference_vector(vector: dict[str, Any]) -> None:
 def test_em500_one_byte_moisture_keeps_the_ec_record_after_it() -> None:
     # 01 75 64: 100 %; 03 67 F6FF: -10 -> -1.0 °C in the soil; 04 68 51: 81 / 2 = 40.5 %
     # (one byte); 05 7F 2C01: 300 µS/cm, which a two-byte skip after 04 68 would lose.
-    decoded = decode_em500_smtc(85, frame("0175 64 0367 F6FF 0468 51 057F 2C01"))
-    assert decoded.readings == {
-        "battery_pct": 100,
-        "soil_temperature_c": -1.0,
-        "soil_moisture_pct": 40.5,
-        "soil_conductivity_us_cm": 300,
-    }
-    assert decoded.warnings == ()
+    assert decode_em500_smtc(85, frame("0175 64 0367 F6FF 0468 51 057F 2C01")) == Decoded(
+        {
+            "battery_pct": 100,
+            "soil_temperature_c": -1.0,
+            "soil_moisture_pct": 40.5,
+            "soil_conductivity_us_cm": 300,
+        }
+    )
 
 
 def test_em500_two_byte_moisture_of_newer_firmware() -> None:
-    decoded = decode_em500_smtc(85, frame("04CA 6E0F 057F 0000"))  # 0x0F6E = 3950 -> 39.50 %
-    assert decoded.readings == {"soil_moisture_pct": 39.5, "soil_conductivity_us_cm": 0}
+    # 0x0F6E = 3950 -> 39.50 %
+    assert decode_em500_smtc(85, frame("04CA 6E0F 057F 0000")) == Decoded(
+        {"soil_moisture_pct": 39.5, "soil_conductivity_us_cm": 0}
+    )
 
 
 def test_device_information_frame_gives_nothing() -> None:
     decoded = decode_em500_smtc(85, frame("FF0B FF FF01 01 FF16 6746D38802580000 FF09 0110"))
-    assert decoded == decoded.__class__({}, ())
+    assert decoded == Decoded({})
 
 
 def test_device_information_after_readings_ends_the_frame() -> None:
-    decoded = decode_em500_smtc(85, frame("0175 5C FF0F 00"))
-    assert (decoded.readings, decoded.warnings) == ({"battery_pct": 92}, ())
+    assert decode_em500_smtc(85, frame("0175 5C FF0F 00")) == Decoded({"battery_pct": 92})
 
 
 def test_unknown_record_stops_the_walk_and_keeps_what_came_before() -> None:
-    decoded = decode_em500_smtc(85, frame("0175 5C 0699 1234 0367 3401"))
-    assert decoded.readings == {"battery_pct": 92}
-    assert decoded.warnings == ("unknown record 06 99 at byte 3: rest of frame ignored",)
+    assert decode_em500_smtc(85, frame("0175 5C 0699 1234 0367 3401")) == Decoded(
+        {"battery_pct": 92}, ("unknown record 06 99 at byte 3: rest of frame ignored",)
+    )
 
 
 @pytest.mark.parametrize(
@@ -108,14 +110,16 @@ def test_em500_old_moisture_record_reencodes_to_the_same_readings() -> None:
 
 
 def test_em310_readings() -> None:
-    decoded = decode_em310_udl(85, frame("0175 0A 0382 D007 0400 00"))  # 0x07D0 = 2000 mm
-    assert decoded.readings == {"battery_pct": 10, "distance_mm": 2000, "tilted": False}
+    # 0x07D0 = 2000 mm
+    assert decode_em310_udl(85, frame("0175 0A 0382 D007 0400 00")) == Decoded(
+        {"battery_pct": 10, "distance_mm": 2000, "tilted": False}
+    )
 
 
 def test_em310_does_not_know_the_em400_distance_channel() -> None:
-    decoded = decode_em310_udl(85, frame("0175 0A 0482 D007"))
-    assert decoded.readings == {"battery_pct": 10}
-    assert decoded.warnings == ("unknown record 04 82 at byte 3: rest of frame ignored",)
+    assert decode_em310_udl(85, frame("0175 0A 0482 D007")) == Decoded(
+        {"battery_pct": 10}, ("unknown record 04 82 at byte 3: rest of frame ignored",)
+    )
 
 
 def test_em310_encode_exact_bytes() -> None:
@@ -131,25 +135,23 @@ def test_em310_encode_exact_bytes() -> None:
 
 def test_em400_readings() -> None:
     # 03 67 9CFF: -100 -> -10.0 °C; 04 82 E803: 1000 mm; 05 00 01: tilted.
-    decoded = decode_em400_udl(85, frame("0175 50 0367 9CFF 0482 E803 0500 01"))
-    assert decoded.readings == {
-        "battery_pct": 80,
-        "temperature_c": -10.0,
-        "distance_mm": 1000,
-        "tilted": True,
-    }
+    assert decode_em400_udl(85, frame("0175 50 0367 9CFF 0482 E803 0500 01")) == Decoded(
+        {"battery_pct": 80, "temperature_c": -10.0, "distance_mm": 1000, "tilted": True}
+    )
 
 
 def test_em400_alarm_records() -> None:
     # 83 67 2C01 01: 30.0 °C with its alarm set; 84 82 F401 00: 500 mm, no distance alarm.
-    decoded = decode_em400_udl(85, frame("8367 2C01 01 8482 F401 00"))
-    assert decoded.readings == {"temperature_c": 30.0, "distance_mm": 500, "alarm": True}
+    assert decode_em400_udl(85, frame("8367 2C01 01 8482 F401 00")) == Decoded(
+        {"temperature_c": 30.0, "distance_mm": 500, "alarm": True}
+    )
 
 
 @pytest.mark.parametrize(("alarm_byte", "alarm"), [("01", True), ("00", False)])
 def test_em400_distance_alarm_record(alarm_byte: str, alarm: bool) -> None:
-    decoded = decode_em400_udl(85, frame(f"8482 6400 {alarm_byte}"))
-    assert decoded.readings == {"distance_mm": 100, "alarm": alarm}
+    assert decode_em400_udl(85, frame(f"8482 6400 {alarm_byte}")) == Decoded(
+        {"distance_mm": 100, "alarm": alarm}
+    )
 
 
 def test_em400_truncated_alarm_record() -> None:
@@ -177,41 +179,39 @@ LATITUDE = "48642103"
 
 
 def test_at101_history_record_has_longitude_before_latitude() -> None:
-    decoded = decode_at101(85, frame(f"0175 32 20CE {TIME} {LONGITUDE} {LATITUDE}"))
-    assert decoded.readings == {"battery_pct": 50, "latitude": 52.520008, "longitude": 13.404954}
-    assert decoded.warnings == ("position from history record of 2023-11-14T22:13:20Z",)
+    assert decode_at101(85, frame(f"0175 32 20CE {TIME} {LONGITUDE} {LATITUDE}")) == Decoded(
+        {"battery_pct": 50, "latitude": 52.520008, "longitude": 13.404954},
+        ("position from history record of 2023-11-14T22:13:20Z",),
+    )
 
 
 def test_at101_newest_history_record_wins() -> None:
     older = f"20CE 00E15365 {LATITUDE} {LONGITUDE}"  # 1699999744, latitude/longitude swapped
     newer = f"20CE {TIME} {LONGITUDE} {LATITUDE}"
-    decoded = decode_at101(85, frame(f"{newer} {older}"))
-    assert decoded.readings == {"latitude": 52.520008, "longitude": 13.404954}
+    assert decode_at101(85, frame(f"{newer} {older}")) == Decoded(
+        {"latitude": 52.520008, "longitude": 13.404954},
+        ("position from history record of 2023-11-14T22:13:20Z",),
+    )
 
 
 def test_at101_live_position_beats_history() -> None:
     # Live 04 88: Buenos Aires, status 0x11 = geofence 1 (outside), motion 1 (start).
     live = "0488 36FDEFFD E82A85FC 11"
-    decoded = decode_at101(85, frame(f"20CE {TIME} {LONGITUDE} {LATITUDE} {live}"))
-    assert decoded.readings == {
-        "latitude": -34.603722,
-        "longitude": -58.381592,
-        "motion": "start",
-    }
-    assert decoded.warnings == ("1 history position(s) ignored: frame has a live position",)
+    assert decode_at101(85, frame(f"20CE {TIME} {LONGITUDE} {LATITUDE} {live}")) == Decoded(
+        {"latitude": -34.603722, "longitude": -58.381592, "motion": "start"},
+        ("1 history position(s) ignored: frame has a live position",),
+    )
 
 
 def test_at101_unknown_motion_state() -> None:
-    decoded = decode_at101(85, frame(f"0488 {LATITUDE} {LONGITUDE} 25"))
-    assert decoded.readings == {"latitude": 52.520008, "longitude": 13.404954}
-    assert decoded.warnings == ("unknown motion state 5",)
+    assert decode_at101(85, frame(f"0488 {LATITUDE} {LONGITUDE} 25")) == Decoded(
+        {"latitude": 52.520008, "longitude": 13.404954}, ("unknown motion state 5",)
+    )
 
 
 def test_at101_wifi_scan_and_tamper_records_carry_no_readings() -> None:
     wifi = "06D9 00 A1B2C3D4E5F6 C4 02"  # group, MAC, RSSI -60, motion
-    decoded = decode_at101(85, frame(f"{wifi} 0700 01 0500 01"))
-    assert decoded.readings == {"tilted": True}
-    assert decoded.warnings == ()
+    assert decode_at101(85, frame(f"{wifi} 0700 01 0500 01")) == Decoded({"tilted": True})
 
 
 def test_at101_encode_exact_bytes() -> None:
