@@ -31,7 +31,7 @@ TEMPLATE = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 {meta}<title>{title}</title>
-{links}</head>
+{lines}</head>
 """
 
 
@@ -57,13 +57,13 @@ class Head:
                                            ("referrer", self.referrer)) if value)
         styles = (*MAP_STYLES, *self.styles) if self.shows_map else self.styles
         scripts = (*MAP_SCRIPTS, *self.scripts) if self.shows_map else self.scripts
-        links = ([f'<link rel="manifest" href="{escape(self.manifest)}">'] if self.manifest
+        lines = ([f'<link rel="manifest" href="{escape(self.manifest)}">'] if self.manifest
                  else [])
-        links += [f'<link rel="stylesheet" href="{escape(href)}">' for href in styles]
-        links += [f'<script src="{escape(src)}" defer></script>' for src in scripts]
+        lines += [f'<link rel="stylesheet" href="{escape(href)}">' for href in styles]
+        lines += [f'<script src="{escape(src)}" defer></script>' for src in scripts]
         return TEMPLATE.format(lang=escape(self.lang), meta=meta,
                                title=escape(self.title, quote=False),
-                               links="".join(line + "\n" for line in links))
+                               lines="".join(line + "\n" for line in lines))
 
 
 def page_router(page: str, files: tuple[str, ...], img_src: str, what: str,
