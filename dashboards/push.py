@@ -20,6 +20,7 @@ import yaml
 from grafana_client.api import GrafanaApi
 from grafana_client.client import GrafanaClientError, GrafanaException
 
+from bauhof.errors import ReasonError
 from bauhof.settings import GrafanaSection
 from dashboards import DashboardError, build
 from dashboards.check import PROVISIONING
@@ -29,13 +30,12 @@ FOLDER_TITLE = "Bauhof"
 NOT_FOUND = 404
 
 
-class PushError(DashboardError):
+class PushError(DashboardError, ReasonError):
     """Grafana refused or could not be reached; names the step."""
 
-    def __init__(self, step: str, reason: str) -> None:
-        super().__init__(f"grafana: {step} failed: {reason}")
-        self.step = step
-        self.reason = reason
+    template = "grafana: {step} failed: {reason}"
+    step: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)

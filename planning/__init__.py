@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bauhof.errors import ReasonError
+
 
 class PlanningError(Exception):
     """A planning problem a person can act on; the message says what to change."""
@@ -23,10 +25,9 @@ class NoVehicles(PlanningError):
                          "asset file, or list vehicles with capacity_l in the planner settings")
 
 
-class MatrixError(PlanningError):
+class MatrixError(PlanningError, ReasonError):
     """A routing engine's matrix that cannot be used for these places."""
 
-    def __init__(self, source: str, reason: str) -> None:
-        super().__init__(f"routing matrix from {source}: {reason}")
-        self.source = source
-        self.reason = reason
+    template = "routing matrix from {source}: {reason}"
+    source: str
+    reason: str

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from bauhof.errors import ReasonError
+
 
 class RulesError(Exception):
     """Base class of every error the rules package raises."""
 
 
-class RulesFileError(RulesError):
+class RulesFileError(RulesError, ReasonError):
     """A rules file that cannot be used; names the file and the offending field."""
 
-    def __init__(self, source: str, reason: str) -> None:
-        self.source = source
-        self.reason = reason
-        super().__init__(f"rules file {source}: {reason}")
+    template = "rules file {source}: {reason}"
+    source: str
+    reason: str
 
 
 class OrderNotFound(RulesError):
@@ -51,11 +52,10 @@ class UnknownSubject(RulesError):
         )
 
 
-class DeliveryError(RulesError):
+class DeliveryError(RulesError, ReasonError):
     """A notification could not be delivered this time; it is retried from the outbox."""
 
-    def __init__(self, channel: str, target: str, reason: str) -> None:
-        self.channel = channel
-        self.target = target
-        self.reason = reason
-        super().__init__(f"{channel} delivery to {target} failed: {reason}")
+    template = "{channel} delivery to {target} failed: {reason}"
+    channel: str
+    target: str
+    reason: str

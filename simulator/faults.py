@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from typing import Literal
 
+from bauhof.errors import ReasonError
 from simulator import SimulatorError
 
 FAULT_KINDS = (
@@ -44,13 +45,12 @@ BURST_INTERVAL_S = 20
 DYING_PER_DAY = (0.3, 0.8)
 
 
-class FaultSpecError(SimulatorError):
+class FaultSpecError(SimulatorError, ReasonError):
     """A `--faults` value that cannot be parsed; names the offending item."""
 
-    def __init__(self, item: str, reason: str) -> None:
-        super().__init__(f"--faults {item!r}: {reason} (names: {', '.join(FAULT_KINDS)})")
-        self.item = item
-        self.reason = reason
+    template = "--faults {item!r}: {reason} (names: " + ", ".join(FAULT_KINDS) + ")"
+    item: str
+    reason: str
 
 
 def parse_spec(spec: str) -> dict[str, float]:

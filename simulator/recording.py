@@ -24,6 +24,7 @@ from typing import IO, Literal
 
 import orjson
 
+from bauhof.errors import ReasonError
 from simulator import SimulatorError
 from simulator.clock import iso, to_us
 
@@ -31,14 +32,13 @@ Format = Literal["json", "protobuf", "raw"]
 FORMATS = ("json", "protobuf", "raw")
 
 
-class RecordingError(SimulatorError):
+class RecordingError(SimulatorError, ReasonError):
     """A recording line that cannot be read; names the file and line."""
 
-    def __init__(self, path: str, line: int, reason: str) -> None:
-        super().__init__(f"{path}:{line}: {reason}")
-        self.path = path
-        self.line = line
-        self.reason = reason
+    template = "{path}:{line}: {reason}"
+    path: str
+    line: int
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)

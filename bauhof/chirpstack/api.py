@@ -15,6 +15,7 @@ from typing import Any
 import grpc  # grpcio ships no type hints (see the mypy overrides)
 from chirpstack_api import api
 
+from bauhof.errors import ReasonError
 from bauhof.settings import ChirpStackSection
 
 CALL_TIMEOUT_S = 15.0
@@ -25,12 +26,12 @@ class ChirpStackError(Exception):
     """Base of every error talking to ChirpStack's API or sending it downlinks."""
 
 
-class NotConfiguredError(ChirpStackError):
+class NotConfiguredError(ChirpStackError, ReasonError):
     """A setting the command needs is missing or malformed; `name` is the variable."""
 
-    def __init__(self, name: str, reason: str) -> None:
-        super().__init__(f"{name} {reason}")
-        self.name = name
+    template = "{name} {reason}"
+    name: str
+    reason: str
 
 
 class ApiError(ChirpStackError):

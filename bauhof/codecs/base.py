@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bauhof.errors import ReasonError
+
 # A reading value: numbers or booleans; the few enumerations (LGT92 `motion`) are short words;
 # Cayenne LPP's compound types (gps, accelerometer) are flat dicts of numbers.
 ReadingValue = float | int | bool | str | dict[str, float]
@@ -25,23 +27,21 @@ class UnknownModelError(CodecError):
         self.model = model
 
 
-class DecodeError(CodecError):
+class DecodeError(CodecError, ReasonError):
     """A payload that the model's codec cannot decode; `reason` is a short phrase."""
 
-    def __init__(self, model: str, fport: int, reason: str) -> None:
-        super().__init__(f"{model} fPort {fport}: {reason}")
-        self.model = model
-        self.fport = fport
-        self.reason = reason
+    template = "{model} fPort {fport}: {reason}"
+    model: str
+    fport: int
+    reason: str
 
 
-class EncodeError(CodecError):
+class EncodeError(CodecError, ReasonError):
     """Readings that the model's byte format cannot carry."""
 
-    def __init__(self, model: str, reason: str) -> None:
-        super().__init__(f"{model}: {reason}")
-        self.model = model
-        self.reason = reason
+    template = "{model}: {reason}"
+    model: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 import psycopg
 
+from bauhof.errors import ReasonError
 from ingest.weather import WeatherError
 from ingest.weather.sources import ATTRIBUTION, SOURCES, Answer, AnswerError
 
@@ -36,14 +37,14 @@ TIMEOUT_S = 20.0
 USER_AGENT = "bauhof-weather (+https://github.com/bauhof)"
 
 
-class FetchError(WeatherError):
+class FetchError(WeatherError, ReasonError):
     """Every attempt failed; `reason` is the last attempt's."""
 
-    def __init__(self, source: str, attempts: int, reason: str) -> None:
-        super().__init__(f"weather {source}: {attempts} attempts failed, the last: {reason}; "
-                         "the rules keep the rows already stored")
-        self.source = source
-        self.reason = reason
+    template = ("weather {source}: {attempts} attempts failed, the last: {reason}; "
+                "the rules keep the rows already stored")
+    source: str
+    attempts: int
+    reason: str
 
 
 class _StationChanged(WeatherError):

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from bauhof.errors import ReasonError
 from ingest.weather import WeatherError
 
 HOUR = timedelta(hours=1)
@@ -43,13 +44,12 @@ OBSERVATION_TYPES = {"historical": "observed", "current": "observed", "synop": "
 _RANK = {"historical": 0, "current": 1, "synop": 2, "forecast": 3}
 
 
-class AnswerError(WeatherError):
+class AnswerError(WeatherError, ReasonError):
     """A service's answer that cannot be used (malformed, truncated, inconsistent)."""
 
-    def __init__(self, source: str, reason: str) -> None:
-        super().__init__(f"{source}: malformed answer: {reason}")
-        self.source = source
-        self.reason = reason
+    template = "{source}: malformed answer: {reason}"
+    source: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
