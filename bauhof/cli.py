@@ -1,6 +1,6 @@
 """The command-line vocabulary every part's `cli` module shares: Parser, CommandError, the
-argument types (positive_int, positive_number, number_between), `bench_command` (every bench
-takes --json) and `fail` (one line on stderr, an exit status).
+argument types (argument_type, positive_int, positive_number, number_between), `bench_command`
+(every bench takes --json) and `fail` (one line on stderr, an exit status).
 
 The entry point that wires the parts together is `shell.main` (a layer above every part).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from typing import NoReturn, Protocol
+from typing import NoReturn, Protocol, TypeVar
 
 
 class CommandError(Exception):
@@ -22,6 +22,7 @@ class _Subparsers(Protocol):
 
 
 Handler = Callable[[argparse.Namespace], int]
+T = TypeVar("T")
 
 
 def fail(command: str, problem: object, status: int = 1) -> int:
@@ -50,11 +51,21 @@ def bench_command(bench: _Subparsers, name: str, handler: Handler, *,
     return parser
 
 
+def argument_type(parse: Callable[[str], T], what: str) -> Callable[[str], T]:
+    """An argparse type: `parse` of the text, or the error "'<text>' is not <what>" where
+    `parse` raises ValueError."""
+
+    def argument(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+
+    return argument
+
+
 def _number(text: str, of: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number{of}") from None
+    return argument_type(float, f"a number{of}")(text)
 
 
 def positive_number(unit: str = "") -> Callable[[str], float]:
@@ -86,10 +97,7 @@ def number_between(low: float, high: float, unit: str, *,
 
 def positive_int(text: str) -> int:
     """An argparse type: a whole number above zero, else one clear error."""
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from exc
+    value = argument_type(int, "a whole number")(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{value} must be positive")
     return value

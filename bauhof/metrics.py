@@ -12,6 +12,8 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from bauhof.cli import argument_type
+
 if TYPE_CHECKING:  # prometheus_client is imported by the workers only, not by every command
     from prometheus_client import CollectorRegistry
 
@@ -25,10 +27,7 @@ LATENCY_BUCKETS: Sequence[float] = tuple(0.001 * 2**i for i in range(16))
 
 def port_number(text: str) -> int:
     """An argparse type: a TCP port 1..65535."""
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from exc
+    value = argument_type(int, "a port number")(text)
     if not 0 < value < 65536:
         raise argparse.ArgumentTypeError(f"{value} is not a port number (1..65535)")
     return value

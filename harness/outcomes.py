@@ -28,7 +28,7 @@ import time
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from bauhof.cli import bench_command, number_between
+from bauhof.cli import argument_type, bench_command, number_between
 from harness.policies import POLICIES
 
 if TYPE_CHECKING:
@@ -63,11 +63,7 @@ def register(bench: Any) -> None:
 
 
 
-def _start(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+_start = argument_type(date.fromisoformat, "a date (YYYY-MM-DD)")
 
 
 def bench_town(weather: str = "heat-wave", start: date = HEAT_WAVE_START) -> Scenario:

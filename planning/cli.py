@@ -11,10 +11,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bauhof.cli import bench_command, fail, number_between, positive_number
+from bauhof.cli import argument_type, bench_command, fail, number_between, positive_number
 
 _positive = positive_number()
 _hours = number_between(0, 168, "hours")
+_date = argument_type(date.fromisoformat, "a date like 2026-06-02")
 
 
 def register(commands: Any, bench: Any) -> None:
@@ -67,13 +68,6 @@ def register(commands: Any, bench: Any) -> None:
 def _overrides(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threshold", type=_pct, help="fill threshold in %% for every bin")
     parser.add_argument("--horizon", type=_hours, help="forecast horizon in hours")
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-06-02") from None
 
 
 

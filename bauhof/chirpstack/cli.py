@@ -10,7 +10,7 @@ from typing import Any
 
 from bauhof.chirpstack.api import ChirpStackError
 from bauhof.chirpstack.sync import UUID, Change
-from bauhof.cli import command, fail
+from bauhof.cli import argument_type, command, fail
 
 _VERB = {"created": "create", "updated": "update"}
 
@@ -42,7 +42,8 @@ def register(commands: Any, bench: Any) -> None:
                        help="queue a downlink through ChirpStack's MQTT integration")
     downlink.add_argument("--dev-eui", required=True, type=_dev_eui, metavar="DEVEUI")
     what = downlink.add_mutually_exclusive_group(required=True)
-    what.add_argument("--hex", type=_hex, metavar="HEX", help="payload bytes as hex")
+    what.add_argument("--hex", type=argument_type(bytes.fromhex, "hexadecimal"), metavar="HEX",
+                      help="payload bytes as hex")
     what.add_argument("--interval", type=_duration, metavar="DURATION",
                       help="set the uplink interval: seconds, or 90s, 20m, 6h")
     downlink.add_argument("--fport", type=int, metavar="N", help="LoRaWAN fPort (with --hex)")
@@ -62,13 +63,6 @@ def _dev_eui(text: str) -> str:
     if not re.fullmatch(r"[0-9a-fA-F]{16}", text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a DevEUI of 16 hex digits")
     return text.lower()
-
-
-def _hex(text: str) -> bytes:
-    try:
-        return bytes.fromhex(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not hexadecimal") from None
 
 
 def _duration(text: str) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 
-from bauhof.cli import CommandError, command, fail
+from bauhof.cli import CommandError, argument_type, command, fail
 
 log = logging.getLogger("bauhof.weather")
 _EVERY = re.compile(r"^(\d+(?:\.\d+)?)([smh]?)$")
@@ -47,10 +47,7 @@ def register(commands: Any, bench: Any) -> None:
 
 
 def _bounded(text: str, what: str, low: float, high: float) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a {what}") from None
+    value = argument_type(float, f"a {what}")(text)
     if not low <= value <= high:
         raise argparse.ArgumentTypeError(f"{what} {text} is not between {low:g} and {high:g}")
     return value
