@@ -16,7 +16,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 if TYPE_CHECKING:
     from bauhof.settings import Settings
@@ -289,7 +289,32 @@ class Mosquitto:
             os.kill(pid, signal.SIGKILL)
 
 
-class PrivateStack:
+class Stage:
+    """Services started and stopped together, as a context manager: `start` on entry, `stop` on
+    exit. A `start` that fails part-way (Ctrl-C included) is undone by `stop` before the error
+    goes on, so `stop` copes with parts that never started."""
+
+    def start(self) -> None:
+        """Start every part."""
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Stop every part, started or not."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+class PrivateStack(Stage):
     """A throw-away PostgreSQL+TimescaleDB and Mosquitto on free ports (benchmarks, tests).
 
     Use as a context manager; the database `bauhof` is created and migrated.
@@ -319,20 +344,17 @@ class PrivateStack:
         return {**os.environ, "BAUHOF_DATABASE_URL": self.database_url,
                 "BAUHOF_MQTT_URL": self.mqtt_url}
 
-    def __enter__(self) -> PrivateStack:
+    def start(self) -> None:
+        """Start PostgreSQL, create and migrate the database, start the broker."""
         from bauhof import db
 
-        try:
-            self.postgres.start()
-            self.postgres.create_database("bauhof")
-            db.migrate(self.database_url)
-            self.mosquitto.start()
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
+        self.postgres.start()
+        self.postgres.create_database("bauhof")
+        db.migrate(self.database_url)
+        self.mosquitto.start()
 
-    def __exit__(self, *_exc: object) -> None:
+    def stop(self) -> None:
+        """Stop both and remove their directory."""
         self.mosquitto.stop()
         self.postgres.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bauhof import codecs
+from bauhof.services import Stage
 from ingest import load
 from reliability.lab import Lab, connection, probe_ingest, scalar, wait_until
 from reliability.processes import Worker
@@ -16,7 +17,7 @@ from reliability.report import Row, tally, uplink_ids, wait_stored
 FLEET = 200
 
 
-class IngestRun:
+class IngestRun(Stage):
     """Context manager: ingest is running and subscribed on entry; everything stops on exit."""
 
     def __init__(self, lab: Lab, label: str, events: int, seed: int, *,
@@ -39,18 +40,15 @@ class IngestRun:
         self.ingest: Worker = ingest_worker(self.database_url, f"mqtt://127.0.0.1:{port}",
                                             lab.log_dir(), label, batch_size)
 
-    def __enter__(self) -> IngestRun:
-        try:
-            if self.proxy is not None:
-                self.proxy.start()
-            self.ingest.start()
-            probe_ingest(self.database_url, self.mqtt_port, self.ingest.alive)
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
+    def start(self) -> None:
+        """Start the proxy (if any) and ingest; return once ingest is subscribed."""
+        if self.proxy is not None:
+            self.proxy.start()
+        self.ingest.start()
+        probe_ingest(self.database_url, self.mqtt_port, self.ingest.alive)
 
-    def __exit__(self, *_exc: object) -> None:
+    def stop(self) -> None:
+        """Stop ingest and the proxy, drop the run's broker."""
         self.ingest.stop()
         if self.proxy is not None:
             self.proxy.close()

@@ -21,7 +21,7 @@ import psycopg
 
 from bauhof import db
 from bauhof.mqtt import make_client
-from bauhof.services import Mosquitto, Postgres, free_port
+from bauhof.services import Mosquitto, Postgres, Stage, free_port
 from bauhof.settings import parse_mqtt_url
 from reliability import StepFailed
 
@@ -44,7 +44,7 @@ def wait_until(step: str, check: Callable[[], bool], timeout: float,
         time.sleep(poll)
 
 
-class Lab:
+class Lab(Stage):
     """Services for the fault runs; use as a context manager."""
 
     def __init__(self, root: Path | None = None, fsync: bool = False) -> None:
@@ -58,19 +58,16 @@ class Lab:
         self._numbers = itertools.count(1)
         self._brokers: list[Mosquitto] = []
 
-    def __enter__(self) -> Lab:
-        try:
-            self.postgres.start()
-            self.postgres.create_database(TEMPLATE)
-            db.migrate(self.postgres.url(TEMPLATE))
-            with psycopg.connect(self.postgres.url("postgres"), autocommit=True) as conn:
-                conn.execute(f'ALTER DATABASE "{TEMPLATE}" WITH ALLOW_CONNECTIONS false')
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
+    def start(self) -> None:
+        """Start PostgreSQL with a migrated template database for the runs' databases."""
+        self.postgres.start()
+        self.postgres.create_database(TEMPLATE)
+        db.migrate(self.postgres.url(TEMPLATE))
+        with psycopg.connect(self.postgres.url("postgres"), autocommit=True) as conn:
+            conn.execute(f'ALTER DATABASE "{TEMPLATE}" WITH ALLOW_CONNECTIONS false')
 
-    def __exit__(self, *_exc: object) -> None:
+    def stop(self) -> None:
+        """Stop the brokers and PostgreSQL; remove the directory when the lab made it."""
         for broker in self._brokers:
             broker.stop()
         self.postgres.stop("immediate")
