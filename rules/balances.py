@@ -4,7 +4,7 @@ weather and waterings, the fallback for areas whose probes are silent, stored wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,7 +14,8 @@ from rules import water_balance, watering
 from rules.actions import Action
 from rules.assets import Area
 from rules.dispatch import Context
-from rules.state import Key, StateStore
+from rules.state import StateStore
+from rules.watering import WateringState
 
 _UPSERT = (
     "INSERT INTO water_balance (area_id, as_of, rain_7d_mm, et_7d_mm, "
@@ -75,17 +76,16 @@ class BalanceRound:
                 size.litres or None, size.litres_per_m2, size.litres_per_tree)
             if area.id not in probed:
                 continue
-            key = ("watering", "green_area", area.id)
             p = ctx.watering_params(area)
-            silent = silent_h(ctx.states, key, now)
-            state = ctx.states.peek(key)
+            silent = silent_h(ctx.states, area.id, now)
+            state = ctx.states.peek(WateringState, area.id)
             if state is None:
-                state = ctx.states.get(key)
-            before = dict(state)
+                state = ctx.states.get(WateringState, area.id)
+            before = replace(state)
             found = watering.on_balance(state, now, area, p, balance=b, silent_h=silent,
                                         weather=ctx.snapshot.weather_at(p.weather_max_age_h))
             if found or state != before:
-                ctx.states.touch(key)
+                ctx.states.touch(WateringState, area.id)
             actions += found
         return actions
 
@@ -97,15 +97,14 @@ class BalanceRound:
                 cur.executemany(_UPSERT, rows)
 
 
-def silent_h(states: StateStore, key: Key, now: datetime) -> float | None:
+def silent_h(states: StateStore, area_id: str, now: datetime) -> float | None:
     """Hours since the area's newest probe reading (or since the engine began watching an
     area whose probes never reported)."""
-    state = states.peek(key) or {}
-    probes: dict[str, list[float]] = state.get("probes") or {}
-    if probes:
-        newest = max(ts for ts, _ in probes.values())
-    elif "watched_ts" in state:
-        newest = float(state["watched_ts"])
+    state = states.peek(WateringState, area_id)
+    if state is not None and state.probes:
+        newest = max(ts for ts, _ in state.probes.values())
+    elif state is not None and state.watched_ts is not None:
+        newest = state.watched_ts
     else:
-        states.get(key)["watched_ts"] = newest = now.timestamp()
+        states.get(WateringState, area_id).watched_ts = newest = now.timestamp()
     return max(0.0, (now.timestamp() - newest) / 3600)

@@ -1,20 +1,20 @@
 """Waste bins: full or forecast full → empty-bin order; emptied → resolved; tilt, fire → defect.
 
-State per bin (JSON): `last_ts`, `last_fill`, `points` [[ts, fill], …] since the last
-emptying, `above` (consecutive readings over the threshold), `open`, `profile` (learned
-weekday rates), `tilt_open`, `fire_open`, `temp` [ts, °C].
+State per bin: `BinState`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from rules import fill_forecast
 from rules.actions import Action, Open, Resolve, Update
 from rules.assets import Bin
 from rules.readings import Reading, is_newer
 from rules.ruleset import BinParams
+from rules.state import RuleState
 
 MODULE = "bins"
 FULL = "bins.full"
@@ -23,6 +23,24 @@ FIRE = "bins.fire"
 MAX_POINTS = 96
 # Collections are taken to happen at this hour (UTC) on the bin's collection weekday.
 COLLECTION_HOUR = 6
+
+
+@dataclass(slots=True)
+class BinState(RuleState):
+    """What the bin rules remember of one bin."""
+
+    MODULE: ClassVar[str] = "bins"
+    SUBJECT_TYPE: ClassVar[str] = "bin"
+
+    last_ts: float | None = None  # the last reading evaluated
+    last_fill: float | None = None
+    points: list[list[float]] = field(default_factory=list)  # [[ts, fill %], …] since emptied
+    above: int = 0  # consecutive readings over the threshold
+    open: bool = False  # an empty-bin order is open
+    profile: list[float | None] | None = None  # learned fill rates by weekday
+    tilt_open: bool = False
+    fire_open: bool = False
+    temp: list[float] | None = None  # [ts, °C] of the last temperature
 
 
 def next_collection(ts: float, weekday: int) -> float:
@@ -36,7 +54,7 @@ def next_collection(ts: float, weekday: int) -> float:
     raise AssertionError("unreachable: a weekday recurs within 8 days")
 
 
-def on_reading(state: dict[str, Any], r: Reading, b: Bin, p: BinParams) -> list[Action]:
+def on_reading(state: BinState, r: Reading, b: Bin, p: BinParams) -> list[Action]:
     """Evaluate one bin reading."""
     if not p.enabled or not is_newer(state, r):
         return []
@@ -54,77 +72,76 @@ def _defect(rule: str, r: Reading, b: Bin, *, title: str, defect: str, name: str
                 defect=defect, dev_eui=r.dev_eui)
 
 
-def _tilt(state: dict[str, Any], r: Reading, b: Bin) -> list[Action]:
+def _tilt(state: BinState, r: Reading, b: Bin) -> list[Action]:
     tilted = r.flag("tilted")
-    if tilted and not state.get("tilt_open"):
-        state["tilt_open"] = True
+    if tilted and not state.tilt_open:
+        state.tilt_open = True
         return [_defect(TILTED, r, b, title=f"Bin {b.name or b.id} is tilted or knocked over",
                         defect="tilted", name="tilted")]
-    if tilted is False and state.get("tilt_open"):
-        state["tilt_open"] = False
+    if tilted is False and state.tilt_open:
+        state.tilt_open = False
         return [Resolve(TILTED, "bin", b.id, r.time, note="bin upright again",
                         evidence=(r.evidence("tilted"),))]
     return []
 
 
-def _fire(state: dict[str, Any], r: Reading, b: Bin, p: BinParams) -> list[Action]:
+def _fire(state: BinState, r: Reading, b: Bin, p: BinParams) -> list[Action]:
     temp = r.num("temperature_c")
     if temp is None:
         return []
-    previous = state.get("temp")
-    state["temp"] = [r.ts, temp]
+    previous = state.temp
+    state.temp = [r.ts, temp]
     spike = (previous is not None and r.ts - previous[0] <= 2 * 3600
              and temp - previous[1] >= p.fire_rise_c)
-    if not state.get("fire_open") and (temp >= p.fire_temperature_c or spike):
-        state["fire_open"] = True
+    if not state.fire_open and (temp >= p.fire_temperature_c or spike):
+        state.fire_open = True
         return [_defect(FIRE, r, b, title=f"Possible fire in bin {b.name or b.id}: {temp:.0f} °C",
                         defect="fire", name="temperature_c")]
-    if state.get("fire_open") and temp < p.fire_clear_c:
-        state["fire_open"] = False
+    if state.fire_open and temp < p.fire_clear_c:
+        state.fire_open = False
         return [Resolve(FIRE, "bin", b.id, r.time, note=f"temperature down to {temp:.0f} °C",
                         evidence=(r.evidence("temperature_c"),))]
     return []
 
 
-def _fill(state: dict[str, Any], r: Reading, b: Bin, p: BinParams, fill: float) -> (
+def _fill(state: BinState, r: Reading, b: Bin, p: BinParams, fill: float) -> (
     list[Action]
 ):
     fill = round(fill, 2)
     actions: list[Action] = []
     evidence = r.evidence("distance_mm") | {"fill_pct": fill}
-    last_fill = state.get("last_fill")
-    points: list[list[float]] = state.setdefault("points", [])
-    if last_fill is not None and float(last_fill) - fill >= p.emptied_drop_pct:
-        state["profile"] = fill_forecast.blend(state.get("profile"),
-                                               fill_forecast.weekday_rates(points))
+    last_fill = state.last_fill
+    points = state.points
+    if last_fill is not None and last_fill - fill >= p.emptied_drop_pct:
+        state.profile = fill_forecast.blend(state.profile, fill_forecast.weekday_rates(points))
         points.clear()
-        state["above"] = 0
-        if state.get("open"):
-            state["open"] = False
+        state.above = 0
+        if state.open:
+            state.open = False
             actions.append(Resolve(FULL, "bin", b.id, r.time,
                                    note=f"emptied: fill fell from {last_fill:.0f} to {fill:.0f} %",
                                    evidence=(evidence,)))
-    state["last_fill"] = fill
+    state.last_fill = fill
     points.append([r.ts, fill])
     del points[:-MAX_POINTS]
-    if state.get("open"):
+    if state.open:
         return [*actions, Update(FULL, "bin", b.id, r.time, fill, (evidence,))]
     threshold = p.fill_threshold_pct
     if fill >= threshold:
-        state["above"] = int(state.get("above", 0)) + 1
-        if state["above"] >= p.confirm_readings:
-            state["open"] = True
+        state.above += 1
+        if state.above >= p.confirm_readings:
+            state.open = True
             actions.append(_full_order(r, b, p, fill, evidence=evidence, full_ts=None))
         return actions
-    state["above"] = 0
+    state.above = 0
     if p.forecast:
         until = (next_collection(r.ts, b.collection_weekday) if b.collection_weekday is not None
                  else r.ts + p.forecast_horizon_h * 3600)
-        when = fill_forecast.full_at(points, until, profile=state.get("profile"),
+        when = fill_forecast.full_at(points, until, profile=state.profile,
                                      min_points=p.forecast_min_points,
                                      min_span_h=p.forecast_min_span_h)
         if when is not None:
-            state["open"] = True
+            state.open = True
             actions.append(_full_order(r, b, p, fill, evidence=evidence, full_ts=when))
     return actions
 
@@ -145,10 +162,12 @@ def _full_order(r: Reading, b: Bin, p: BinParams, fill: float, *,
                 evidence=(evidence,), params=params, dev_eui=r.dev_eui)
 
 
-def on_order_gone(state: dict[str, Any], rule: str) -> None:
+def on_order_gone(state: BinState, rule: str) -> None:
     """An order was closed by a person: forget that it was open."""
-    field = {FULL: "open", TILTED: "tilt_open", FIRE: "fire_open"}.get(rule)
-    if field:
-        state[field] = False
-        if rule == FULL:
-            state["above"] = 0
+    if rule == FULL:
+        state.open = False
+        state.above = 0
+    elif rule == TILTED:
+        state.tilt_open = False
+    elif rule == FIRE:
+        state.fire_open = False

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from rules import bins, sensor_health, vehicles, watering
 from rules.actions import Action
@@ -17,7 +17,9 @@ from rules.assets import Area
 from rules.readings import Reading
 from rules.ruleset import HealthParams, Ruleset, WateringParams
 from rules.snapshot import Snapshot
-from rules.state import State, StateStore
+from rules.state import RuleState, StateStore
+
+S = TypeVar("S", bound=RuleState)
 
 
 class Context(Protocol):
@@ -38,14 +40,27 @@ class Context(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class RuleModule:
-    """One rule module: its name (the first part of its rule names and of its states' keys),
-    the subject type of its states, and what it does with a reading and with a gone order."""
+class RuleModule(Generic[S]):
+    """One rule module: the type of its states (which names the module and its subjects'
+    type), and what it does with a reading and with a gone order."""
 
-    name: str
-    subject_type: str
+    state: type[S]
     on_reading: Callable[[Context, Reading, str], list[Action]]
-    on_order_gone: Callable[[State, str], None]
+    on_order_gone: Callable[[S, str], None]
+
+    @property
+    def name(self) -> str:
+        """The first part of the module's rule names and of its states' keys."""
+        return self.state.MODULE
+
+    @property
+    def subject_type(self) -> str:
+        """The subject type of the module's states."""
+        return self.state.SUBJECT_TYPE
+
+    def order_gone(self, states: StateStore, rule: str, subject_id: str) -> None:
+        """Tell the module that its open order of `rule` for the subject is gone."""
+        self.on_order_gone(states.get(self.state, subject_id), rule)
 
 
 def _watering(ctx: Context, r: Reading, area_id: str) -> list[Action]:
@@ -53,7 +68,7 @@ def _watering(ctx: Context, r: Reading, area_id: str) -> list[Action]:
     if area is None:
         return []
     p = ctx.watering_params(area)
-    return watering.on_reading(ctx.states.get(("watering", "green_area", area_id)), r, area, p,
+    return watering.on_reading(ctx.states.get(watering.WateringState, area_id), r, area, p,
                                ctx.snapshot.weather_at(p.weather_max_age_h))
 
 
@@ -62,12 +77,12 @@ def _bins(ctx: Context, r: Reading, bin_id: str) -> list[Action]:
     if b is None:
         return []
     p = ctx.params("bins", bin_id, lambda rs: rs.bins_for(b.id, b.fill_threshold_pct))
-    return bins.on_reading(ctx.states.get(("bins", "bin", bin_id)), r, b, p)
+    return bins.on_reading(ctx.states.get(bins.BinState, bin_id), r, b, p)
 
 
 def _vehicles(ctx: Context, r: Reading, vehicle_id: str) -> list[Action]:
     p = ctx.params("vehicles", vehicle_id, lambda rs: rs.vehicles_for(vehicle_id))
-    return vehicles.on_reading(ctx.states.get(("vehicles", "vehicle", vehicle_id)), r,
+    return vehicles.on_reading(ctx.states.get(vehicles.VehicleState, vehicle_id), r,
                                vehicle_id, p, health=ctx.health_params(r.dev_eui),
                                sites=list(ctx.snapshot.sites))
 
@@ -78,15 +93,16 @@ def _device_wide(_ctx: Context, _r: Reading, _dev_eui: str) -> list[Action]:
     return []
 
 
-HEALTH = RuleModule("health", "device", _device_wide, sensor_health.on_order_gone)
-WATERING = RuleModule("watering", "green_area", _watering,
-                      lambda state, _rule: watering.on_order_gone(state))
-BINS = RuleModule("bins", "bin", _bins, bins.on_order_gone)
-VEHICLES = RuleModule("vehicles", "vehicle", _vehicles, vehicles.on_order_gone)
+HEALTH = RuleModule(sensor_health.HealthState, _device_wide, sensor_health.on_order_gone)
+WATERING = RuleModule(watering.WateringState, _watering, watering.on_order_gone)
+BINS = RuleModule(bins.BinState, _bins, bins.on_order_gone)
+VEHICLES = RuleModule(vehicles.VehicleState, _vehicles, vehicles.on_order_gone)
 
-MODULES: dict[str, RuleModule] = {m.name: m for m in (HEALTH, WATERING, BINS, VEHICLES)}
+MODULES: dict[str, RuleModule[Any]] = {m.name: m for m in (HEALTH, WATERING, BINS, VEHICLES)}
 # The module a reading of an asset of this type goes to (besides sensor health).
-BY_ASSET: dict[str, RuleModule] = {m.subject_type: m for m in (WATERING, BINS, VEHICLES)}
+BY_ASSET: dict[str, RuleModule[Any]] = {m.subject_type: m for m in (WATERING, BINS, VEHICLES)}
+# The state types of the modules, for the engine's StateStore.
+STATES: tuple[type[RuleState], ...] = tuple(m.state for m in MODULES.values())
 
 
 def on_reading(ctx: Context, r: Reading, asset_type: str | None, asset_id: str) -> (
@@ -97,10 +113,9 @@ def on_reading(ctx: Context, r: Reading, asset_type: str | None, asset_id: str) 
     return [] if module is None else module.on_reading(ctx, r, asset_id)
 
 
-def order_gone(states: StateStore, rule: str, subject_type: str, subject_id: str) -> None:
-    """Tell the rule's module that its open order is gone (closed by a person)."""
-    name = rule.split(".", maxsplit=1)[0]
-    state = states.get((name, subject_type, subject_id))
-    module = MODULES.get(name)
+def order_gone(states: StateStore, rule: str, subject_id: str) -> None:
+    """Tell the rule's module that its open order for the subject is gone (closed by a
+    person); the subject is of the module's subject type."""
+    module = MODULES.get(rule.split(".", maxsplit=1)[0])
     if module is not None:
-        module.on_order_gone(state, rule)
+        module.order_gone(states, rule, subject_id)

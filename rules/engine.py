@@ -99,7 +99,7 @@ class RulesEngine:
         self.behind = False
         self.url = url
         self._conn: psycopg.Connection[Any] | None = None
-        self.states = StateStore()
+        self.states = StateStore(dispatch.STATES)
         self.clock = EventClock(ruleset.clock)
         self.town = Town()
         self.stats = Stats()
@@ -311,7 +311,7 @@ class RulesEngine:
             if not dev_eui or not self.owns("device", dev_eui):
                 continue
             at = self.clock.now(wall) or received_at
-            state = self.states.get(("health", "device", dev_eui))
+            state = self.states.get(sensor_health.HealthState, dev_eui)
             actions += sensor_health.on_rejected(state, dev_eui, at, str(reason),
                                                  self.health_params(dev_eui))
         return actions
@@ -459,7 +459,7 @@ class RulesEngine:
         asset_type = r.asset_type or (device.asset_type if device else None)
         asset_id = r.asset_id or (device.asset_id if device else None)
         health = self.health_params(r.dev_eui)
-        state = self.states.get(("health", "device", r.dev_eui))
+        state = self.states.get(sensor_health.HealthState, r.dev_eui)
         out = sensor_health.on_reading(state, r, device, health)
         if self._silent_due is not None:
             self._silent_due = min(self._silent_due,
@@ -475,23 +475,23 @@ class RulesEngine:
         # the readings (in _dispatch) and a reload can bring the earliest silence forward.
         if self._silent_due is None or now.timestamp() >= self._silent_due:
             due = math.inf
-            for key, state in list(self.states.items("health")):
-                device = self.town.devices.get(key[2])
-                p = self.health_params(key[2])
-                found = sensor_health.on_tick(state, now, key[2], device, p)
+            for dev_eui, state in list(self.states.items(sensor_health.HealthState)):
+                device = self.town.devices.get(dev_eui)
+                p = self.health_params(dev_eui)
+                found = sensor_health.on_tick(state, now, dev_eui, device, p)
                 if found:
-                    self.states.touch(key)
+                    self.states.touch(sensor_health.HealthState, dev_eui)
                     actions += found
                 due = min(due, sensor_health.silent_due(state, device, p))
             self._silent_due = due
-        for key, state in list(self.states.items("watering")):
-            area = self.town.areas.get(key[2])
+        for area_id, w_state in list(self.states.items(watering.WateringState)):
+            area = self.town.areas.get(area_id)
             if area is None:
                 continue
             p_w = self.watering_params(area)
-            found = watering.on_tick(state, now, area, p_w)
+            found = watering.on_tick(w_state, now, area, p_w)
             if found:
-                self.states.touch(key)
+                self.states.touch(watering.WateringState, area_id)
                 actions += found
         if self.town.has_weather and self.balance.due(now):
             areas = [a for a in self.town.areas.values() if self.owns("green_area", a.id)]
@@ -529,9 +529,9 @@ class RulesEngine:
         self.stats.last_opened.extend(done.opened)
         del self.stats.last_opened[:-100]
 
-    def _order_gone(self, rule: str, subject_type: str, subject_id: str) -> None:
+    def _order_gone(self, rule: str, _subject_type: str, subject_id: str) -> None:
         self._silent_due = None
-        dispatch.order_gone(self.states, rule, subject_type, subject_id)
+        dispatch.order_gone(self.states, rule, subject_id)
 
     def run(self, stop: threading.Event, on_commit: Callable[[], None] | None = None,
             poll_s: float = 0.25) -> None:

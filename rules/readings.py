@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from bauhof.vocabulary import FLAGS, NUMERIC, WORDS
 
@@ -90,11 +90,17 @@ def from_row(row: tuple[Any, ...]) -> Reading:
     )
 
 
-def is_newer(state: dict[str, Any], r: Reading) -> bool:
+class Seen(Protocol):
+    """A state that remembers the event time of the last reading it saw."""
+
+    last_ts: float | None
+
+
+def is_newer(state: Seen, r: Reading) -> bool:
     """Whether `r` is later than the last reading a subject's `state` saw; if so, it becomes the
     last (a replayed or late reading is not evaluated twice)."""
-    last = state.get("last_ts")
-    if last is not None and r.ts <= float(last):
+    last = state.last_ts
+    if last is not None and r.ts <= last:
         return False
-    state["last_ts"] = r.ts
+    state.last_ts = r.ts
     return True

@@ -3,20 +3,21 @@
 Each problem is its own rule on the device (`health.silent`, `health.battery`, …) and opens a
 sensor-maintenance order with a defect; it resolves itself when the device is healthy again.
 A device is judged silent only after the engine has seen it report, so a restart or a first
-start never declares the whole town silent.
+start never declares the whole town silent. State per device: `HealthState`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 from rules.actions import Action, Open, Resolve
 from rules.assets import Device
 from rules.readings import Reading
 from rules.ruleset import HealthParams
+from rules.state import RuleState
 
 MODULE = "health"
 SILENT, BATTERY, RADIO, STUCK, IMPOSSIBLE = (
@@ -34,7 +35,35 @@ STUCK_FIELDS = ("soil_moisture_pct", "soil_temperature_c", "soil_conductivity_us
 GAPS_KEPT = 9
 
 
-def interval_s(state: dict[str, Any], device: Device | None, p: HealthParams) -> float:
+class BatteryWatch(Protocol):
+    """A state that watches a battery (a device's, or a vehicle's tracker)."""
+
+    battery_open: bool  # a battery order is open
+    battery_low: int  # consecutive low readings
+
+
+@dataclass(slots=True)
+class HealthState(RuleState):
+    """What sensor health remembers of one device."""
+
+    MODULE: ClassVar[str] = "health"
+    SUBJECT_TYPE: ClassVar[str] = "device"
+
+    last_ts: float | None = None  # the last reading evaluated
+    gaps: list[float] = field(default_factory=list)  # the last gaps between readings, s
+    silent: bool = False  # a silence order is open
+    battery_open: bool = False
+    battery_low: int = 0
+    radio_open: bool = False
+    radio_count: int = 0  # consecutive readings against the radio order's state
+    stuck_sig: list[Any] | None = None  # the last values of STUCK_FIELDS
+    stuck_same: int = 0  # how many readings in a row had them
+    stuck_open: bool = False
+    impossible_open: bool = False
+    impossible_count: int = 0  # consecutive readings against the impossible order's state
+
+
+def interval_s(state: HealthState, device: Device | None, p: HealthParams) -> float:
     """The expected reporting interval: registered, else learned, else the default.
 
     Learned is the longest of the recent gaps: devices that report irregularly (on change,
@@ -42,7 +71,7 @@ def interval_s(state: dict[str, Any], device: Device | None, p: HealthParams) ->
     """
     if device is not None and device.expected_interval_s:
         return float(device.expected_interval_s)
-    gaps = state.get("gaps", [])
+    gaps = state.gaps
     if len(gaps) >= 3:
         return float(max(gaps))
     return p.default_interval_s
@@ -56,25 +85,25 @@ def _open(rule: str, r: Reading | None, dev_eui: str, at: datetime, *, title: st
                 value=None if r is None else r.num("battery_pct"))
 
 
-def on_reading(state: dict[str, Any], r: Reading, device: Device | None, p: HealthParams,
+def on_reading(state: HealthState, r: Reading, device: Device | None, p: HealthParams,
                kind: str = "sensor_maintenance") -> list[Action]:
     """Evaluate one reading of a device."""
     if not p.enabled:
         return []
-    last = state.get("last_ts")
-    if last is not None and r.ts <= float(last):
+    last = state.last_ts
+    if last is not None and r.ts <= last:
         return []
     # The gap this reading ends was too long: the device was silent even if no clock tick
     # fell inside the gap (ticks follow the stream minute by minute, a gap can end between
     # two). Opened as at the moment it became silent, then resolved by this reading.
     actions: list[Action] = on_tick(state, r.time, r.dev_eui, device, p, kind=kind)
     if last is not None:
-        gaps = state.setdefault("gaps", [])
-        gaps.append(round(r.ts - float(last), 3))
+        gaps = state.gaps
+        gaps.append(round(r.ts - last, 3))
         del gaps[:-GAPS_KEPT]
-    state["last_ts"] = r.ts
-    if state.get("silent"):
-        state["silent"] = False
+    state.last_ts = r.ts
+    if state.silent:
+        state.silent = False
         actions.append(Resolve(SILENT, "device", r.dev_eui, r.time, note="reporting again",
                                evidence=({"time": r.time.isoformat(), "dev_eui": r.dev_eui,
                                           "name": "uplink", "value": None},)))
@@ -86,7 +115,7 @@ def on_reading(state: dict[str, Any], r: Reading, device: Device | None, p: Heal
     return actions
 
 
-def battery(state: dict[str, Any], r: Reading, p: HealthParams, kind: str, *,
+def battery(state: BatteryWatch, r: Reading, p: HealthParams, kind: str, *,
             rule: str = BATTERY, subject: tuple[str, str] | None = None) -> list[Action]:
     """Battery below the percentage or the model's voltage for a few readings in a row."""
     pct, volts = r.num("battery_pct"), r.num("battery_v")
@@ -97,45 +126,43 @@ def battery(state: dict[str, Any], r: Reading, p: HealthParams, kind: str, *,
     ok = (pct is None or pct >= p.battery_clear_pct) and (volts is None or volts >= low_v + 0.2)
     subject_type, subject_id = subject or ("device", r.dev_eui)
     name = "battery_pct" if pct is not None else "battery_v"
-    if state.get("battery_open"):
+    if state.battery_open:
         if ok:
-            state.update(battery_open=False, battery_low=0)
+            state.battery_open, state.battery_low = False, 0
             return [Resolve(rule, subject_type, subject_id, r.time, note="battery replaced",
                             evidence=(r.evidence(name),))]
         return []
-    state["battery_low"] = int(state.get("battery_low", 0)) + 1 if low else 0
-    if state["battery_low"] < p.battery_confirm_readings:
+    state.battery_low = state.battery_low + 1 if low else 0
+    if state.battery_low < p.battery_confirm_readings:
         return []
-    state["battery_open"] = True
+    state.battery_open = True
     value = f"{pct:g} %" if pct is not None else f"{volts:g} V"
     o = _open(rule, r, r.dev_eui, r.time, title=f"Replace battery of {r.dev_eui} ({value})",
               defect="battery_low", p=p, evidence=(r.evidence(name),), kind=kind)
     return [replace(o, subject_type=subject_type, subject_id=subject_id)]
 
 
-def _counter(state: dict[str, Any], bad: bool, key: str, need: int,
-             clear: int | None = None) -> str | None:
+def _counter(is_open: bool, count: int, bad: bool, need: int, clear: int | None = None) -> (
+    tuple[bool, int, str | None]
+):
     """A persistent condition: `open` after `need` bad readings in a row, `clear` after
-    `clear` (default: as many) good ones in a row while open."""
-    is_open = bool(state.get(f"{key}_open"))
-    count = int(state.get(f"{key}_count", 0))
+    `clear` (default: as many) good ones in a row while open. Returns whether it is open
+    now, the new count of readings against that, and the change ("open", "clear", None)."""
     count = count + 1 if bad != is_open else 0
-    state[f"{key}_count"] = count
     if count < ((clear or need) if is_open else need):
-        return None
-    state[f"{key}_open"] = not is_open
-    state[f"{key}_count"] = 0
-    return "clear" if is_open else "open"
+        return is_open, count, None
+    return not is_open, 0, "clear" if is_open else "open"
 
 
-def _radio(state: dict[str, Any], r: Reading, p: HealthParams, kind: str) -> list[Action]:
+def _radio(state: HealthState, r: Reading, p: HealthParams, kind: str) -> list[Action]:
     if r.rssi is None and r.snr is None:
         return []
     bad = (r.rssi is not None and r.rssi < p.rssi_poor_dbm) or (
         r.snr is not None and r.snr < p.snr_poor_db)
     ev = ({"time": r.time.isoformat(), "dev_eui": r.dev_eui, "name": "rssi/snr",
            "value": [r.rssi, r.snr]},)
-    change = _counter(state, bad, "radio", p.radio_poor_readings)
+    state.radio_open, state.radio_count, change = _counter(
+        state.radio_open, state.radio_count, bad, p.radio_poor_readings)
     if change == "open":
         return [_open(RADIO, r, r.dev_eui, r.time,
                       title=f"Poor radio link of {r.dev_eui} (RSSI {r.rssi}, SNR {r.snr})",
@@ -146,25 +173,25 @@ def _radio(state: dict[str, Any], r: Reading, p: HealthParams, kind: str) -> lis
     return []
 
 
-def _stuck(state: dict[str, Any], r: Reading, p: HealthParams, kind: str) -> list[Action]:
+def _stuck(state: HealthState, r: Reading, p: HealthParams, kind: str) -> list[Action]:
     signature = [r.values[n] for n in STUCK_FIELDS if r.values.get(n) is not None]
     if len(signature) < 2:
         return []
     ev = ({"time": r.time.isoformat(), "dev_eui": r.dev_eui, "name": "values",
            "value": signature},)
-    if signature == state.get("stuck_sig"):
-        state["stuck_same"] = int(state.get("stuck_same", 1)) + 1
+    if signature == state.stuck_sig:
+        state.stuck_same += 1
     else:
-        state["stuck_sig"] = signature
-        state["stuck_same"] = 1
-        if state.get("stuck_open"):
-            state["stuck_open"] = False
+        state.stuck_sig = signature
+        state.stuck_same = 1
+        if state.stuck_open:
+            state.stuck_open = False
             return [Resolve(STUCK, "device", r.dev_eui, r.time, note="readings change again",
                             evidence=ev)]
-    if not state.get("stuck_open") and state["stuck_same"] >= p.stuck_readings:
-        state["stuck_open"] = True
+    if not state.stuck_open and state.stuck_same >= p.stuck_readings:
+        state.stuck_open = True
         return [_open(STUCK, r, r.dev_eui, r.time,
-                      title=f"Sensor {r.dev_eui} stuck: {state['stuck_same']} identical readings",
+                      title=f"Sensor {r.dev_eui} stuck: {state.stuck_same} identical readings",
                       defect="stuck", p=p, evidence=ev, kind=kind)]
     return []
 
@@ -179,12 +206,13 @@ def impossible_values(r: Reading) -> list[str]:
     return out
 
 
-def _impossible(state: dict[str, Any], r: Reading, p: HealthParams, kind: str) -> list[Action]:
+def _impossible(state: HealthState, r: Reading, p: HealthParams, kind: str) -> list[Action]:
     bad = impossible_values(r)
     ev = ({"time": r.time.isoformat(), "dev_eui": r.dev_eui, "name": "impossible",
            "value": bad},)
-    change = _counter(state, bool(bad), "impossible", p.impossible_readings,
-                      p.impossible_clear_readings)
+    state.impossible_open, state.impossible_count, change = _counter(
+        state.impossible_open, state.impossible_count, bool(bad), p.impossible_readings,
+        p.impossible_clear_readings)
     if change == "open":
         return [_open(IMPOSSIBLE, r, r.dev_eui, r.time,
                       title=f"Sensor {r.dev_eui} reports impossible values: {', '.join(bad)}",
@@ -195,52 +223,58 @@ def _impossible(state: dict[str, Any], r: Reading, p: HealthParams, kind: str) -
     return []
 
 
-def on_rejected(state: dict[str, Any], dev_eui: str, at: datetime, reason: str,
+def on_rejected(state: HealthState, dev_eui: str, at: datetime, reason: str,
                 p: HealthParams, *, kind: str = "sensor_maintenance") -> list[Action]:
     """Ingest refused an uplink as implausible (a dead letter): an impossible reading."""
     if not p.enabled:
         return []
     ev = ({"time": at.isoformat(), "dev_eui": dev_eui, "name": "dead_letter",
            "value": reason[:200]},)
-    state["impossible_count"] = 0
-    if state.get("impossible_open"):
+    state.impossible_count = 0
+    if state.impossible_open:
         return []
-    state["impossible_open"] = True
+    state.impossible_open = True
     return [_open(IMPOSSIBLE, None, dev_eui, at,
                   title=f"Sensor {dev_eui} sent an impossible uplink ({reason[:120]})",
                   defect="impossible", p=p, evidence=ev, kind=kind)]
 
 
-def silent_due(state: dict[str, Any], device: Device | None, p: HealthParams) -> float:
+def silent_due(state: HealthState, device: Device | None, p: HealthParams) -> float:
     """An epoch time before which on_tick cannot report the device silent (inf: not at all)."""
-    last = state.get("last_ts")
-    if not p.enabled or last is None or state.get("silent"):
+    last = state.last_ts
+    if not p.enabled or last is None or state.silent:
         return math.inf
     # A millisecond early, so rounding never puts it after the moment on_tick would fire.
-    return float(last) + p.silent_intervals * interval_s(state, device, p) - 0.001
+    return last + p.silent_intervals * interval_s(state, device, p) - 0.001
 
 
-def on_tick(state: dict[str, Any], now: datetime, dev_eui: str, device: Device | None,
+def on_tick(state: HealthState, now: datetime, dev_eui: str, device: Device | None,
             p: HealthParams, *, kind: str = "sensor_maintenance") -> list[Action]:
     """Silent for more than `silent_intervals` expected intervals (on the event clock)."""
-    last = state.get("last_ts")
-    if not p.enabled or last is None or state.get("silent"):
+    last = state.last_ts
+    if not p.enabled or last is None or state.silent:
         return []
     limit = p.silent_intervals * interval_s(state, device, p)
-    if now.timestamp() - float(last) <= limit:
+    if now.timestamp() - last <= limit:
         return []
-    state["silent"] = True
-    at = datetime.fromtimestamp(float(last) + limit, UTC)
-    seen = datetime.fromtimestamp(float(last), UTC)
+    state.silent = True
+    at = datetime.fromtimestamp(last + limit, UTC)
+    seen = datetime.fromtimestamp(last, UTC)
     return [_open(SILENT, None, dev_eui, at,
                   title=f"Sensor {dev_eui} silent since {seen:%Y-%m-%d %H:%M}", defect="silent",
                   p=p, evidence=({"time": seen.isoformat(), "dev_eui": dev_eui,
                                   "name": "last_uplink", "value": None},), kind=kind)]
 
 
-def on_order_gone(state: dict[str, Any], rule: str) -> None:
+def on_order_gone(state: HealthState, rule: str) -> None:
     """An order was closed by a person: watch this problem afresh."""
-    field = {SILENT: "silent", BATTERY: "battery_open", RADIO: "radio_open",
-             STUCK: "stuck_open", IMPOSSIBLE: "impossible_open"}.get(rule)
-    if field:
-        state[field] = False
+    if rule == SILENT:
+        state.silent = False
+    elif rule == BATTERY:
+        state.battery_open = False
+    elif rule == RADIO:
+        state.radio_open = False
+    elif rule == STUCK:
+        state.stuck_open = False
+    elif rule == IMPOSSIBLE:
+        state.impossible_open = False

@@ -1,8 +1,6 @@
 """Watering for sponsored green areas: dry for a sustained time → sponsor first, then Bauhof.
 
-State per area (JSON): `probes` {dev_eui: [ts, moisture]}, `below_since`, `above_since`,
-`open`, `stage` ('sponsor' | 'bauhof'), `opened_ts`, `sponsor`, `first` (opening evidence),
-`by_balance` (opened by the water balance, not a probe).
+State per area: `WateringState`.
 Durations are measured on reading timestamps; a reading older than the newest one from the
 same probe is late and changes nothing.
 
@@ -15,13 +13,15 @@ readings refused) for `balance_silent_h`, its water balance decides instead (`on
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from rules.actions import Action, Escalate, Mail, Open, Resolve, Update
 from rules.assets import Area, Weather
 from rules.readings import Reading
 from rules.ruleset import WateringParams
+from rules.state import RuleState
 from rules.water_balance import Balance, Dose, dose, moisture_deficit_mm
 
 RULE = "watering.dry"
@@ -31,6 +31,26 @@ NAME = "soil_moisture_pct"
 PROBE_STALE_S = 3 * 86400
 
 WeatherAt = Callable[[datetime], Weather | None]
+
+
+@dataclass(slots=True)
+class WateringState(RuleState):
+    """What the watering rule remembers of one green area."""
+
+    MODULE: ClassVar[str] = "watering"
+    SUBJECT_TYPE: ClassVar[str] = "green_area"
+
+    probes: dict[str, list[float]] = field(default_factory=dict)  # dev_eui: [ts, moisture]
+    below_since: float | None = None  # dry since (ts), while no order is open
+    above_since: float | None = None  # moist again since (ts), while one is
+    open: bool = False
+    stage: str | None = None  # 'sponsor' | 'bauhof' while open
+    opened_ts: float | None = None
+    sponsor: str | None = None  # the sponsor asked first (id)
+    first: dict[str, Any] | None = None  # the reading that started the dry spell
+    held: str | None = None  # why watering waits for the rain
+    by_balance: bool = False  # opened by the water balance, not a probe
+    watched_ts: float | None = None  # when watching began, for an area no probe reported
 
 
 def rain_hold(weather: Weather | None, p: WateringParams) -> str | None:
@@ -49,13 +69,13 @@ def _at(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
-def on_reading(state: dict[str, Any], r: Reading, area: Area, p: WateringParams,
+def on_reading(state: WateringState, r: Reading, area: Area, p: WateringParams,
                weather: WeatherAt) -> list[Action]:
     """Evaluate one soil reading for its area."""
     moisture = r.num(NAME)
     if moisture is None or not p.enabled:
         return []
-    probes: dict[str, list[float]] = state.setdefault("probes", {})
+    probes = state.probes
     previous = probes.get(r.dev_eui)
     if previous is not None and r.ts <= previous[0]:
         return []
@@ -64,32 +84,30 @@ def on_reading(state: dict[str, Any], r: Reading, area: Area, p: WateringParams,
         del probes[dev]
     value = round(sum(v for _, v in probes.values()) / len(probes), 3)
     evidence = r.evidence(NAME)
-    if not state.get("open"):
+    if not state.open:
         return _while_closed(state, r, area, p, value=value, evidence=evidence, weather=weather)
     return _while_open(state, r, area, p, value=value, evidence=evidence, weather=weather)
 
 
-def _while_closed(state: dict[str, Any], r: Reading, area: Area, p: WateringParams, *,
+def _while_closed(state: WateringState, r: Reading, area: Area, p: WateringParams, *,
                   value: float, evidence: dict[str, Any], weather: WeatherAt) -> list[Action]:
     if value >= p.low_pct:
-        state.pop("below_since", None)
-        state.pop("first", None)
-        state.pop("held", None)
+        state.below_since = state.first = state.held = None
         return []
-    if state.get("below_since") is None:
-        state["below_since"] = r.ts
-        state["first"] = evidence
-    since = float(state["below_since"])
+    if state.below_since is None:
+        state.below_since = r.ts
+        state.first = evidence
+    since = state.below_since
     if r.ts - since < p.sustain_h * 3600:
         return []
     hold = rain_hold(weather(r.time), p)
     if hold is not None:
-        state["held"] = hold
+        state.held = hold
         return []
-    state.pop("held", None)
+    state.held = None
     size = dose(moisture_deficit_mm(value, area.plant_type), area.plant_type, area.size_m2,
                 area.trees)
-    first = state.get("first") or evidence
+    first = state.first or evidence
     return [_open(state, area, p, r.time, _at(since), value=value,
                   title=f"Water {area.name}: soil moisture {value:.0f} % since "
                         f"{_at(since):%Y-%m-%d %H:%M}; give {size.text()}",
@@ -97,17 +115,17 @@ def _while_closed(state: dict[str, Any], r: Reading, area: Area, p: WateringPara
                   moisture=f"{value:.0f}")]
 
 
-def _open(state: dict[str, Any], area: Area, p: WateringParams, at: datetime, since: datetime,
+def _open(state: WateringState, area: Area, p: WateringParams, at: datetime, since: datetime,
           *, value: float | None, title: str, size: Dose, evidence: tuple[dict[str, Any], ...],
           moisture: str, extra: dict[str, Any] | None = None,
           template: str = "watering_request") -> Open:
     """Open the order: the sponsor first (with a mail) while the sponsorship runs."""
     sponsor = area.sponsor if area.sponsor and area.sponsor.active(at.date()) else None
-    state.update(open=True, opened_ts=at.timestamp(), above_since=None,
-                 stage="sponsor" if sponsor else "bauhof",
-                 sponsor=sponsor.id if sponsor else None)
+    state.open, state.opened_ts, state.above_since = True, at.timestamp(), None
+    state.stage = "sponsor" if sponsor else "bauhof"
+    state.sponsor = sponsor.id if sponsor else None
     params: dict[str, Any] = {"low_pct": p.low_pct, "clear_pct": p.clear_pct,
-                              "sustain_h": p.sustain_h, "stage": state["stage"],
+                              "sustain_h": p.sustain_h, "stage": state.stage,
                               "plant_type": area.plant_type, **size.params(), **(extra or {})}
     mail: tuple[Mail, ...] = ()
     if sponsor is not None and sponsor.email:
@@ -125,7 +143,7 @@ def _open(state: dict[str, Any], area: Area, p: WateringParams, at: datetime, si
         assignee=f"sponsor:{sponsor.id}" if sponsor else None, mail=mail)
 
 
-def on_balance(state: dict[str, Any], now: datetime, area: Area, p: WateringParams, *,
+def on_balance(state: WateringState, now: datetime, area: Area, p: WateringParams, *,
                balance: Balance, silent_h: float | None, weather: WeatherAt) -> list[Action]:
     """The sensor-less fallback: an area whose probes have been silent for `silent_h` hours
     (None: a probe reports) is watered when its water balance says so, and its balance
@@ -134,22 +152,22 @@ def on_balance(state: dict[str, Any], now: datetime, area: Area, p: WateringPara
         return []
     note = (f"water balance: {balance.deficit_mm:g} mm short of {balance.capacity_mm:g} mm "
             f"(7 days: {balance.rain_mm:g} mm rain, {balance.et_mm:g} mm evapotranspiration)")
-    if state.get("open"):
-        if not state.get("by_balance") or balance.deficit_mm > balance.trigger_mm / 2:
+    if state.open:
+        if not state.by_balance or balance.deficit_mm > balance.trigger_mm / 2:
             return []
         _reset(state)
         return [Resolve(RULE, "green_area", area.id, now, note=note, by="rain",
                         evidence=(_balance_evidence(now, balance),))]
     if not balance.needs_water:
-        state.pop("held", None)
+        state.held = None
         return []
     hold = rain_hold(weather(now), p)
     if hold is not None:
-        state["held"] = hold
+        state.held = hold
         return []
-    state.pop("held", None)
+    state.held = None
     size = dose(balance.deficit_mm, area.plant_type, area.size_m2, area.trees)
-    state["by_balance"] = True
+    state.by_balance = True
     return [_open(state, area, p, now, now, value=None,
                   title=f"Water {area.name}: no soil reading for {silent_h:.0f} h, water "
                         f"balance {balance.deficit_mm:g} mm short; give {size.text()}",
@@ -166,23 +184,23 @@ def _balance_evidence(at: datetime, balance: Balance) -> dict[str, Any]:
             "watered_7d_mm": balance.watered_mm, "et0": balance.et0_source}
 
 
-def _while_open(state: dict[str, Any], r: Reading, area: Area, p: WateringParams, *,
+def _while_open(state: WateringState, r: Reading, area: Area, p: WateringParams, *,
                 value: float, evidence: dict[str, Any], weather: WeatherAt) -> list[Action]:
     if value < p.clear_pct:
-        state["above_since"] = None
+        state.above_since = None
         return [Update(RULE, "green_area", area.id, r.time, value, (evidence,))]
-    if state.get("above_since") is None:
-        state["above_since"] = r.ts
-    if r.ts - float(state["above_since"]) < p.clear_sustain_h * 3600:
+    if state.above_since is None:
+        state.above_since = r.ts
+    if r.ts - state.above_since < p.clear_sustain_h * 3600:
         return [Update(RULE, "green_area", area.id, r.time, value, (evidence,))]
     by: str | None = None
     mail: tuple[Mail, ...] = ()
     if rain_hold(weather(r.time), p) is not None:
         by = "rain"
-    elif state.get("stage") == "sponsor" and state.get("sponsor"):
-        by = f"sponsor:{state['sponsor']}"
+    elif state.stage == "sponsor" and state.sponsor:
+        by = f"sponsor:{state.sponsor}"
         sponsor = area.sponsor
-        if sponsor is not None and sponsor.email and sponsor.id == state["sponsor"]:
+        if sponsor is not None and sponsor.email and sponsor.id == state.sponsor:
             mail = (Mail(sponsor.email, "watering_thanks", sponsor.lang, context={
                 "sponsor": sponsor.name, "area": area.name, "moisture": f"{value:.0f}"}),)
     _reset(state)
@@ -191,28 +209,29 @@ def _while_open(state: dict[str, Any], r: Reading, area: Area, p: WateringParams
                     by=by, evidence=(evidence,), mail=mail)]
 
 
-def _reset(state: dict[str, Any]) -> None:
-    for key in ("open", "stage", "opened_ts", "sponsor", "above_since", "below_since", "first",
-                "held", "by_balance"):
-        state.pop(key, None)
+def _reset(state: WateringState) -> None:
+    """Forget the dry spell and its order (the probes and the watch stay)."""
+    state.open = state.by_balance = False
+    state.stage = state.opened_ts = state.sponsor = state.above_since = None
+    state.below_since = state.first = state.held = None
 
 
-def on_tick(state: dict[str, Any], now: datetime, area: Area, p: WateringParams) -> (
+def on_tick(state: WateringState, now: datetime, area: Area, p: WateringParams) -> (
     list[Action]
 ):
     """Hand a sponsor request over to Bauhof once the grace period has passed."""
-    if not state.get("open") or state.get("stage") != "sponsor":
+    if not state.open or state.stage != "sponsor" or state.opened_ts is None:
         return []
-    due = float(state["opened_ts"]) + p.sponsor_grace_h * 3600
+    due = state.opened_ts + p.sponsor_grace_h * 3600
     if now.timestamp() < due:
         return []
-    state["stage"] = "bauhof"
+    state.stage = "bauhof"
     return [Escalate(RULE, "green_area", area.id, _at(due), unassign=True,
                      priority=max(1, p.priority - 1), params={"stage": "bauhof"},
                      note=f"still dry {p.sponsor_grace_h:g} h after asking the sponsor: "
                           "Bauhof waters")]
 
 
-def on_order_gone(state: dict[str, Any]) -> None:
+def on_order_gone(state: WateringState, _rule: str = RULE) -> None:
     """The open order was closed by a person: start watching afresh."""
     _reset(state)

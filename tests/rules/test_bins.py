@@ -9,6 +9,7 @@ from typing import Any
 from rules import bins, ruleset
 from rules.actions import Open, Resolve
 from rules.assets import Bin
+from rules.bins import BinState
 from tests.rules.factory import at, fill_distance
 from tests.rules.pure import BIN, kinds, reading
 
@@ -16,7 +17,7 @@ P = ruleset.load().bins_for("b1")
 NO_FORECAST = P.model_copy(update={"forecast": False})
 
 
-def feed(state: dict[str, Any], points: list[tuple[float, float]], b: Any = BIN,
+def feed(state: BinState, points: list[tuple[float, float]], b: Any = BIN,
          p: Any = P, **extra: Any) -> list[Any]:
     out: list[Any] = []
     for hours, fill in points:
@@ -26,7 +27,7 @@ def feed(state: dict[str, Any], points: list[tuple[float, float]], b: Any = BIN,
 
 
 def test_fill_over_threshold_opens_and_a_sudden_drop_resolves() -> None:
-    state: dict[str, Any] = {}
+    state = BinState()
     assert feed(state, [(0, 10.0), (5, 50.0), (10, 79.0)], p=NO_FORECAST) == []
     (opened,) = feed(state, [(11, 81.0)], p=NO_FORECAST)
     assert isinstance(opened, Open)
@@ -41,20 +42,20 @@ def test_fill_over_threshold_opens_and_a_sudden_drop_resolves() -> None:
 
 def test_the_bins_own_threshold_applies() -> None:
     p = ruleset.load().bins_for("b1", fill_threshold_pct=60)
-    state: dict[str, Any] = {}
+    state = BinState()
     assert kinds(feed(state, [(0, 61.0)], p=p.model_copy(update={"forecast": False}))) == [
         "Open"]
 
 
 def test_noise_near_full_is_not_an_emptying() -> None:
-    state: dict[str, Any] = {}
+    state = BinState()
     feed(state, [(0, 90.0)], p=NO_FORECAST)
     assert kinds(feed(state, [(1, 70.0), (2, 88.0)], p=NO_FORECAST)) == ["Update", "Update"]
 
 
 def forecast_order(b: Bin, fills: list[tuple[float, float]]) -> Open:
     """The forecast order the last of these (hour, fill) readings opens (the others none)."""
-    state: dict[str, Any] = {}
+    state = BinState()
     assert feed(state, fills[:-1], b) == []
     (opened,) = feed(state, fills[-1:], b)
     assert isinstance(opened, Open)
@@ -74,12 +75,12 @@ def test_forecast_opens_early_when_full_before_the_next_collection() -> None:
 def test_no_forecast_order_when_the_collection_comes_first() -> None:
     # Slow filling (1 point an hour), collection tomorrow at 06:00: it will not overflow.
     tuesday = replace(BIN, collection_weekday=1)
-    state: dict[str, Any] = {}
+    state = BinState()
     assert feed(state, [(h, 10.0 + h) for h in range(10)], tuesday) == []
 
 
 def test_tilted_bin_is_an_urgent_defect_until_upright() -> None:
-    state: dict[str, Any] = {}
+    state = BinState()
     (opened,) = bins.on_reading(state, reading(1, dev=2, tilted=True), BIN, P)
     assert isinstance(opened, Open)
     assert (opened.rule, opened.kind, opened.priority, opened.defect) == (
@@ -90,7 +91,7 @@ def test_tilted_bin_is_an_urgent_defect_until_upright() -> None:
 
 
 def test_fire_by_temperature_or_sudden_rise() -> None:
-    state: dict[str, Any] = {}
+    state = BinState()
     assert bins.on_reading(state, reading(0, dev=2, temperature_c=20.0), BIN, P) == []
     (fire,) = bins.on_reading(state, reading(1, dev=2, temperature_c=50.0), BIN, P)
     assert isinstance(fire, Open) and (fire.rule, fire.defect, fire.value) == (
@@ -99,16 +100,16 @@ def test_fire_by_temperature_or_sudden_rise() -> None:
     assert bins.on_reading(state, reading(2, dev=2, temperature_c=46.0), BIN, P) == []
     assert kinds(bins.on_reading(state, reading(3, dev=2, temperature_c=30.0), BIN, P)) == [
         "Resolve"]
-    other: dict[str, Any] = {}
+    other = BinState()
     assert kinds(bins.on_reading(other, reading(0, dev=2, temperature_c=70.0), BIN, P)) == [
         "Open"]
 
 
 def test_late_reading_is_ignored() -> None:
-    state: dict[str, Any] = {}
+    state = BinState()
     feed(state, [(0, 10.0), (5, 20.0)], p=NO_FORECAST)
     assert feed(state, [(3, 95.0)], p=NO_FORECAST) == []
-    assert state["last_fill"] == 20.0
+    assert state.last_fill == 20.0
 
 
 def test_next_collection() -> None:

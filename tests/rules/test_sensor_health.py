@@ -6,6 +6,7 @@ from typing import Any
 
 from rules import ruleset, sensor_health
 from rules.actions import Open, Resolve
+from rules.sensor_health import HealthState
 from tests.rules.factory import at, eui
 from tests.rules.pure import SOIL_DEVICE, kinds, reading
 
@@ -18,7 +19,7 @@ def soil(hours: float, moisture: float = 20.0, temp: float | None = None, **kw: 
 
 
 def test_silent_after_three_intervals_on_the_event_clock() -> None:
-    state: dict[str, Any] = {}
+    state = HealthState()
     assert sensor_health.on_tick(state, at(100), eui(1), SOIL_DEVICE, P) == []  # never seen
     sensor_health.on_reading(state, soil(0), SOIL_DEVICE, P)
     assert sensor_health.on_tick(state, at(3), eui(1), SOIL_DEVICE, P) == []
@@ -32,7 +33,7 @@ def test_silent_after_three_intervals_on_the_event_clock() -> None:
 
 
 def test_a_gap_no_tick_fell_into_is_still_a_silence_opened_and_resolved() -> None:
-    state: dict[str, Any] = {}
+    state = HealthState()
     sensor_health.on_reading(state, soil(0), SOIL_DEVICE, P)
     assert sensor_health.on_reading(state, soil(3), SOIL_DEVICE, P) == []  # exactly 3 h
     opened, back = sensor_health.on_reading(state, soil(6.01), SOIL_DEVICE, P)
@@ -40,11 +41,11 @@ def test_a_gap_no_tick_fell_into_is_still_a_silence_opened_and_resolved() -> Non
     assert (opened.rule, opened.at, opened.evidence[0]["time"]) == (
         "health.silent", at(6), at(3).isoformat())
     assert (back.rule, back.at, back.note) == ("health.silent", at(6.01), "reporting again")
-    assert state["silent"] is False
+    assert state.silent is False
 
 
 def test_interval_is_learned_when_not_registered() -> None:
-    state: dict[str, Any] = {}
+    state = HealthState()
     for h in (0, 0.25, 0.5, 0.6, 0.75):
         sensor_health.on_reading(state, soil(h), None, P)
     assert sensor_health.interval_s(state, None, P) == 900.0  # the longest recent gap
@@ -53,7 +54,7 @@ def test_interval_is_learned_when_not_registered() -> None:
 
 
 def test_battery_low_needs_two_readings_and_clears_with_hysteresis() -> None:
-    state: dict[str, Any] = {}
+    state = HealthState()
     assert sensor_health.battery(state, reading(0, battery_pct=15.0), P, "sensor_maintenance") \
         == []
     (opened,) = sensor_health.battery(state, reading(1, battery_pct=14.0), P,
@@ -65,18 +66,18 @@ def test_battery_low_needs_two_readings_and_clears_with_hysteresis() -> None:
 
 
 def test_battery_voltage_per_model() -> None:
-    state: dict[str, Any] = {}
+    state = HealthState()
     lse01 = [sensor_health.battery(state, reading(h, battery_v=3.2, model="dragino-lse01"), P,
                                    "x") for h in range(3)]
     assert lse01 == [[], [], []]  # 3.2 V is fine for an LSE01 (low below 3.1 V)
-    other: dict[str, Any] = {}
+    other = HealthState()
     out = [sensor_health.battery(other, reading(h, battery_v=3.2, model="x"), P, "x")
            for h in range(2)]
     assert kinds(out[1]) == ["Open"]
 
 
 def test_poor_radio_must_persist() -> None:
-    state: dict[str, Any] = {}
+    state = HealthState()
     out: list[Any] = []
     for h in range(5):
         out += sensor_health.on_reading(state, soil(h, rssi=-125.0, snr=-5.0), SOIL_DEVICE, P)
@@ -91,7 +92,7 @@ def test_poor_radio_must_persist() -> None:
 
 
 def test_stuck_sensor_after_twelve_identical_readings() -> None:
-    state: dict[str, Any] = {}
+    state = HealthState()
     out: list[Any] = []
     for h in range(11):
         out += sensor_health.on_reading(state, soil(h, 23.5, 14.0), SOIL_DEVICE, P)
@@ -103,7 +104,7 @@ def test_stuck_sensor_after_twelve_identical_readings() -> None:
 
 
 def test_one_impossible_value_opens_twelve_plausible_ones_clear() -> None:
-    state: dict[str, Any] = {}
+    state = HealthState()
     (opened,) = sensor_health.on_reading(state, soil(0, 140.0), SOIL_DEVICE, P)
     assert isinstance(opened, Open)
     assert opened.title == f"Sensor {eui(1)} reports impossible values: soil_moisture_pct=140"

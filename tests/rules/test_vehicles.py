@@ -6,6 +6,7 @@ from typing import Any
 
 from rules import ruleset, vehicles
 from rules.actions import Open, Progress
+from rules.vehicles import VehicleState
 from tests.rules.factory import at
 from tests.rules.pure import kinds, reading
 
@@ -15,14 +16,14 @@ H = RULES.health_for("x")
 FAR = (52.02, 13.02)  # about 2.6 km from the depot
 
 
-def pos(state: dict[str, Any], hours: float, lat: float, lon: float,
+def pos(state: VehicleState, hours: float, lat: float, lon: float,
         sites: list[vehicles.Site] | None = None, **kw: Any) -> list[Any]:
     return vehicles.on_reading(state, reading(hours, dev=3, latitude=lat, longitude=lon, **kw),
                                "v1", P, health=H, sites=sites or [])
 
 
 def test_parked_outside_depot_after_hours() -> None:
-    state: dict[str, Any] = {}
+    state = VehicleState()
     # 2026-06-01 is a Monday; 17:00 UTC is 19:00 in Berlin: after working hours.
     assert pos(state, 17, *FAR) == []
     assert pos(state, 19.9, *FAR) == []
@@ -33,19 +34,19 @@ def test_parked_outside_depot_after_hours() -> None:
 
 
 def test_parked_during_working_hours_is_fine() -> None:
-    state: dict[str, Any] = {}
+    state = VehicleState()
     # 05:00-15:00 UTC is 07:00-17:00 in Berlin.
     assert [pos(state, h, *FAR) for h in (5, 8, 11, 15)] == [[], [], [], []]
 
 
 def test_parked_in_the_depot_is_fine() -> None:
-    state: dict[str, Any] = {}
+    state = VehicleState()
     assert [pos(state, h, 52.0005, 13.0) for h in (17, 20, 23)] == [[], [], []]
 
 
 def test_arrival_at_an_open_order_moves_it_to_in_progress_once() -> None:
     site = vehicles.Site(7, 52.001, 13.001)
-    state: dict[str, Any] = {}
+    state = VehicleState()
     assert pos(state, 9, 52.0012, 13.0011, [site]) == []  # one position: passing by
     (progress,) = pos(state, 9.05, 52.0011, 13.0010, [site])
     assert isinstance(progress, Progress)
@@ -55,14 +56,14 @@ def test_arrival_at_an_open_order_moves_it_to_in_progress_once() -> None:
 
 def test_driving_past_is_not_an_arrival() -> None:
     site = vehicles.Site(7, 52.001, 13.001)
-    state: dict[str, Any] = {}
+    state = VehicleState()
     assert pos(state, 9, 52.0012, 13.0011, [site]) == []
     assert pos(state, 9.05, 52.003, 13.003, [site]) == []
     assert pos(state, 9.1, 52.0012, 13.0011, [site]) == []
 
 
 def test_no_fix_for_six_readings() -> None:
-    state: dict[str, Any] = {}
+    state = VehicleState()
     out: list[Any] = []
     for h in range(6):
         out += vehicles.on_reading(state, reading(h, dev=3, battery_v=4.0), "v1", P, health=H,
@@ -72,7 +73,7 @@ def test_no_fix_for_six_readings() -> None:
 
 
 def test_tracker_battery_is_a_vehicle_order() -> None:
-    state: dict[str, Any] = {}
+    state = VehicleState()
     out = pos(state, 1, *FAR, battery_pct=5.0) + pos(state, 2, *FAR, battery_pct=5.0)
     (opened,) = out
     assert isinstance(opened, Open)

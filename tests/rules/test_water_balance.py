@@ -12,6 +12,7 @@ from rules import ruleset, water_balance, watering
 from rules.actions import Open, Resolve
 from rules.assets import Weather
 from rules.water_balance import WeatherHour, balance, dose
+from rules.watering import WateringState
 from tests.rules.factory import at
 from tests.rules.pure import AREA, SPONSORED, no_weather, reading
 
@@ -79,7 +80,7 @@ def test_order_sizes_in_litres_per_square_metre_and_per_young_tree() -> None:
 
 
 def test_a_probe_order_says_how_many_litres_bring_the_soil_back_to_field_capacity() -> None:
-    state: dict[str, Any] = {}
+    state = WateringState()
     out: list[Any] = []
     for h in range(7):
         out += watering.on_reading(state, reading(h, soil_moisture_pct=14.0), LAWN, P,
@@ -97,7 +98,7 @@ def _need(deficit: float = 12.0) -> water_balance.Balance:
 
 
 def test_a_silent_probes_area_is_watered_by_its_balance() -> None:
-    state: dict[str, Any] = {}
+    state = WateringState()
     area = dataclasses.replace(SPONSORED, plant_type="lawn", size_m2=40.0)
     # A probe reporting (or silent for less than 6 h): the balance does not decide.
     assert watering.on_balance(state, at(30), area, P, balance=_need(), silent_h=None,
@@ -124,15 +125,15 @@ def test_a_silent_probes_area_is_watered_by_its_balance() -> None:
     (resolved,) = watering.on_balance(state, at(32), area, P, balance=_need(5.5), silent_h=10,
                                       weather=no_weather)
     assert isinstance(resolved, Resolve) and resolved.by == "rain"
-    assert state == {}
+    assert state == WateringState()
 
 
 def test_a_forecast_of_rain_holds_the_balance_order_too() -> None:
-    state: dict[str, Any] = {}
+    state = WateringState()
 
     def rainy(_at: object) -> Weather:
         return Weather(at(30), 0.0, 6.4)
 
     assert watering.on_balance(state, at(30), LAWN, P, balance=_need(), silent_h=8,
                                weather=rainy) == []
-    assert state["held"] == "6.4 mm rain forecast in 24 h"
+    assert state.held == "6.4 mm rain forecast in 24 h"
