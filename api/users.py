@@ -44,6 +44,11 @@ class Principal:
         return f"{self.role}:{self.name}"
 
     @property
+    def assignee(self) -> Assignee | None:
+        """This crew as its orders' assignee, None for other roles."""
+        return Assignee.crew(self.name) if self.role == "crew" else None
+
+    @property
     def crew(self) -> str | None:
         """The assignee value of this crew's orders (`crew:<name>`), None for other roles."""
         return str(Assignee.crew(self.name)) if self.role == "crew" else None

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bauhof.assignee import Assignee
+
 
 @dataclass(frozen=True, slots=True)
 class Mail:
@@ -37,7 +39,8 @@ class Open:
     value: float | None = None
     evidence: tuple[dict[str, Any], ...] = ()
     params: dict[str, Any] = field(default_factory=dict)
-    assignee: str | None = None
+    # Who is asked first (a sponsor); None: the order is open to the crews.
+    assignee: Assignee | None = None
     # A defect kind makes this a maintenance order with a defect record.
     defect: str | None = None
     dev_eui: str | None = None
@@ -86,11 +89,12 @@ class Escalate:
 
 @dataclass(frozen=True, slots=True)
 class Progress:
-    """A vehicle stopped at an open order: it is now in progress."""
+    """A vehicle stopped at an open order: it is now in progress (the vehicle recorded as
+    the actor, and as the assignee unless a crew has the order)."""
 
     order_id: int
     at: datetime
-    actor: str
+    actor: Assignee
     note: str
 
 

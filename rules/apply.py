@@ -82,10 +82,10 @@ def _key(a: Open | Update | Resolve | Escalate) -> tuple[str, str, str]:
 
 def _progress(conn: psycopg.Connection[Any], a: Progress) -> None:
     order = orders.get(conn, a.order_id)
-    assignee = order.assignee if order.assignee and not order.assignee.startswith(
-        "sponsor:") else a.actor
+    current = order.assigned_to
+    assignee = current if current is not None and current.kind != "sponsor" else a.actor
     try:
-        orders.transition(conn, a.order_id, "in_progress", a.actor, a.note,
+        orders.transition(conn, a.order_id, "in_progress", str(a.actor), a.note,
                           assignee=assignee, at=a.at)
     except IllegalTransition:
         log.debug("order %s no longer open for %s", a.order_id, a.actor)

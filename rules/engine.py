@@ -502,13 +502,14 @@ class RulesEngine:
             view = escalation.OpenOrder(
                 order.id, order.rule, order.subject_type, order.subject_id, order.status,
                 order.priority, order.opened_at, int(order.params.get("age_steps", 0)),
-                order.reminders, order.last_reminded_at, order.assignee, order.title,
+                order.reminders, order.last_reminded_at, order.assigned_to, order.title,
                 due_at=order.due_at, forecast=order.params.get("reason") == "forecast")
             actions += escalation.age(view, now, rs.orders, self._reminder_mail(order))
         return actions
 
     def _reminder_mail(self, order: orders.Order) -> Mail | None:
-        if not (order.assignee or "").startswith("sponsor:"):
+        assignee = order.assigned_to
+        if assignee is None or assignee.kind != "sponsor":
             return None
         area = self.town.areas.get(order.subject_id)
         sponsor = area.sponsor if area else None

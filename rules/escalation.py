@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bauhof.assignee import Assignee
 from rules.actions import Action, Mail, Remind, Reprioritize
 from rules.ruleset import OrderParams
 
@@ -31,7 +32,7 @@ class OpenOrder:
     age_steps: int
     reminders: int
     last_reminded_at: datetime | None
-    assignee: str | None
+    assignee: Assignee | None
     title: str
     latitude: float | None = None
     longitude: float | None = None

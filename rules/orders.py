@@ -15,6 +15,7 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
+from bauhof.assignee import Assignee
 from rules import citizen, outbox
 from rules.actions import Escalate, Mail, Open, Resolve, Update
 from rules.errors import IllegalTransition, OrderNotFound
@@ -54,6 +55,12 @@ class OrderHead:
     latitude: float | None
     longitude: float | None
     updated_at: datetime
+
+    @property
+    def assigned_to(self) -> Assignee | None:
+        """`assignee` as the typed value (the column holds its `<kind>:<id>` text, checked
+        by the constraint work_orders_assignee_form)."""
+        return None if self.assignee is None else Assignee.parse(self.assignee)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +175,7 @@ def record(conn: psycopg.Connection[Any], order: Order, at: datetime, actor: str
 
 
 def transition(conn: psycopg.Connection[Any], order_id: int, to_status: str, actor: str,
-               note: str | None = None, *, assignee: str | None = None,
+               note: str | None = None, *, assignee: Assignee | None = None,
                at: datetime | None = None, resolved_by: str | None = None,
                public_note: str | None = None, public_reason: str | None = None) -> Order:
     """Move an order to a new status; IllegalTransition if the life cycle forbids it.
@@ -183,22 +190,23 @@ def transition(conn: psycopg.Connection[Any], order_id: int, to_status: str, act
 
 
 def move(conn: psycopg.Connection[Any], order: Order, to_status: str, actor: str,
-         note: str | None = None, *, assignee: str | None = None, at: datetime | None = None,
+         note: str | None = None, *, assignee: Assignee | None = None, at: datetime | None = None,
          resolved_by: str | None = None, public_note: str | None = None,
          public_reason: str | None = None) -> Order:
     """`transition` of an order the caller has read FOR UPDATE in its transaction; returns
-    the order as it is now."""
+    the order as it is now. Assigning without `assignee` keeps the order's, or takes the
+    actor when it is an assignee (AssigneeError when it is not: `rules` assigns nobody)."""
     at = at or datetime.now(UTC)
     allowed = TRANSITIONS.get(order.status, ())
     if to_status not in allowed:
         raise IllegalTransition(order.id, order.status, to_status, allowed)
     new_assignee = order.assignee
     if to_status == "assigned":
-        new_assignee = assignee or order.assignee or actor
+        new_assignee = str(assignee) if assignee else order.assignee or str(Assignee.parse(actor))
     elif to_status == "open":
         new_assignee = None
     elif assignee is not None:
-        new_assignee = assignee
+        new_assignee = str(assignee)
     closing = to_status in CLOSED_STATUSES
     who = resolved_by or (actor if to_status != "resolved" else order.assignee or actor)
     after = rows(conn).execute(
@@ -284,6 +292,7 @@ def apply_open(conn: psycopg.Connection[Any], a: Open, actor: str,
 ):
     """Open the order (or, when one is already open, update it); return (id, created)."""
     status = "assigned" if a.assignee else "open"
+    assignee = None if a.assignee is None else str(a.assignee)
     lat, lon = location if location else (None, None)
     row = conn.execute(
         "INSERT INTO work_orders (kind, subject_type, subject_id, rule, params, priority, "
@@ -293,7 +302,7 @@ def apply_open(conn: psycopg.Connection[Any], a: Open, actor: str,
         "ON CONFLICT (rule, subject_type, subject_id) "
         "WHERE status IN ('open', 'assigned', 'in_progress') DO NOTHING RETURNING id",
         (a.kind, a.subject_type, a.subject_id, a.rule, Jsonb(a.params), a.priority, status,
-         a.title, a.assignee, a.at, a.due_at, a.since, a.value, a.at,
+         a.title, assignee, a.at, a.due_at, a.since, a.value, a.at,
          Jsonb(list(a.evidence)), lat, lon),
     ).fetchone()
     if row is None:
@@ -306,9 +315,9 @@ def apply_open(conn: psycopg.Connection[Any], a: Open, actor: str,
         defect_id = _open_defect(conn, a, order.id)
     record(conn, order, a.at, actor, "opened", to_status=status, note=a.title,
            data={"params": a.params}, defect_id=defect_id)
-    if a.assignee:
+    if assignee:
         record(conn, order, a.at, actor, "assigned", to_status=status,
-               note=f"asked {a.assignee} first", data={"assignee": a.assignee})
+               note=f"asked {assignee} first", data={"assignee": assignee})
     for mail in a.mail:
         outbox.queue_mail(conn, mail, {"order_id": order.id})
     return order.id, True

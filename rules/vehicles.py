@@ -14,6 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
+from bauhof.assignee import Assignee
 from bauhof.geo import EARTH_RADIUS_M, distance_m
 from rules.actions import Action, Open, Progress, Resolve
 from rules.readings import Reading, is_newer
@@ -143,7 +144,7 @@ def _arrival(state: VehicleState, r: Reading, vehicle_id: str, p: VehicleParams,
         current[str(site.order_id)] = count
         if count >= p.arrival_readings and site.order_id not in done:
             done.append(site.order_id)
-            actions.append(Progress(site.order_id, r.time, f"vehicle:{vehicle_id}",
+            actions.append(Progress(site.order_id, r.time, Assignee("vehicle", vehicle_id),
                                     note=f"vehicle {vehicle_id} stopped at the site"))
     state.near = current
     del done[:-50]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
+from bauhof.assignee import Assignee
 from rules.actions import Action, Escalate, Mail, Open, Resolve, Update
 from rules.assets import Area, Weather
 from rules.readings import Reading
@@ -140,7 +141,7 @@ def _open(state: WateringState, area: Area, p: WateringParams, at: datetime, sin
         rule=RULE, kind="watering", subject_type="green_area", subject_id=area.id, at=at,
         title=title, priority=p.priority, due_at=at + timedelta(hours=p.due_h), since=since,
         value=value, evidence=evidence, params=params,
-        assignee=f"sponsor:{sponsor.id}" if sponsor else None, mail=mail)
+        assignee=Assignee("sponsor", sponsor.id) if sponsor else None, mail=mail)
 
 
 def on_balance(state: WateringState, now: datetime, area: Area, p: WateringParams, *,
@@ -198,7 +199,7 @@ def _while_open(state: WateringState, r: Reading, area: Area, p: WateringParams,
     if rain_hold(weather(r.time), p) is not None:
         by = "rain"
     elif state.stage == "sponsor" and state.sponsor:
-        by = f"sponsor:{state.sponsor}"
+        by = str(Assignee("sponsor", state.sponsor))
         sponsor = area.sponsor
         if sponsor is not None and sponsor.email and sponsor.id == state.sponsor:
             mail = (Mail(sponsor.email, "watering_thanks", sponsor.lang, context={

@@ -130,9 +130,9 @@ class DatabaseCrews:
         from rules.errors import IllegalTransition
 
         # The crew writes itself as the API writes a crew user: `crew:<name>`.
-        who = str(Assignee.crew(crew))
+        who = Assignee.crew(crew)
         try:
-            orders.transition(self._conn, order_id, status, who, note, assignee=who, at=at)
+            orders.transition(self._conn, order_id, status, str(who), note, assignee=who, at=at)
         except IllegalTransition:
             return False
         return True

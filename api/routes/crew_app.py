@@ -180,14 +180,14 @@ def stop_done(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
                 (row[0], list(orders.OPEN_STATUSES))).fetchall():
             orders.transition(conn, int(bin_order), "done", who.actor,
                               f"emptied on the route of work order {order_id}",
-                              assignee=who.crew, at=row[1])
+                              assignee=who.assignee, at=row[1])
         left = conn.execute(
             "SELECT count(*) FROM route_plan_stops WHERE plan_id = %s AND route_no = %s "
             "AND done_at IS NULL", (params.get("plan_id"), params.get("route_no"))).fetchone()
         if left is not None and left[0] == 0:
             try:
                 orders.move(conn, order, "done", who.actor, "every stop emptied",
-                                  assignee=who.crew, at=row[1])
+                                  assignee=who.assignee, at=row[1])
             except IllegalTransition as exc:
                 raise conflict(exc) from exc
         found = crew_view.cards(conn, who, [order_id]) if who.role in ("crew", "admin") else []

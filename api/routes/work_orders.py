@@ -174,12 +174,12 @@ def get_work_order(*, request: Request, conn: Conn, who: Anyone, order_id: Order
     return json_response(request, orders_view.load(conn, who, order_id))
 
 
-def _crew_of(conn: Connection, name: str) -> str:
+def _crew_of(conn: Connection, name: str) -> Assignee:
     row = conn.execute("SELECT role FROM api_users WHERE name = %s AND disabled_at IS NULL",
                        (name,)).fetchone()
     if row is None or row[0] != "crew":
         raise invalid("crew", f"{name!r} is not an active crew (see `bauhof users list`)")
-    return str(Assignee.crew(name))
+    return Assignee.crew(name)
 
 
 def event_time(request: Request, at: datetime | None, location: str = "body") -> (
@@ -194,7 +194,7 @@ def event_time(request: Request, at: datetime | None, location: str = "body") ->
 
 
 def _move(request: Request, conn: Connection, who: Principal, order_id: int, *, to: str,
-          note: str | None, assignee: str | None = None, at: datetime | None = None,
+          note: str | None, assignee: Assignee | None = None, at: datetime | None = None,
           public_note: str | None = None, public_reason: str | None = None,
           crews_own: bool = False) -> Response:
     """Run one transition (the order must be visible to the caller; with `crews_own`, a step
@@ -233,13 +233,13 @@ def assign(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
         if body.crew not in (None, who.name):
             raise Problem(403, "a crew may only assign orders to itself", slug="forbidden")
         return _move(request, conn, who, order_id, to="assigned", note=body.note,
-                     assignee=who.crew, at=at, public_note=body.public_note)
+                     assignee=who.assignee, at=at, public_note=body.public_note)
     if body.crew is None:
         raise invalid("crew", "name the crew to assign")
     target = _crew_of(conn, body.crew)
     with conn.transaction():
         order = orders_view.get(conn, who, order_id, lock=True)
-        if order.status == "assigned" and order.assignee != target:
+        if order.status == "assigned" and order.assigned_to != target:
             order = step(conn, who, order, "open", "reassigned", at=at)
         after = step(conn, who, order, "assigned", body.note, assignee=target, at=at,
                      public_note=body.public_note or None)
@@ -264,7 +264,7 @@ def start(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
     """Mark the order in progress (a crew starting an untaken order takes it)."""
     at = event_time(request, body.at if body else None)
     return _move(request, conn, who, order_id, to="in_progress",
-                 note=body.note if body else None, assignee=who.crew, at=at,
+                 note=body.note if body else None, assignee=who.assignee, at=at,
                  public_note=body.public_note if body else None, crews_own=True)
 
 
@@ -288,7 +288,7 @@ def done(*, request: Request, conn: Conn, who: Anyone, order_id: OrderId,
             if photo is not None and photo.filename:
                 stored = photos.store(settings.media_dir, order_id, photo.file,
                                       settings.max_photo_bytes)
-            after = step(conn, who, order, "done", note, assignee=who.crew, at=when,
+            after = step(conn, who, order, "done", note, assignee=who.assignee, at=when,
                          public_note=public_note or None)
             if stored is not None:
                 conn.execute(

@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 from playwright.sync_api import Browser, Page, expect
 
+from bauhof.assignee import Assignee
 from rules import orders
 from tests.api import crew_town
 from tests.api.conftest import Tokens
@@ -65,8 +66,9 @@ def test_a_burst_of_50_assignments_keeps_the_page_responsive_and_the_note(
         with psycopg.connect(database_url, autocommit=True) as other:
             for order_id in burst:
                 orders.transition(other, order_id, "assigned", "planner:paula",
-                                  assignee="crew:nord")
-            orders.transition(other, taken, "in_progress", "crew:sued", assignee="crew:sued")
+                                  assignee=Assignee.crew("nord"))
+            orders.transition(other, taken, "in_progress", "crew:sued",
+                              assignee=Assignee.crew("sued"))
 
     worker = threading.Thread(target=planner_and_other_crew)
     started = time.monotonic()

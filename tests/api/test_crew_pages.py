@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 from playwright.sync_api import Browser, expect
 
+from bauhof.assignee import Assignee
 from rules import orders
 from rules.actions import Update
 from tests.api import crew_routes, crew_town
@@ -147,7 +148,7 @@ def test_signing_out_clears_every_cached_order_and_photo(
         tokens: Tokens) -> None:
     town = crew_town.build(conn)
     nords = town["empty_bin"][0]
-    orders.transition(conn, nords, "assigned", "planner:paula", assignee="crew:nord")
+    orders.transition(conn, nords, "assigned", "planner:paula", assignee=Assignee.crew("nord"))
     page = browser.new_page(viewport={"width": 390, "height": 844}, locale="de-DE")
     sign_in(page, live_server(), tokens.crew)
     expect(page.get_by_test_id("who")).to_have_text("nord · Kolonne")

@@ -7,6 +7,7 @@ from typing import Any
 
 import psycopg
 
+from bauhof.assignee import Assignee
 from rules import orders
 from rules.actions import Open
 from tests.rules import factory as f
@@ -37,7 +38,8 @@ def open_order(conn: psycopg.Connection[Any], rule: str, kind: str, subject_type
             due_at=None if due_h is None else at + timedelta(hours=due_h),
             evidence=({"time": at.isoformat(), "dev_eui": f.eui(2), "name": "distance_mm",
                        "value": 190.0, "fill_pct": value},) if value is not None else (),
-            params=params or {}, assignee=assignee), "rules", location)
+            params=params or {}, assignee=Assignee.parse(assignee) if assignee else None), "rules",
+            location)
     assert created
     return order_id
 

@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from bauhof.assignee import Assignee
 from bauhof.services import Postgres
 from dashboards import build, macros, rollups
 from harness import town
@@ -66,7 +67,7 @@ def _orders_and_devices(conn: psycopg.Connection[Any], area: str, sponsor: str |
         order_id, _ = orders.apply_open(conn, Open(
             rule="watering.dry", kind="watering", subject_type="green_area", subject_id=area,
             at=opened, title="Water it", params={"sponsor_id": sponsor},
-            assignee=f"sponsor:{sponsor}"), "rules")
+            assignee=Assignee.parse(f"sponsor:{sponsor}")), "rules")
     orders.transition(conn, order_id, "resolved", "rules", "wet again",
                       at=opened + timedelta(hours=5), resolved_by=f"sponsor:{sponsor}")
     conn.execute("INSERT INTO devices (dev_eui, model, kind, name) "

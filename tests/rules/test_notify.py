@@ -14,6 +14,7 @@ import paho.mqtt.client as paho
 import psycopg
 import pytest
 
+from bauhof.assignee import Assignee
 from bauhof.services import Mosquitto
 from bauhof.settings import MqttTarget
 from rules import orders
@@ -51,7 +52,7 @@ def test_events_reach_mqtt_with_qos1_not_retained(conn: psycopg.Connection[Any],
         publisher.start()
         try:
             oid = _open_bin_order(conn)
-            orders.transition(conn, oid, "assigned", "dispatcher", assignee="crew-1")
+            orders.transition(conn, oid, "assigned", "dispatcher", assignee=Assignee.crew("crew-1"))
             publisher.wake()
             assert got_all.wait(10)
         finally:
@@ -61,7 +62,7 @@ def test_events_reach_mqtt_with_qos1_not_retained(conn: psycopg.Connection[Any],
         (f"bauhof/workorders/{oid}/assigned", 1, False)]
     body = json.loads(received[1].payload)
     assert (body["event"], body["actor"], body["order"]["status"], body["order"]["assignee"]) \
-        == ("assigned", "dispatcher", "assigned", "crew-1")
+        == ("assigned", "dispatcher", "assigned", "crew:crew-1")
     pending = conn.execute("SELECT count(*) FROM outbox WHERE status <> 'sent'").fetchone()
     assert pending == (0,)
 

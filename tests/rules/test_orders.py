@@ -8,6 +8,7 @@ import psycopg
 import pytest
 from psycopg import errors as pg_errors
 
+from bauhof.assignee import Assignee
 from rules import defects, orders
 from rules.actions import Open, Resolve, Update
 from rules.apply import apply
@@ -28,10 +29,10 @@ def _open(conn: psycopg.Connection[Any], rule: str = "bins.full", subject: str =
 def test_life_cycle_with_history(conn: psycopg.Connection[Any]) -> None:
     f.bin_(conn)
     oid = _open(conn)
-    orders.transition(conn, oid, "assigned", "dispatcher", assignee="crew-1")
+    orders.transition(conn, oid, "assigned", "dispatcher", assignee=Assignee.crew("crew-1"))
     orders.transition(conn, oid, "in_progress", "crew-1")
     done = orders.transition(conn, oid, "done", "crew-1", "emptied")
-    assert (done.status, done.assignee, done.resolved_by) == ("done", "crew-1", "crew-1")
+    assert (done.status, done.assignee, done.resolved_by) == ("done", "crew:crew-1", "crew-1")
     assert done.resolved_at is not None
     assert [(h.event, h.actor, h.from_status, h.to_status) for h in orders.history(conn, oid)] \
         == [("opened", "rules", "open", "open"),

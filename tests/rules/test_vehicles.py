@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bauhof.assignee import Assignee
 from rules import ruleset, vehicles
 from rules.actions import Open, Progress
 from rules.vehicles import VehicleState
@@ -50,7 +51,7 @@ def test_arrival_at_an_open_order_moves_it_to_in_progress_once() -> None:
     assert pos(state, 9, 52.0012, 13.0011, [site]) == []  # one position: passing by
     (progress,) = pos(state, 9.05, 52.0011, 13.0010, [site])
     assert isinstance(progress, Progress)
-    assert (progress.order_id, progress.actor) == (7, "vehicle:v1")
+    assert (progress.order_id, progress.actor) == (7, Assignee("vehicle", "v1"))
     assert pos(state, 9.1, 52.0011, 13.0010, [site]) == []
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bauhof.assignee import Assignee
 from rules import ruleset, water_balance, watering
 from rules.actions import Open, Resolve
 from rules.assets import Weather
@@ -112,7 +113,7 @@ def test_a_silent_probes_area_is_watered_by_its_balance() -> None:
     assert isinstance(opened, Open)
     assert opened.title == ("Water Rose garden: no soil reading for 8 h, water balance 12 mm "
                             "short; give 480 l (12 l/m²)")
-    assert opened.assignee == "sponsor:sp1" and opened.value is None
+    assert opened.assignee == Assignee("sponsor", "sp1") and opened.value is None
     assert {k: opened.params[k] for k in ("source", "deficit_mm", "litres", "litres_per_m2")} \
         == {"source": "water_balance", "deficit_mm": 12.0, "litres": 480, "litres_per_m2": 12.0}
     assert opened.evidence[0]["name"] == "water_balance_deficit_mm"

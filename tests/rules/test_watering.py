@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bauhof.assignee import Assignee
 from rules import ruleset, watering
 from rules.actions import Escalate, Open, Resolve
 from rules.assets import Weather
@@ -62,7 +63,7 @@ def test_sponsor_is_asked_first_then_bauhof_after_the_grace_period() -> None:
     state = WateringState()
     (opened,) = feed(state, [(0, 15.0), (6, 15.0)], SPONSORED)
     assert isinstance(opened, Open)
-    assert opened.assignee == "sponsor:sp1"
+    assert opened.assignee == Assignee("sponsor", "sp1")
     assert [(m.to, m.template) for m in opened.mail] == [("pat@example.org",
                                                           "watering_request")]
     assert watering.on_tick(state, at(6 + 47.9), SPONSORED, P) == []

@@ -17,6 +17,7 @@ from api import users
 from api.app import create_app
 from api.config import ApiSettings
 from bauhof import assets
+from bauhof.assignee import Assignee
 from bauhof.services import free_port
 from rules import orders
 from rules.actions import Open
@@ -69,7 +70,8 @@ def _open(conn: psycopg.Connection[Any], subject_id: str = "ga-1", *, kind: str 
     with conn.transaction():
         order_id, created = orders.apply_open(conn, Open(
             rule=rule, kind=kind, subject_type=subject_type, subject_id=subject_id,
-            at=MONDAY, title=f"{kind} {subject_id}", priority=priority, assignee=assignee),
+            at=MONDAY, title=f"{kind} {subject_id}", priority=priority,
+            assignee=Assignee.parse(assignee) if assignee else None),
             actor="rules")
     assert created
     return order_id
