@@ -5,6 +5,7 @@ State per bin: `BinState`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -31,6 +32,8 @@ class BinState(RuleState):
 
     MODULE: ClassVar[str] = "bins"
     SUBJECT_TYPE: ClassVar[str] = "bin"
+    OPEN_FLAGS: ClassVar[Mapping[str, str]] = {
+        FULL: "open", TILTED: "tilt_open", FIRE: "fire_open"}
 
     last_ts: float | None = None  # the last reading evaluated
     last_fill: float | None = None
@@ -41,6 +44,13 @@ class BinState(RuleState):
     tilt_open: bool = False
     fire_open: bool = False
     temp: list[float] | None = None  # [ts, °C] of the last temperature
+
+    def order_gone(self, rule: str) -> None:
+        """Clear the order's flag; an empty-bin order's also restarts the count of readings
+        over the threshold."""
+        RuleState.order_gone(self, rule)
+        if rule == FULL:
+            self.above = 0
 
 
 def next_collection(ts: float, weekday: int) -> float:
@@ -160,14 +170,3 @@ def _full_order(r: Reading, b: Bin, p: BinParams, fill: float, *,
     return Open(rule=FULL, kind="empty_bin", subject_type="bin", subject_id=b.id, at=r.time,
                 title=title, priority=p.priority, due_at=due, since=r.time, value=fill,
                 evidence=(evidence,), params=params, dev_eui=r.dev_eui)
-
-
-def on_order_gone(state: BinState, rule: str) -> None:
-    """An order was closed by a person: forget that it was open."""
-    if rule == FULL:
-        state.open = False
-        state.above = 0
-    elif rule == TILTED:
-        state.tilt_open = False
-    elif rule == FIRE:
-        state.fire_open = False

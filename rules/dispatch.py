@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Protocol
 
 from rules import bins, sensor_health, vehicles, watering
 from rules.actions import Action
@@ -18,8 +18,6 @@ from rules.readings import Reading
 from rules.ruleset import HealthParams, Ruleset, WateringParams
 from rules.snapshot import Snapshot
 from rules.state import RuleState, StateStore
-
-S = TypeVar("S", bound=RuleState)
 
 
 class Context(Protocol):
@@ -40,13 +38,12 @@ class Context(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class RuleModule(Generic[S]):
+class RuleModule:
     """One rule module: the type of its states (which names the module and its subjects'
-    type), and what it does with a reading and with a gone order."""
+    type, and knows what a gone order changes), and what it does with a reading."""
 
-    state: type[S]
+    state: type[RuleState]
     on_reading: Callable[[Context, Reading, str], list[Action]]
-    on_order_gone: Callable[[S, str], None]
 
     @property
     def name(self) -> str:
@@ -60,7 +57,7 @@ class RuleModule(Generic[S]):
 
     def order_gone(self, states: StateStore, rule: str, subject_id: str) -> None:
         """Tell the module that its open order of `rule` for the subject is gone."""
-        self.on_order_gone(states.get(self.state, subject_id), rule)
+        states.get(self.state, subject_id).order_gone(rule)
 
 
 def _watering(ctx: Context, r: Reading, area_id: str) -> list[Action]:
@@ -93,14 +90,14 @@ def _device_wide(_ctx: Context, _r: Reading, _dev_eui: str) -> list[Action]:
     return []
 
 
-HEALTH = RuleModule(sensor_health.HealthState, _device_wide, sensor_health.on_order_gone)
-WATERING = RuleModule(watering.WateringState, _watering, watering.on_order_gone)
-BINS = RuleModule(bins.BinState, _bins, bins.on_order_gone)
-VEHICLES = RuleModule(vehicles.VehicleState, _vehicles, vehicles.on_order_gone)
+HEALTH = RuleModule(sensor_health.HealthState, _device_wide)
+WATERING = RuleModule(watering.WateringState, _watering)
+BINS = RuleModule(bins.BinState, _bins)
+VEHICLES = RuleModule(vehicles.VehicleState, _vehicles)
 
-MODULES: dict[str, RuleModule[Any]] = {m.name: m for m in (HEALTH, WATERING, BINS, VEHICLES)}
+MODULES: dict[str, RuleModule] = {m.name: m for m in (HEALTH, WATERING, BINS, VEHICLES)}
 # The module a reading of an asset of this type goes to (besides sensor health).
-BY_ASSET: dict[str, RuleModule[Any]] = {m.subject_type: m for m in (WATERING, BINS, VEHICLES)}
+BY_ASSET: dict[str, RuleModule] = {m.subject_type: m for m in (WATERING, BINS, VEHICLES)}
 # The state types of the modules, for the engine's StateStore.
 STATES: tuple[type[RuleState], ...] = tuple(m.state for m in MODULES.values())
 

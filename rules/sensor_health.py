@@ -9,6 +9,7 @@ start never declares the whole town silent. State per device: `HealthState`.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Protocol
@@ -48,6 +49,9 @@ class HealthState(RuleState):
 
     MODULE: ClassVar[str] = "health"
     SUBJECT_TYPE: ClassVar[str] = "device"
+    OPEN_FLAGS: ClassVar[Mapping[str, str]] = {
+        SILENT: "silent", BATTERY: "battery_open", RADIO: "radio_open", STUCK: "stuck_open",
+        IMPOSSIBLE: "impossible_open"}
 
     last_ts: float | None = None  # the last reading evaluated
     gaps: list[float] = field(default_factory=list)  # the last gaps between readings, s
@@ -264,17 +268,3 @@ def on_tick(state: HealthState, now: datetime, dev_eui: str, device: Device | No
                   title=f"Sensor {dev_eui} silent since {seen:%Y-%m-%d %H:%M}", defect="silent",
                   p=p, evidence=({"time": seen.isoformat(), "dev_eui": dev_eui,
                                   "name": "last_uplink", "value": None},), kind=kind)]
-
-
-def on_order_gone(state: HealthState, rule: str) -> None:
-    """An order was closed by a person: watch this problem afresh."""
-    if rule == SILENT:
-        state.silent = False
-    elif rule == BATTERY:
-        state.battery_open = False
-    elif rule == RADIO:
-        state.radio_open = False
-    elif rule == STUCK:
-        state.stuck_open = False
-    elif rule == IMPOSSIBLE:
-        state.impossible_open = False

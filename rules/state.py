@@ -10,7 +10,7 @@ for are dropped, missing ones take their defaults), `dumps` writes one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import fields
 from typing import Any, ClassVar, Self, TypeVar, cast
 
@@ -28,6 +28,8 @@ class RuleState:
     # The rule module (the first part of its rule names) and the subject type of its states.
     MODULE: ClassVar[str]
     SUBJECT_TYPE: ClassVar[str]
+    # The field (a bool) that says a rule's order is open, by rule name.
+    OPEN_FLAGS: ClassVar[Mapping[str, str]] = {}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
@@ -36,10 +38,11 @@ class RuleState:
         names = _field_names(cls)
         return cls(**{k: v for k, v in data.items() if k in names})
 
-    @classmethod
-    def key(cls, subject_id: str) -> Key:
-        """The store's key of this module's state of a subject."""
-        return cls.MODULE, cls.SUBJECT_TYPE, subject_id
+    def order_gone(self, rule: str) -> None:
+        """A person closed the open order of `rule`: clear its flag, to watch afresh."""
+        flag = self.OPEN_FLAGS.get(rule)
+        if flag is not None:
+            setattr(self, flag, False)
 
 
 _NAMES: dict[type[RuleState], frozenset[str]] = {}

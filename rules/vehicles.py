@@ -9,6 +9,7 @@ State per vehicle: `VehicleState`.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import ClassVar
@@ -41,6 +42,8 @@ class VehicleState(RuleState):
 
     MODULE: ClassVar[str] = "vehicles"
     SUBJECT_TYPE: ClassVar[str] = "vehicle"
+    OPEN_FLAGS: ClassVar[Mapping[str, str]] = {
+        BATTERY: "battery_open", NO_FIX: "no_fix_open", PARKED: "parked_open"}
 
     last_ts: float | None = None  # the last reading evaluated
     battery_open: bool = False
@@ -149,13 +152,3 @@ def _arrival(state: VehicleState, r: Reading, vehicle_id: str, p: VehicleParams,
     state.near = current
     del done[:-50]
     return actions
-
-
-def on_order_gone(state: VehicleState, rule: str) -> None:
-    """An order was closed by a person: watch this problem afresh."""
-    if rule == BATTERY:
-        state.battery_open = False
-    elif rule == NO_FIX:
-        state.no_fix_open = False
-    elif rule == PARKED:
-        state.parked_open = False

@@ -53,6 +53,10 @@ class WateringState(RuleState):
     by_balance: bool = False  # opened by the water balance, not a probe
     watched_ts: float | None = None  # when watching began, for an area no probe reported
 
+    def order_gone(self, rule: str) -> None:
+        """The open order was closed by a person: start watching afresh."""
+        _reset(self)
+
 
 def rain_hold(weather: Weather | None, p: WateringParams) -> str | None:
     """Why watering waits for the rain (None: it does not)."""
@@ -231,8 +235,3 @@ def on_tick(state: WateringState, now: datetime, area: Area, p: WateringParams) 
                      priority=max(1, p.priority - 1), params={"stage": "bauhof"},
                      note=f"still dry {p.sponsor_grace_h:g} h after asking the sponsor: "
                           "Bauhof waters")]
-
-
-def on_order_gone(state: WateringState, _rule: str = RULE) -> None:
-    """The open order was closed by a person: start watching afresh."""
-    _reset(state)

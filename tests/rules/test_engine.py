@@ -41,15 +41,23 @@ def test_stream_gives_exactly_the_expected_orders(conn: psycopg.Connection[Any],
     assert row == [("silent", "open", f.eui(5), silent.id)]
 
 
-def test_restart_in_the_middle_neither_loses_nor_repeats(
-        conn: psycopg.Connection[Any], make_engine: MakeEngine) -> None:
+def restart_in_the_middle(conn: psycopg.Connection[Any], make_engine: MakeEngine,
+                          between: Callable[[], None] = lambda: None) -> None:
+    """The test stream through an engine closed after 15 batches (then `between`), and the
+    rest through a new one."""
     stream.town(conn)
     batches = stream.batches()
     first = make_engine()
     _run_all(conn, first, batches[:15])
     first.close()
+    between()
     second = make_engine()
     _run_all(conn, second, batches[15:])
+
+
+def test_restart_in_the_middle_neither_loses_nor_repeats(
+        conn: psycopg.Connection[Any], make_engine: MakeEngine) -> None:
+    restart_in_the_middle(conn, make_engine)
     assert stream.outcome(conn) == EXPECTED
 
 

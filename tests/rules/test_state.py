@@ -3,20 +3,22 @@ untyped rules before (dicts holding only the keys a rule had set) load with thei
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from typing import Any
+from typing import Any, cast
 
 import psycopg
+import pytest
 
-from rules import dispatch
+from rules import bins, dispatch, sensor_health, watering
 from rules.bins import BinState
 from rules.sensor_health import HealthState
-from rules.state import StateStore, dumps
+from rules.state import RuleState, StateStore, dumps
 from rules.vehicles import VehicleState
 from rules.watering import WateringState
 from tests.rules import stream
 from tests.rules.conftest import MakeEngine
-from tests.rules.test_engine import EXPECTED, _run_all
+from tests.rules.test_engine import EXPECTED, restart_in_the_middle
 
 # States as the untyped rules wrote them (taken from a recorded week's what-if on main).
 OLD = {
@@ -130,23 +132,43 @@ def test_states_of_other_modules_or_subject_types_are_left_alone(
 
 def test_the_engine_carries_on_from_states_in_the_untyped_form(
         conn: psycopg.Connection[Any], make_engine: MakeEngine) -> None:
-    stream.town(conn)
-    batches = stream.batches()
-    first = make_engine()
-    _run_all(conn, first, batches[:15])
-    first.close()
-    # As the untyped rules stored them: without the keys no rule had set yet (those the
-    # typed states write with their defaults).
-    kinds = {k.MODULE: k for k in dispatch.STATES}
-    typed = _stored(conn)
-    old_form = {}
-    for key, state in typed.items():
-        default = json.loads(dumps(kinds[key[0]]()))
-        old_form[key] = {k: v for k, v in state.items()
-                         if not (v == default[k] and type(v) is type(default[k]))}
-    assert sum(map(len, old_form.values())) < sum(map(len, typed.values()))
-    conn.execute("DELETE FROM rule_state")
-    _insert(conn, old_form)
-    second = make_engine()
-    _run_all(conn, second, batches[15:])
+    def untyped() -> None:
+        # As the untyped rules stored them: without the keys no rule had set yet (those the
+        # typed states write with their defaults).
+        kinds = {k.MODULE: k for k in dispatch.STATES}
+        typed = _stored(conn)
+        old_form = {}
+        for key, state in typed.items():
+            default = json.loads(dumps(kinds[key[0]]()))
+            old_form[key] = {k: v for k, v in state.items()
+                             if not (v == default[k] and type(v) is type(default[k]))}
+        assert sum(map(len, old_form.values())) < sum(map(len, typed.values()))
+        conn.execute("DELETE FROM rule_state")
+        _insert(conn, old_form)
+
+    restart_in_the_middle(conn, make_engine, untyped)
     assert stream.outcome(conn) == EXPECTED
+
+
+@pytest.mark.parametrize("kind", dispatch.STATES, ids=lambda k: k.MODULE)
+def test_a_gone_order_clears_a_flag_the_state_has(kind: type[RuleState]) -> None:
+    flags = {f.name: f.default for f in dataclasses.fields(cast(Any, kind))}
+    for flag in kind.OPEN_FLAGS.values():
+        assert flags[flag] is False
+
+
+def test_a_gone_order_is_watched_afresh() -> None:
+    b = BinState(open=True, above=3, fire_open=True)
+    b.order_gone(bins.FULL)
+    assert b == BinState(fire_open=True)
+    b.order_gone(bins.FIRE)
+    assert b == BinState()
+    h = HealthState(last_ts=5.0, silent=True, stuck_open=True)
+    h.order_gone(sensor_health.STUCK)
+    assert h == HealthState(last_ts=5.0, silent=True)
+    h.order_gone("health.unknown")
+    assert h == HealthState(last_ts=5.0, silent=True)
+    w = WateringState(probes={"a": [1.0, 20.0]}, open=True, stage="sponsor", sponsor="sp1",
+                      opened_ts=2.0, watched_ts=1.0, held="raining 1 mm/h")
+    w.order_gone(watering.RULE)
+    assert w == WateringState(probes={"a": [1.0, 20.0]}, watched_ts=1.0)
