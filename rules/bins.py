@@ -5,10 +5,9 @@ State per bin: `BinState`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 from rules import fill_forecast
 from rules.actions import Action, Open, Resolve, Update
@@ -27,13 +26,9 @@ COLLECTION_HOUR = 6
 
 
 @dataclass(slots=True)
-class BinState(RuleState):
+class BinState(RuleState, module=MODULE, subject_type="bin",
+               open_flags={FULL: "open", TILTED: "tilt_open", FIRE: "fire_open"}):
     """What the bin rules remember of one bin."""
-
-    MODULE: ClassVar[str] = "bins"
-    SUBJECT_TYPE: ClassVar[str] = "bin"
-    OPEN_FLAGS: ClassVar[Mapping[str, str]] = {
-        FULL: "open", TILTED: "tilt_open", FIRE: "fire_open"}
 
     last_ts: float | None = None  # the last reading evaluated
     last_fill: float | None = None

@@ -9,10 +9,9 @@ start never declares the whole town silent. State per device: `HealthState`.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
 from rules.actions import Action, Open, Resolve
 from rules.assets import Device
@@ -44,14 +43,10 @@ class BatteryWatch(Protocol):
 
 
 @dataclass(slots=True)
-class HealthState(RuleState):
-    """What sensor health remembers of one device."""
-
-    MODULE: ClassVar[str] = "health"
-    SUBJECT_TYPE: ClassVar[str] = "device"
-    OPEN_FLAGS: ClassVar[Mapping[str, str]] = {
+class HealthState(RuleState, module=MODULE, subject_type="device", open_flags={
         SILENT: "silent", BATTERY: "battery_open", RADIO: "radio_open", STUCK: "stuck_open",
-        IMPOSSIBLE: "impossible_open"}
+        IMPOSSIBLE: "impossible_open"}):
+    """What sensor health remembers of one device."""
 
     last_ts: float | None = None  # the last reading evaluated
     gaps: list[float] = field(default_factory=list)  # the last gaps between readings, s

@@ -22,7 +22,8 @@ Key = tuple[str, str, str]  # (rule module, subject type, subject id)
 
 
 class RuleState:
-    """A rule module's state of one subject; subclasses are `@dataclass(slots=True)`."""
+    """A rule module's state of one subject; subclasses are `@dataclass(slots=True)` and
+    name their module, its subject type and its order flags in the class statement."""
 
     __slots__ = ()
     # The rule module (the first part of its rule names) and the subject type of its states.
@@ -30,6 +31,16 @@ class RuleState:
     SUBJECT_TYPE: ClassVar[str]
     # The field (a bool) that says a rule's order is open, by rule name.
     OPEN_FLAGS: ClassVar[Mapping[str, str]] = {}
+
+    def __init_subclass__(cls, *, module: str | None = None, subject_type: str | None = None,
+                          open_flags: Mapping[str, str] | None = None) -> None:
+        # Called again without arguments when @dataclass(slots=True) rebuilds the class,
+        # whose namespace then holds the values already.
+        super().__init_subclass__()
+        if module is not None and subject_type is not None:
+            cls.MODULE, cls.SUBJECT_TYPE = module, subject_type
+        if open_flags is not None:
+            cls.OPEN_FLAGS = open_flags
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:

@@ -9,10 +9,8 @@ State per vehicle: `VehicleState`.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from bauhof.assignee import Assignee
@@ -37,13 +35,9 @@ class Site:
 
 
 @dataclass(slots=True)
-class VehicleState(RuleState):
+class VehicleState(RuleState, module=MODULE, subject_type="vehicle", open_flags={
+        BATTERY: "battery_open", NO_FIX: "no_fix_open", PARKED: "parked_open"}):
     """What the vehicle rules remember of one vehicle."""
-
-    MODULE: ClassVar[str] = "vehicles"
-    SUBJECT_TYPE: ClassVar[str] = "vehicle"
-    OPEN_FLAGS: ClassVar[Mapping[str, str]] = {
-        BATTERY: "battery_open", NO_FIX: "no_fix_open", PARKED: "parked_open"}
 
     last_ts: float | None = None  # the last reading evaluated
     battery_open: bool = False

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 from bauhof.assignee import Assignee
 from rules.actions import Action, Escalate, Mail, Open, Resolve, Update
@@ -35,11 +35,8 @@ WeatherAt = Callable[[datetime], Weather | None]
 
 
 @dataclass(slots=True)
-class WateringState(RuleState):
+class WateringState(RuleState, module=MODULE, subject_type="green_area"):
     """What the watering rule remembers of one green area."""
-
-    MODULE: ClassVar[str] = "watering"
-    SUBJECT_TYPE: ClassVar[str] = "green_area"
 
     probes: dict[str, list[float]] = field(default_factory=dict)  # dev_eui: [ts, moisture]
     below_since: float | None = None  # dry since (ts), while no order is open
