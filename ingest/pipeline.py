@@ -67,11 +67,13 @@ class Pipeline:
             add(batch, message.topic, message.payload)
         return batch
 
-    def write(self, batch: Batch) -> WriteResult:
+    def write(self, batch: Batch,
+              before_commit: Callable[[psycopg.Cursor[Any]], object] | None = None) -> (
+            WriteResult):
         """Store a batch in one transaction (see `Writer.write`)."""
         if self.writer is None:
             raise RuntimeError("Pipeline.write before connect")
-        return self.writer.write(batch)
+        return self.writer.write(batch, before_commit)
 
 
 @dataclass(frozen=True, slots=True)

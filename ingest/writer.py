@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -196,8 +196,13 @@ class Writer:
         with self.conn.transaction():
             self.conn.execute(_SETUP)
 
-    def write(self, batch: Batch) -> WriteResult:
-        """Store the batch in one transaction; the caller acknowledges after this returns."""
+    def write(self, batch: Batch,
+              before_commit: Callable[[psycopg.Cursor[Any]], object] | None = None) -> (
+            WriteResult):
+        """Store the batch in one transaction; the caller acknowledges after this returns.
+
+        `before_commit` runs last inside the transaction, with its cursor (what-if waits
+        there until the rules engine is done with the batch before)."""
         conn = self.conn
         stored = duplicates = readings_count = 0
         now = time.monotonic()
@@ -248,6 +253,8 @@ class Writer:
                     dead_letters.INSERT,
                     batch.dead,
                 )
+            if before_commit is not None:
+                before_commit(cur)
         # Committed: what went out is done, the rest waits for a later batch.
         if update_devices:
             self.pending_seen = {}

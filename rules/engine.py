@@ -95,6 +95,10 @@ class RulesEngine:
         self.wall = wall
         self.batch_limit = batch_limit
         self.sole_writer = sole_writer
+        # With a sole writer: read no batch at or above this transaction id (None: no bound).
+        # What-if ingests its next batch while the engine steps, uncommitted until the step is
+        # done; the bound keeps the cursor below that batch, so the next step reads it.
+        self.until_xid: int | None = None
         # Whether the last step left committed batches for the next one.
         self.behind = False
         self.url = url
@@ -242,6 +246,8 @@ class RulesEngine:
             f"SELECT {bound}(pg_current_snapshot())::text").fetchone()
         assert bound_row is not None
         upper = max(cur, int(bound_row[0]))
+        if self.until_xid is not None:
+            upper = max(cur, min(upper, self.until_xid))
         # Ordered by the xid8 column, not by the text it is shown as ("1000" < "999"): a
         # backlog crossing a power of ten would otherwise skip the batches below it.
         batches = self.conn.execute(
