@@ -449,6 +449,10 @@ class RulesEngine:
 
     def health_params(self, dev_eui: str) -> HealthParams:
         """A device's sensor-health parameters."""
+        # The cached value first: asked for on every reading and every tick.
+        cached = self._params.get(("health", dev_eui))
+        if cached is not None:
+            return cast(HealthParams, cached)
         device = self.town.devices.get(dev_eui)
         asset_id = device.asset_id if device else None
         return cast(HealthParams, self.params(
@@ -456,6 +460,9 @@ class RulesEngine:
 
     def watering_params(self, area: Area) -> WateringParams:
         """An area's watering parameters."""
+        cached = self._params.get(("watering", area.id))
+        if cached is not None:
+            return cast(WateringParams, cached)
         return cast(WateringParams, self.params("watering", area.id, lambda rs: (
             rs.watering_for(area.id, area.plant_type, area.moisture_low_pct,
                             area.moisture_clear_pct))))

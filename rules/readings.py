@@ -69,23 +69,28 @@ class BadReading(ValueError):
         self.reason = reason
 
 
+# (name, position in a row of SELECT) of the values a reading may carry, in COLUMNS order.
+_VALUES = tuple((name, i) for i, name in enumerate(COLUMNS) if i >= 5)
+_NUMERIC = frozenset(NUMERIC)
+_RSSI = len(COLUMNS)
+
+
 def from_row(row: tuple[Any, ...]) -> Reading:
     """Build a Reading from a row of `SELECT` (columns, then rssi and snr); BadReading when
     a value is not a finite number or a position is off the globe."""
-    data = dict(zip(COLUMNS, row, strict=False))
-    values = {k: data[k] for k in (*NUMERIC, *FLAGS, *WORDS) if data.get(k) is not None}
-    for name in NUMERIC:
-        value = values.get(name)
-        if value is not None and not math.isfinite(value):
+    # Once per stored reading of a step: only the few non-null columns are visited twice.
+    values = {name: row[i] for name, i in _VALUES if row[i] is not None}
+    for name, value in values.items():
+        if name in _NUMERIC and not math.isfinite(value):
             raise BadReading(f"{name} is {value}, not a finite number")
     for name, limit in (("latitude", 90.0), ("longitude", 180.0)):
         value = values.get(name)
         if value is not None and abs(value) > limit:
             raise BadReading(f"{name} {value} is off the globe")
-    rssi, snr = row[len(COLUMNS)], row[len(COLUMNS) + 1]
+    rssi, snr = row[_RSSI], row[_RSSI + 1]
     return Reading(
-        time=data["time"], dev_eui=data["dev_eui"], model=data["model"],
-        asset_type=data["asset_type"], asset_id=data["asset_id"], values=values,
+        time=row[0], dev_eui=row[1], model=row[2], asset_type=row[3], asset_id=row[4],
+        values=values,
         rssi=None if rssi is None else float(rssi), snr=None if snr is None else float(snr),
     )
 
