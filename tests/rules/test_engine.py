@@ -136,6 +136,26 @@ def test_a_transaction_committing_late_is_not_skipped(
     assert [o[1:] for o in f.orders(conn)] == [("empty_bin", "open", "b1", "bins.full")]
 
 
+def test_a_sole_writer_bounded_by_until_xid_leaves_that_batch_for_the_next_step(
+        conn: psycopg.Connection[Any], make_engine: MakeEngine) -> None:
+    """What-if commits batch k+1 while the engine is still on batch k: `until_xid` keeps the
+    cursor below it although the snapshot's xmax is past it, and the next step reads it."""
+    f.bin_(conn)
+    engine = make_engine(rules=ruleset.parse("bins: {forecast: false}"), sole_writer=True)
+    f.ingest(conn, [f.fill(2, -1, 5.0)])
+    engine.step()
+    f.ingest(conn, [f.fill(2, 1, 90.0)])
+    row = conn.execute("SELECT max(xid)::text FROM ingest_batches").fetchone()
+    assert row is not None
+    engine.until_xid = int(row[0])
+    assert engine.catch_up() == 0
+    assert f.orders(conn) == []
+    engine.until_xid = int(row[0]) + 1
+    assert engine.catch_up() == 1
+    assert engine.stats.readings == 2
+    assert [o[1:] for o in f.orders(conn)] == [("empty_bin", "open", "b1", "bins.full")]
+
+
 def test_late_reading_does_not_open_an_order(conn: psycopg.Connection[Any],
                                              make_engine: MakeEngine) -> None:
     f.bin_(conn)
