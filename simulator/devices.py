@@ -11,7 +11,7 @@ from typing import Any
 from bauhof import codecs
 from simulator import SimulatorError
 from simulator.bins import sensor_distance_mm
-from simulator.envelope import DeviceIdentity, Event
+from simulator.envelope import DeviceIdentity, Event, UplinkRenderer
 from simulator.faults import FaultDice
 from simulator.radio import Links
 from simulator.scenario import Device, Scenario
@@ -43,6 +43,7 @@ class DeviceSim:
     fault_rng: random.Random
     dev_addr: str
     place: tuple[float, float]
+    renderer: UplinkRenderer  # its `up` events as JSON bytes
     index: int = 0  # its place in the scenario's device list
     f_cnt: int = 0
     last_us: int = 0
@@ -87,13 +88,16 @@ def build(
         tx_power_dbm=sim.tx_power_dbm, exponent=sim.path_loss_exponent,
         shadowing_db=sim.shadowing_db, place=place, mobile=asset_type == "vehicle",
     )
+    device_info = identity.device_info()
+    renderer = UplinkRenderer(device_info, dev_addr=f"{dev_addr:08x}", adr=not links.mobile,
+                              dr=links.dr, region=sim.region)
     return DeviceSim(
         config=dev, kind=kind, asset_type=asset_type, asset_id=asset_id, application_id=app,
-        device_info=identity.device_info(), links=links,
+        device_info=device_info, links=links,
         interval_s=dev.expected_interval_s or DEFAULT_INTERVAL_S,
         noise=random.Random(streams.format("noise")), ids=ids,
         radio=random.Random(streams.format("radio")), fault_rng=dice.device_rng(dev.dev_eui),
-        dev_addr=f"{dev_addr:08x}", place=place, index=index,
+        dev_addr=f"{dev_addr:08x}", place=place, renderer=renderer, index=index,
     )
 
 

@@ -342,14 +342,20 @@ class Simulator:
         if not receptions:
             self.truth.write(t_us, "lost", **record)
             return
-        event = uplink_event(
-            dev.device_info, deduplication_id=dedup, t_us=t_us, dev_addr=dev.dev_addr,
-            adr=not dev.links.mobile, dr=dev.links.dr, f_cnt=f_cnt, f_port=f_port, data=data,
-            rx=rx_info(receptions, t_us, ns_delay_us, uplink_ids, channel),
-            channel=channel, region=self.scenario.simulation.region,
-        )
         up_topic = topic(dev.application_id, eui, "up")
-        payload = serialize(event, "up", self.encoding)
+        if self.encoding == "json":
+            payload = dev.renderer.render(
+                deduplication_id=dedup, t_us=t_us, f_cnt=f_cnt, f_port=f_port, data=data,
+                receptions=receptions, ns_delay_us=ns_delay_us, uplink_ids=uplink_ids,
+                channel=channel)
+        else:
+            event = uplink_event(
+                dev.device_info, deduplication_id=dedup, t_us=t_us, dev_addr=dev.dev_addr,
+                adr=not dev.links.mobile, dr=dev.links.dr, f_cnt=f_cnt, f_port=f_port,
+                data=data, rx=rx_info(receptions, t_us, ns_delay_us, uplink_ids, channel),
+                channel=channel, region=self.scenario.simulation.region,
+            )
+            payload = serialize(event, "up", self.encoding)
         if self.dice.uplink(rng, "malformed"):
             payload = fault_mod.malform(payload, self.encoding, rng)
             applied.append("malformed")

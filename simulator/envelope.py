@@ -21,6 +21,7 @@ from google.protobuf import json_format
 
 from simulator.clock import US, iso
 from simulator.radio import CHANNELS_HZ, Reception, spreading_factor
+from simulator.scenario import Gateway
 
 Encoding = Literal["json", "protobuf"]
 EventType = Literal["up", "status"]
@@ -160,6 +161,73 @@ def status_event(
         "batteryLevelUnavailable": False,
         "batteryLevel": battery_pct,
     }
+
+
+class UplinkRenderer:
+    """One device's `up` events as JSON bytes, straight from their changing fields.
+
+    What `serialize(uplink_event(...), "up", "json")` writes, byte for byte: the parts that
+    never change for a device (its `deviceInfo`, address, region, each gateway's id and
+    location) are rendered once with orjson, and each uplink only splices in its time,
+    counters, payload and receptions. A month of the default town rendered ~45 µs per event
+    from a dict; this takes a fraction of that (the Protobuf encoding still goes by the dict).
+    """
+
+    def __init__(self, device_info: Event, *, dev_addr: str, adr: bool, dr: int,
+                 region: str) -> None:
+        info = orjson.dumps(device_info).decode()
+        self._head = ('","time":"', f'","deviceInfo":{info},"devAddr":{_js(dev_addr)},'
+                      f'"adr":{_js(adr)},"dr":{_js(dr)},"fCnt":')
+        self._gateways: dict[str, tuple[str, str, int]] = {}
+        self._tx_tail = (f',"modulation":{{"lora":{{"bandwidth":125000,'
+                         f'"spreadingFactor":{spreading_factor(dr)},"codeRate":"CR_4_5"}}}}}},'
+                         f'"regionConfigId":{_js(region)}}}')
+
+    def render(self, *, deduplication_id: str, t_us: int, f_cnt: int, f_port: int, data: bytes,
+               receptions: list[Reception], ns_delay_us: int, uplink_ids: list[int],
+               channel: int) -> bytes:
+        """The event's bytes (the arguments as for `uplink_event` and `rx_info`)."""
+        time_text, time_tail = self._head
+        gw_time = iso(t_us)
+        gps_us = t_us - GPS_EPOCH_UNIX_S * US + GPS_LEAP_S * US
+        ns = iso(t_us + ns_delay_us)
+        # The part of every rxInfo entry after its gateway's id and uplink id.
+        common = (f',"gwTime":"{gw_time}","nsTime":"{ns[:-6]}{(t_us // 7) % 1000:03d}+00:00",'
+                  f'"timeSinceGpsEpoch":"{gps_us // US}.{gps_us % US // 1000:03d}s","rssi":')
+        entries = []
+        for reception, uplink_id in zip(receptions, uplink_ids, strict=True):
+            gateway = self._gateways.get(reception.gateway.id) or self._gateway(reception.gateway)
+            counter = (t_us + gateway[2]) % 2**32
+            entries.append(
+                f'{gateway[0]}{uplink_id}{common}{reception.rssi},"snr":{_float(reception.snr)},'
+                f'"channel":{channel}{gateway[1]}'
+                f'{base64.b64encode(counter.to_bytes(4, "big")).decode()}","crcStatus":"CRC_OK"}}'
+            )
+        return (
+            f'{{"deduplicationId":"{deduplication_id}{time_text}{gw_time}{time_tail}{f_cnt},'
+            f'"fPort":{f_port},"confirmed":false,"data":"{base64.b64encode(data).decode()}",'
+            f'"rxInfo":[{",".join(entries)}],"txInfo":{{"frequency":{CHANNELS_HZ[channel]}'
+            f'{self._tx_tail}'
+        ).encode()
+
+    def _gateway(self, gateway: Gateway) -> tuple[str, str, int]:
+        """A gateway's constant parts: the rxInfo entry's text before the uplink id, the text
+        between the channel and the context, and its concentrator counter's offset."""
+        location = _js({"latitude": gateway.latitude, "longitude": gateway.longitude,
+                        "altitude": gateway.altitude_m})
+        parts = self._gateways[gateway.id] = (
+            f'{{"gatewayId":{_js(gateway.id)},"uplinkId":', f',"location":{location},"context":"',
+            int(gateway.id[-8:], 16))
+        return parts
+
+
+def _js(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _float(value: float) -> str:
+    """A float as orjson writes it: the shortest repr, as Python's, within these bounds."""
+    return repr(value) if 1e-4 <= abs(value) < 1e15 or value == 0 else _js(value)
 
 
 _PROTO = {"up": integration.UplinkEvent, "status": integration.StatusEvent}
