@@ -114,8 +114,25 @@ class OtherEvent:
 Event = UplinkEvent | StatusEvent | OtherEvent
 
 
+# Topics and deviceInfo blocks seen before, with what they parsed to: a device sends the same
+# ones with every event (bounded: cleared when full, so a flood of new ones costs no memory).
+_SEEN_MAX = 50_000
+_TOPICS: dict[str, EventTopic] = {}
+_DEVICES: dict[EventTopic, tuple[dict[str, Any], DeviceInfo]] = {}
+
+
 def parse_topic(topic: str) -> EventTopic:
     """Split `application/<app>/device/<dev_eui>/event/<type>`."""
+    parsed = _TOPICS.get(topic)
+    if parsed is None:
+        parsed = _parse_topic(topic)
+        if len(_TOPICS) >= _SEEN_MAX:
+            _TOPICS.clear()
+        _TOPICS[topic] = parsed
+    return parsed
+
+
+def _parse_topic(topic: str) -> EventTopic:
     match = _TOPIC.match(topic)
     if match is None:
         raise EventError(
@@ -180,6 +197,21 @@ def _device(body: dict[str, Any], topic: EventTopic) -> DeviceInfo:
     info = _get(body, "deviceInfo", dict)
     if info is None:
         raise EventError("event has no deviceInfo")
+    seen = _DEVICES.get(topic)
+    if seen is not None and seen[0] == info:
+        # The very block parsed before (its fields are strings, which equal only strings).
+        return seen[1]
+    device = _device_info(info, topic)
+    tags = info.get("tags")
+    if not tags or all(type(v) is str for v in tags.values()):
+        # Not with other tag values: 1 == True, but their text differs.
+        if len(_DEVICES) >= _SEEN_MAX:
+            _DEVICES.clear()
+        _DEVICES[topic] = (info, device)
+    return device
+
+
+def _device_info(info: dict[str, Any], topic: EventTopic) -> DeviceInfo:
     dev_eui = _get(info, "devEui", str, "")
     if not _DEV_EUI.match(dev_eui):
         raise EventError(f"deviceInfo.devEui {dev_eui[:40]!r} is not 16 hex digits")
@@ -221,8 +253,12 @@ def _uplink(body: dict[str, Any], device: DeviceInfo) -> UplinkEvent:
     for entry in rx_info:
         if not isinstance(entry, dict):
             raise EventError("rxInfo entries must be objects")
-        rssi = _int(entry, "rssi", None)
-        snr = _get(entry, "snr", (int, float))
+        rssi = entry.get("rssi")
+        if type(rssi) is not int:  # the common case is an int
+            rssi = _int(entry, "rssi", None)
+        snr = entry.get("snr")
+        if type(snr) is not float:
+            snr = _get(entry, "snr", (int, float))
         # The best gateway is the one with the strongest signal.
         if rssi is not None and (best_rssi is None or rssi > best_rssi):
             best_rssi = rssi
