@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from operator import itemgetter
@@ -47,6 +46,14 @@ DAY, HOUR, EMPTY, CREW, DELIVER, UPLINK = range(6)
 Order = tuple[int, int, int]
 TRACKING_INTERVAL_S = 120
 JITTER_US = 2 * US
+
+
+def uuid4_text(bits: int) -> str:
+    """`str(uuid.UUID(int=bits, version=4))` without the UUID object (one per uplink)."""
+    # RFC 4122 §4.4: the variant bits 10, the version 4.
+    bits = (bits & ~(0xC000 << 48) | 0x8000 << 48) & ~(0xF000 << 64) | 4 << 76
+    h = f"{bits:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def run_key(scenario: Scenario, seed: int, start_us: int) -> str:
@@ -330,7 +337,7 @@ class Simulator:
             data = fault_mod.truncate(data, rng)
             applied.append("truncated")
         receptions = dev.links.receive(dev.place, dev.radio, frozenset(self.gateways_down))
-        dedup = str(uuid.UUID(int=dev.ids.getrandbits(128), version=4))
+        dedup = uuid4_text(dev.ids.getrandbits(128))
         uplink_ids = [dev.ids.getrandbits(32) for _ in receptions]
         channel = dev.ids.randrange(8)
         ns_delay_us = dev.ids.randrange(15_000, 40_000)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from binascii import b2a_base64
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -201,11 +202,13 @@ class UplinkRenderer:
             entries.append(
                 f'{gateway[0]}{uplink_id}{common}{reception.rssi},"snr":{_float(reception.snr)},'
                 f'"channel":{channel}{gateway[1]}'
-                f'{base64.b64encode(counter.to_bytes(4, "big")).decode()}","crcStatus":"CRC_OK"}}'
+                f'{b2a_base64(counter.to_bytes(4, "big"), newline=False).decode()}",'
+                '"crcStatus":"CRC_OK"}'
             )
         return (
             f'{{"deduplicationId":"{deduplication_id}{time_text}{gw_time}{time_tail}{f_cnt},'
-            f'"fPort":{f_port},"confirmed":false,"data":"{base64.b64encode(data).decode()}",'
+            f'"fPort":{f_port},"confirmed":false,'
+            f'"data":"{b2a_base64(data, newline=False).decode()}",'
             f'"rxInfo":[{",".join(entries)}],"txInfo":{{"frequency":{CHANNELS_HZ[channel]}'
             f'{self._tx_tail}'
         ).encode()
