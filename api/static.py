@@ -75,6 +75,7 @@ def page_router(page: str, files: tuple[str, ...], img_src: str, what: str,
     html = {name for name in files if name.endswith(".html")}
     if html != set(heads):
         raise ValueError(f"{what}: heads for {sorted(heads)}, HTML files {sorted(html)}")
+    rendered = {name: head.render().encode() for name, head in heads.items()}
     router = APIRouter(include_in_schema=False)
     path = f"/{page}/"
 
@@ -85,10 +86,11 @@ def page_router(page: str, files: tuple[str, ...], img_src: str, what: str,
                "connect-src 'self'; base-uri 'none'; form-action 'self'; "
                "frame-ancestors 'none'")
         body = resources.files("api").joinpath("static", page, name).read_bytes()
-        if name in heads:
+        head = rendered.get(name)
+        if head is not None:
             if not body.startswith(PLACEHOLDER):
                 raise LookupError(f"api/static/{page}/{name} does not start with {PLACEHOLDER!r}")
-            body = heads[name].render().encode() + body[len(PLACEHOLDER):]
+            body = head + body[len(PLACEHOLDER):]
         media_type = ("application/manifest+json" if name == "manifest.json"
                       else TYPES[name[name.rindex("."):]])
         return Response(body, media_type=media_type, headers={
