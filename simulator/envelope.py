@@ -190,11 +190,10 @@ class UplinkRenderer:
         """The event's bytes (the arguments as for `uplink_event` and `rx_info`)."""
         time_text, time_tail = self._head
         gw_time = iso(t_us)
-        gps_us = t_us - GPS_EPOCH_UNIX_S * US + GPS_LEAP_S * US
-        ns = iso(t_us + ns_delay_us)
+        ns = ns_time(t_us + ns_delay_us, (t_us // 7) % 1000)
         # The part of every rxInfo entry after its gateway's id and uplink id.
-        common = (f',"gwTime":"{gw_time}","nsTime":"{ns[:-6]}{(t_us // 7) % 1000:03d}+00:00",'
-                  f'"timeSinceGpsEpoch":"{gps_us // US}.{gps_us % US // 1000:03d}s","rssi":')
+        common = (f',"gwTime":"{gw_time}","nsTime":"{ns}",'
+                  f'"timeSinceGpsEpoch":"{gps_duration(t_us)}","rssi":')
         entries = []
         for reception, uplink_id in zip(receptions, uplink_ids, strict=True):
             gateway = self._gateways.get(reception.gateway.id) or self._gateway(reception.gateway)
