@@ -35,13 +35,18 @@ _ADDRESS = """(SELECT r.address_string FROM defects x JOIN open311_requests r
   ORDER BY x.id LIMIT 1)"""
 _REPORT = """(SELECT x.description FROM defects x WHERE x.order_id = o.id
   AND x.source = 'citizen' AND x.description IS NOT NULL ORDER BY x.id LIMIT 1)"""
+# How many citizens' reports on the order are still open: they are told when it is done, with
+# the crew's public note (rules/citizen.py), so the card offers one.
+_CITIZENS = """(SELECT count(*) FROM defects x WHERE x.order_id = o.id
+  AND x.source = 'citizen' AND x.status = 'open')"""
 # An empty-bin order whose bin is a stop still to do on an open route is shown on the route.
 _ON_ROUTE = """EXISTS (SELECT 1 FROM route_plan_stops s
   JOIN route_plan_routes rr USING (plan_id, route_no)
   JOIN work_orders ro ON ro.id = rr.order_id
   WHERE s.bin_id = o.subject_id AND s.done_at IS NULL AND ro.status = ANY(%(open)s))"""
 _COLUMNS = ", ".join("o." + c for c in CARD)
-_SELECT = f"SELECT {_COLUMNS}, {_PLACE}, {_ADDRESS}, {_REPORT} FROM work_orders o"  # noqa: S608
+_SELECT = (f"SELECT {_COLUMNS}, {_PLACE}, {_ADDRESS}, {_REPORT}, {_CITIZENS} "  # noqa: S608
+           "FROM work_orders o")
 _STOPS = """SELECT s.plan_id, s.route_no, s.seq, s.bin_id, coalesce(b.name, s.bin_id),
   s.latitude, s.longitude, s.eta, s.fill_now_pct, s.expected_fill_pct, s.done_at,
   (SELECT f.fill_pct FROM bin_fill f WHERE f.bin_id = s.bin_id
@@ -68,10 +73,11 @@ def card(row: tuple[Any, ...], near: tuple[float, float] | None) -> dict[str, An
     """One row as a card: the list's fields, place, facts, series and priority's reason."""
     item = orders_view.summary(row[:len(orders_view.SUMMARY)], near)
     params, evidence, since, seen = row[len(orders_view.SUMMARY):len(CARD)]
-    place, address, report = row[len(CARD):]
+    place, address, report, citizens = row[len(CARD):]
     ages = int(params.get("age_steps", 0) or 0)
     item.update(
         place=place or address, address=address, report=report,
+        citizen_reports=int(citizens or 0),
         condition_since=since, last_seen_at=seen, series=series(evidence),
         threshold=params.get("fill_threshold_pct", params.get("low_pct")),
         forecast_full_at=params.get("forecast_full_at"),

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 from starlette.responses import Response
 
@@ -88,6 +88,9 @@ class Card(OrderSummary):
     place: str | None
     address: str | None
     report: str | None
+    citizen_reports: Annotated[int, Field(description=(
+        "open citizens' reports on the order: they are told when it is done, with the "
+        "public_note given then"))]
     condition_since: datetime | None
     last_seen_at: datetime | None
     series: list[tuple[datetime, float]]

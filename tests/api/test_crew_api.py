@@ -49,7 +49,9 @@ def test_cards_carry_place_values_series_and_stops(client: TestClient, tokens: T
     radio = items[town["sensor_maintenance"][0]]
     assert (radio["place"], radio["subject_id"]) == ("Marktplatz 1", "00000000000003e9")
     report = items[town["citizen_defect"][1]]
-    assert (report["place"], report["report"]) == ("Stadtpark 2", "Bank beschädigt 2")
+    assert (report["place"], report["report"], report["citizen_reports"]) == (
+        "Stadtpark 2", "Bank beschädigt 2", 1)
+    assert (b1["citizen_reports"], radio["citizen_reports"]) == (0, 0)
     route = items[ids["route"]]["route"]
     assert [(s["seq"], s["name"], s["planned_fill_pct"], s["expected_fill_pct"], s["done_at"])
             for s in route["stops"]] == [(1, "Rathausplatz", 85.0, 90.0, None),

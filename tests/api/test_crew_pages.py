@@ -174,3 +174,48 @@ def test_signing_out_clears_every_cached_order_and_photo(
     expect(page.get_by_test_id("order")).to_have_count(154)
     expect(mine).to_have_count(0)
     page.close()
+
+
+def test_a_reply_to_the_reporting_citizens_goes_out_with_done(
+        browser: Browser, live_server: Callable[..., str], conn: psycopg.Connection[Any],
+        tokens: Tokens) -> None:
+    town = crew_town.build(conn)
+    report, bin_order = town["citizen_defect"][0], town["empty_bin"][0]
+    for order_id in (report, bin_order):
+        orders.transition(conn, order_id, "assigned", "planner:paula",
+                          assignee=Assignee.crew("nord"))
+    (request_id,) = conn.execute(
+        "SELECT r.id FROM open311_requests r JOIN defects d ON d.id = r.defect_id "
+        "WHERE d.order_id = %s", (report,)).fetchone() or (None,)
+    page = browser.new_page(viewport={"width": 390, "height": 844}, locale="de-DE")
+    base = live_server()
+    sign_in(page, base, tokens.crew)
+    card = page.locator(f"[data-order-id='{report}']")
+    plain = page.locator(f"[data-order-id='{bin_order}']")
+    card.locator(".head").click()
+    plain.locator(".head").click()
+    # Only the order with a citizen's report offers the public reply.
+    expect(card.get_by_test_id("public-note")).to_be_visible()
+    expect(plain.get_by_test_id("public-note")).to_be_hidden()
+    expect(card.locator(".publiclabel")).to_contain_text(
+        "Antwort an die Meldenden (öffentlich)")
+    card.locator("textarea.note").fill("Schraube M8 getauscht, Ersatz bestellen")
+    card.get_by_test_id("public-note").fill("Die Bank ist repariert.")
+    assert page.evaluate("JSON.parse(localStorage.getItem('bauhof.crew.drafts'))") == {
+        str(report): "Schraube M8 getauscht, Ersatz bestellen",
+        f"{report}:public": "Die Bank ist repariert."}
+    page.screenshot(path=str(screenshot_path("crew-public-reply-phone.png")))
+    card.get_by_test_id("done").click()
+    card.get_by_test_id("done").click()  # not started: "done" asks once more
+    expect(card.get_by_test_id("queue")).to_have_text("gesendet", timeout=15_000)
+    assert conn.execute(
+        "SELECT event, note, data->>'public_note' FROM order_history WHERE order_id = %s "
+        "ORDER BY id DESC LIMIT 1", (report,)).fetchone() == (
+        "done", "Schraube M8 getauscht, Ersatz bestellen", "Die Bank ist repariert.")
+    # The citizens read the reply, never the internal note.
+    answer = page.request.get(f"{base}/open311/v2/requests/{request_id}.json")
+    assert [(r["status"], r["status_notes"]) for r in answer.json()] == [
+        ("closed", "Erledigt. Die Bank ist repariert.")]
+    assert "Schraube" not in answer.text()
+    wait_until(page, "localStorage.getItem('bauhof.crew.drafts') === '{}'")
+    page.close()

@@ -214,6 +214,10 @@ function makeCard(o) {
   const drafts = readJson(KEY.drafts, {});
   if (drafts[o.id]) note.value = drafts[o.id];
   note.addEventListener("input", () => saveDraft(o.id, note.value));
+  // The reply to the citizens who reported it: a draft of its own, sent with "done".
+  const reply = li.querySelector(".public-note");
+  if (drafts[publicKey(o.id)]) reply.value = drafts[publicKey(o.id)];
+  reply.addEventListener("input", () => saveDraft(publicKey(o.id), reply.value));
   li.querySelector(".stops").addEventListener("click", (ev) => {
     const b = ev.target.closest("button.stop-done");
     if (b) stopDone(li, Number(b.dataset.seq));
@@ -254,6 +258,7 @@ function fill(li) {
   li.classList.toggle("mine", !!(state.me && o.assignee === state.me.crew));
   setText(li.querySelector(".why"), whyPriority(o));
   setText(li.querySelector(".facts"), facts(o));
+  li.querySelector(".publiclabel").hidden = !(o.citizen_reports > 0);
   const startB = li.querySelector(".start");
   startB.hidden = o.status === "in_progress" || o.kind === "collection_route" && o.status === "in_progress";
   const doneB = li.querySelector(".done");
@@ -594,6 +599,7 @@ function readJson(key, fallback) {
 }
 function writeJson(key, value) { localStorage.setItem(key, JSON.stringify(value)); }
 function queue() { return readJson(KEY.queue, []); }
+function publicKey(id) { return `${id}:public`; }
 function saveDraft(id, text) {
   const drafts = readJson(KEY.drafts, {});
   if (text) drafts[id] = text; else delete drafts[id];
@@ -657,6 +663,7 @@ async function send(e) {
   }
   const form = new FormData();
   if (e.note) form.append("note", e.note);
+  if (e.public_note) form.append("public_note", e.public_note);
   if (e.photo) {
     const blob = await photoDo("readonly", (s) => s.get(e.qid));
     if (blob) form.append("photo", blob, blob.name || "photo");
@@ -680,6 +687,7 @@ async function flushQueue() {
         if (e.photo) photoDo("readwrite", (s) => s.delete(e.qid)).catch(() => {});
         if (e.action === "done" || (updated && !ACTIVE.includes(updated.status))) {
           saveDraft(e.order_id, "");
+          saveDraft(publicKey(e.order_id), "");
           finishSent(e.order_id);
         } else {
           state.pending.add(e.order_id);
@@ -749,7 +757,10 @@ function finish(li) {
   doneB.textContent = t("done");
   const note = li.querySelector(".note").value.trim();
   const photo = li.querySelector(".photo").files[0] || null;
-  later(li, id, () => enqueue({ order_id: id, action: "done", note, photo }));
+  // Only an order with citizens' reports offers the reply; what was typed before it lost
+  // them (the reports were closed elsewhere) is not sent.
+  const reply = o.citizen_reports > 0 ? li.querySelector(".public-note").value.trim() : "";
+  later(li, id, () => enqueue({ order_id: id, action: "done", note, photo, public_note: reply }));
 }
 
 function stopDone(li, seq) {
