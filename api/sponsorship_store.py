@@ -13,12 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from api.database import Connection
+from planning import settings as planning_settings
 from rules import orders, outbox
 from rules.actions import Escalate, Mail, Open
 
@@ -399,11 +401,14 @@ def end_by_sponsor(conn: Connection, sponsor_id: str, now: datetime) -> list[str
 
 def open_inspections(conn: Connection, now: datetime, actor: str,
                      season: str | None = None) -> list[int]:
-    """Open this season's inspection order for every area that has none yet."""
-    season = season or SEASONS.get(now.month)
+    """Open this season's inspection order for every area that has none yet; the season and
+    its year are the town's (the planner settings' time zone): 1 March 00:30 in Berlin is
+    spring, though still February in UTC."""
+    local = now.astimezone(ZoneInfo(planning_settings.current(conn)[1].timezone))
+    season = season or SEASONS.get(local.month)
     if season is None:
         return []
-    key = f"{now.year}-{season}"
+    key = f"{local.year}-{season}"
     opened: list[int] = []
     with conn.transaction():
         areas = conn.execute(

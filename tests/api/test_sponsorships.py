@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -116,7 +117,7 @@ def test_inspections_each_season_once_with_the_result_on_the_area(
     opened = client.post("/api/v1/green-areas/inspections", headers=portal.planner,
                          json={"season": "spring"}).json()["opened"]
     assert len(opened) == 3
-    year = datetime.now(UTC).year
+    year = datetime.now(ZoneInfo("Europe/Berlin")).year  # the town's year, as the orders'
     assert conn.execute("SELECT subject_id, kind, title FROM work_orders WHERE rule = "
                         "'portal.inspection' ORDER BY subject_id").fetchall() == [
         ("ga1", "inspection", f"Flächenkontrolle Area ga1 ({year}-spring)"),
@@ -288,6 +289,33 @@ def test_inspections_follow_the_month() -> None:
     assert [store.SEASONS.get(m) for m in range(1, 13)] == [
         None, None, "spring", "spring", "spring", None, None, None, "autumn", "autumn",
         "autumn", None]
+
+
+def test_inspections_follow_the_month_in_the_towns_time_zone(
+        conn: psycopg.Connection[Any], portal: Tokens) -> None:
+    def titles() -> list[tuple[str, str]]:
+        return [(r[0], r[1]) for r in conn.execute(
+            "SELECT subject_id, title FROM work_orders WHERE rule = 'portal.inspection' "
+            "ORDER BY id").fetchall()]
+
+    # 28 February 23:59 in Berlin (22:59 UTC): no season yet.
+    assert store.open_inspections(conn, datetime(2027, 2, 28, 22, 59, tzinfo=UTC), "bauhof") == []
+    # 1 March 00:30 in Berlin is still February in UTC: spring has begun.
+    assert len(store.open_inspections(conn, datetime(2027, 2, 28, 23, 30, tzinfo=UTC),
+                                      "bauhof")) == 3
+    for area in ("ga1", "ga2", "ga3"):
+        store.record_inspection(conn, area, "ok", note=None, actor="crew:nord",
+                                now=datetime(2027, 3, 2, 9, tzinfo=UTC))
+    # 1 September 00:30 in Berlin (summer time) is 31 August 22:30 UTC: autumn.
+    assert len(store.open_inspections(conn, datetime(2027, 8, 31, 22, 30, tzinfo=UTC),
+                                      "bauhof")) == 3
+    assert titles() == [
+        ("ga1", "Flächenkontrolle Area ga1 (2027-spring)"),
+        ("ga2", "Flächenkontrolle Marktplatz Beet (2027-spring)"),
+        ("ga3", "Flächenkontrolle Stadtgraben Hecke (2027-spring)"),
+        ("ga1", "Flächenkontrolle Area ga1 (2027-autumn)"),
+        ("ga2", "Flächenkontrolle Marktplatz Beet (2027-autumn)"),
+        ("ga3", "Flächenkontrolle Stadtgraben Hecke (2027-autumn)")]
 
 
 def test_steps_out_of_turn_are_refused(
