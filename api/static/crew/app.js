@@ -497,7 +497,12 @@ function showDetail(li, d) {
 async function loadAll() {
   const q = new URLSearchParams();
   if (state.position) q.set("near", `${state.position.lat},${state.position.lon}`);
+  const sw = navigator.serviceWorker;
+  const controlled = !!(sw && sw.controller);
   const page = await api(`/api/v1/crew/orders${q.toString() ? "?" + q : ""}`);
+  // The worker took control while this list was on its way (a slow first visit): it did
+  // not see the list, so fetch it once more through the worker for the offline copy.
+  if (!controlled && sw && sw.controller) setTimeout(() => loadAll().catch(() => {}), 0);
   const seen = new Set();
   state.centre = centreOf(page.items);
   page.items.forEach((o) => { seen.add(o.id); upsert(o, false); });
