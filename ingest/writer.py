@@ -29,7 +29,9 @@ READING_TYPES = (
     *(vocabulary.sql_type(c) for c in READING_COLUMNS),
     "text",
 )
-_JSON_COLUMNS = frozenset({"rx_info", "object", "extra"})
+# Staged as text, cast on insert. A raw uplink's gateway metadata and ChirpStack's `object` are
+# `json`, kept as sent for replay and never queried inside (migration 0085); `extra` is jsonb.
+_JSON_COLUMNS = {"rx_info": "json", "object": "json", "extra": "jsonb"}
 
 _SETUP = f"""
 CREATE TEMP TABLE IF NOT EXISTS stage_raw (
@@ -44,7 +46,8 @@ CREATE TEMP TABLE IF NOT EXISTS stage_readings (
 def _select(columns: Sequence[str], alias: str = "") -> str:
     prefix = f"{alias}." if alias else ""
     return ", ".join(
-        f"{prefix}{c}::jsonb" if c in _JSON_COLUMNS else f"{prefix}{c}" for c in columns
+        f"{prefix}{c}::{_JSON_COLUMNS[c]}" if c in _JSON_COLUMNS else f"{prefix}{c}"
+        for c in columns
     )
 
 
