@@ -33,6 +33,21 @@ READING_TYPES = (
 # `json`, kept as sent for replay and never queried inside (migration 0085); `extra` is jsonb.
 _JSON_COLUMNS = {"rx_info": "json", "object": "json", "extra": "jsonb"}
 
+
+def _cast(column: str, alias: str) -> str:
+    """The staged text of a JSON column as its column type.
+
+    `json` accepts a string holding NUL (`\\u0000`), which jsonb and text refuse: text that
+    has the escape at all (rare) is parsed as jsonb too, so that a batch holding a NUL is
+    refused as before (and its message dead-lettered); one holding a literal backslash
+    before `u0000` is stored as sent."""
+    name = f"{alias}.{column}" if alias else column
+    if _JSON_COLUMNS[column] == "jsonb":
+        return f"{name}::jsonb"
+    return (f"CASE WHEN strpos({name}, E'\\\\u0000') = 0 THEN {name}::json"
+            f" WHEN {name}::jsonb IS NOT NULL THEN {name}::json END")
+
+
 _SETUP = f"""
 CREATE TEMP TABLE IF NOT EXISTS stage_raw (
   {", ".join(f"{c} {t}" for c, t in zip(RAW_COLUMNS, RAW_TYPES, strict=True))}
@@ -46,8 +61,7 @@ CREATE TEMP TABLE IF NOT EXISTS stage_readings (
 def _select(columns: Sequence[str], alias: str = "") -> str:
     prefix = f"{alias}." if alias else ""
     return ", ".join(
-        f"{prefix}{c}::{_JSON_COLUMNS[c]}" if c in _JSON_COLUMNS else f"{prefix}{c}"
-        for c in columns
+        _cast(c, alias) if c in _JSON_COLUMNS else f"{prefix}{c}" for c in columns
     )
 
 

@@ -1,16 +1,26 @@
-"""The writer's throttled device health columns, against a real TimescaleDB."""
+"""The writer's throttled device health columns and its JSON columns, against a real
+TimescaleDB."""
 
 from __future__ import annotations
 
+import copy
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
+import pytest
+from psycopg import errors as pg_errors
 
+from ingest.pipeline import Pipeline
 from ingest.writer import Batch, Writer
+from simulator.recording import Message
 
 Conn = psycopg.Connection[tuple[object, ...]]
 DEV = "a840410000000009"
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+EXAMPLE = json.loads((Path(__file__).parents[2] / "examples" / "up-object.json").read_bytes())
+TOPIC = "application/d029b9ac-7569-59e9-bf61-7f4188042be0/device/a840410000000105/event/up"
 
 
 def _seen(time: datetime, battery_v: float | None, rssi: int | None) -> Batch:
@@ -84,4 +94,29 @@ def test_a_batch_prepared_while_the_one_before_is_refused_registers_its_device(
         ("database refused: PostgreSQL text fields cannot contain NUL (0x00) bytes",)]
     assert conn.execute("SELECT dev_eui, model, registered_by FROM devices").fetchall() == [
         (dev_eui, "dragino-lse01", "ingest")]
+    assert conn.execute("SELECT count(*) FROM raw_uplinks").fetchone() == (1,)
+
+
+
+def _event(dedup: str, context: str, note: str) -> bytes:
+    event = copy.deepcopy(EXAMPLE)
+    event["deduplicationId"] = dedup
+    event["rxInfo"][0]["context"] = context
+    event["object"]["note"] = note
+    return json.dumps(event).encode()
+
+
+def test_a_backslash_before_u0000_is_stored_as_sent_and_a_nul_refused_as_jsonb_refused_it(
+        conn: Conn) -> None:
+    pipeline = Pipeline("test")
+    pipeline.connect(conn)
+    # No NUL: the text `\u0000` (a backslash, then u0000), in JSON `\\u0000`.
+    text = _event("00000000-0000-4000-8000-000000000001", "\\u0000 is text", "C:\\u0000")
+    nul = _event("00000000-0000-4000-8000-000000000002", "CRC\x00OK", "ok")
+    assert pipeline.write(pipeline.build([Message(0, TOPIC, text, "json")])).stored == 1
+    sent = json.loads(text)
+    assert conn.execute("SELECT rx_info, object FROM raw_uplinks").fetchone() == (
+        sent["rxInfo"], sent["object"])
+    with pytest.raises(pg_errors.UntranslatableCharacter):
+        pipeline.write(pipeline.build([Message(0, TOPIC, nul, "json")]))
     assert conn.execute("SELECT count(*) FROM raw_uplinks").fetchone() == (1,)
