@@ -16,6 +16,7 @@ from functools import lru_cache
 from simulator import SimulatorError
 
 US = 1_000_000
+MINUTE_US = 60 * US
 HOUR_US = 3600 * US
 DAY_US = 86400 * US
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -42,17 +43,17 @@ def iso(t_us: int) -> str:
     """RFC 3339 with microseconds and `+00:00`, as ChirpStack writes times (what
     `from_us(t_us).isoformat(timespec="microseconds")` writes, without a datetime: three of
     these per simulated uplink)."""
-    day, rest = divmod(t_us, DAY_US)
+    minute, rest = divmod(t_us, MINUTE_US)
     seconds, micros = divmod(rest, US)
-    hours, seconds = divmod(seconds, 3600)
-    minutes, seconds = divmod(seconds, 60)
-    return f"{_date(day)}T{hours:02d}:{minutes:02d}:{seconds:02d}.{micros:06d}+00:00"
+    return f"{_minute(minute)}{seconds:02d}.{micros:06d}+00:00"
 
 
-@lru_cache(maxsize=64)
-def _date(day: int) -> str:
-    """`YYYY-MM-DD` of a day counted from the epoch."""
-    return (EPOCH + timedelta(days=day)).date().isoformat()
+@lru_cache(maxsize=256)
+def _minute(minute: int) -> str:
+    """`YYYY-MM-DDTHH:MM:` of a minute counted from the epoch (a town's uplinks come several a
+    minute: most fall in a minute written before)."""
+    moment = EPOCH + timedelta(minutes=minute)
+    return f"{moment.date().isoformat()}T{moment.hour:02d}:{moment.minute:02d}:"
 
 
 def parse_time(text: str, flag: str = "--start") -> datetime:
