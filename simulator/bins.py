@@ -74,16 +74,19 @@ class BinFill:
         self._rng = rng
         self._time = town_time
         self._hour = -1
-        self._noise = 1.0
+        self._rate = 0.0
 
     def _rate_per_us(self, t_us: int) -> float:
         hour = t_us // HOUR_US
         if hour != self._hour:
+            # The rate is constant within an hour (its noise, weekday and local hour): worked
+            # out once, not on every reading in it.
             self._hour = hour
-            self._noise = math.exp(self._rng.gauss(0, NOISE_SIGMA) - NOISE_SIGMA**2 / 2)
-        weekday, local_hour = self._time.weekday_hour(t_us)
-        rate = hourly_rate(self.waste_type, weekday, local_hour, self.centre)
-        return rate * self._noise / HOUR_US
+            noise = math.exp(self._rng.gauss(0, NOISE_SIGMA) - NOISE_SIGMA**2 / 2)
+            weekday, local_hour = self._time.weekday_hour(t_us)
+            rate = hourly_rate(self.waste_type, weekday, local_hour, self.centre)
+            self._rate = rate * noise / HOUR_US
+        return self._rate
 
     def advance(self, t_us: int) -> int | None:
         """Fill up to `t_us`; the time the bin became full (fill crossed 1) if it did now."""
