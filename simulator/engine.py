@@ -343,11 +343,9 @@ class Simulator:
         ns_delay_us = dev.ids.randrange(15_000, 40_000)
         f_cnt = dev.f_cnt
         dev.f_cnt = (dev.f_cnt + 1) % 2**32
-        record = {"dev_eui": eui, "asset": f"{dev.asset_type}/{dev.asset_id}", "f_cnt": f_cnt,
-                  "f_port": f_port, "gateways": len(receptions), "readings": readings,
-                  "true": true}
         if not receptions:
-            self.truth.write(t_us, "lost", **record)
+            self._frame_truth(t_us, "lost", dev, f_cnt=f_cnt, f_port=f_port, gateways=0,
+                              readings=readings, true=true)
             return
         up_topic = topic(dev.application_id, eui, "up")
         if self.encoding == "json":
@@ -387,4 +385,19 @@ class Simulator:
                 yield self._count(message)
         for fault in applied:
             self.truth.write(t_us, "fault", fault=fault, dev_eui=eui, deduplication_id=dedup)
-        self.truth.write(t_us, "uplink", deduplication_id=dedup, faults=applied, **record)
+        self._frame_truth(t_us, "uplink", dev, f_cnt=f_cnt, f_port=f_port,
+                          gateways=len(receptions), readings=readings, true=true,
+                          deduplication_id=dedup, faults=applied)
+
+    def _frame_truth(self, t_us: int, kind: str, dev: DeviceSim, *, f_cnt: int, f_port: int,
+                     gateways: int, readings: codecs.Readings, true: dict[str, Any],
+                     **first: Any) -> None:
+        """A frame's ground truth (`uplink` or `lost`): the fields `first`, then what it
+        carried. Only counted when no truth is written: building entries that go nowhere was
+        ~5 % of the simulation's work."""
+        if not self.truth.writes:
+            self.truth.count(kind)
+            return
+        self.truth.write(t_us, kind, **first, dev_eui=dev.config.dev_eui,
+                         asset=f"{dev.asset_type}/{dev.asset_id}", f_cnt=f_cnt, f_port=f_port,
+                         gateways=gateways, readings=readings, true=true)

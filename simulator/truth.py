@@ -32,6 +32,16 @@ class Truth:
         self.counts: Counter[str] = Counter()
         self.faults: Counter[str] = Counter()
 
+    @property
+    def writes(self) -> bool:
+        """Whether entries go to a file (else `write` only counts them)."""
+        return self._file is not None
+
+    def count(self, kind: str) -> None:
+        """Count an event of `kind` (not a fault) without writing it: what `write` does
+        when there is no file, for callers that can then skip building the entry."""
+        self.counts[kind] += 1
+
     def write(self, t_us: int, kind: str, **fields: Any) -> None:
         """Record one event."""
         self.counts[kind] += 1
