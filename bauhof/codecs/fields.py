@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping
+from functools import cache
 from typing import Literal
 
 from bauhof.codecs.base import DecodeError, EncodeError, ReadingValue
@@ -54,9 +55,9 @@ def check_length(model: str, fport: int, payload: bytes, sizes: Collection[int])
 
 def check_names(model: str, readings: Mapping[str, ReadingValue], known: Collection[str]) -> None:
     """Raise EncodeError for a reading name this model's format has no place for."""
-    unknown = sorted(set(readings) - set(known))
+    unknown = readings.keys() - known
     if unknown:
-        raise EncodeError(model, f"no field for reading {', '.join(unknown)}")
+        raise EncodeError(model, f"no field for reading {', '.join(sorted(unknown))}")
 
 
 def number(model: str, readings: Mapping[str, ReadingValue], name: str) -> float | None:
@@ -103,12 +104,18 @@ def word(
 
 def raw(model: str, name: str, value: float, scale: float, kind: str) -> int:
     """`value * scale` rounded into a `kind` field ("u16", "s32"); EncodeError if it won't fit."""
-    signed, bits = kind[0] == "s", int(kind[1:])
     scaled = round(value * scale)
-    low, high = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+    low, high = _bounds(kind)
     if not low <= scaled <= high:
         raise EncodeError(model, f"{name} {value!r} does not fit the field ({kind} / {scale:g})")
     return scaled
+
+
+@cache
+def _bounds(kind: str) -> tuple[int, int]:
+    """The smallest and largest value of a `kind` field."""
+    signed, bits = kind[0] == "s", int(kind[1:])
+    return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
 
 
 def pack(value: int, size: int, order: ByteOrder = "big") -> bytes:
