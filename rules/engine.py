@@ -9,6 +9,7 @@ the same shard take turns; the partial unique index on open orders is the last g
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import math
@@ -110,6 +111,8 @@ class RulesEngine:
         self.known_xid: int | None = None
         self._town_at = 0.0
         self._tick_mark: int | None = None
+        # The step's open orders by the moment their next escalation or reminder falls due.
+        self._ageing: list[tuple[float, int, escalation.OpenOrder, orders.Order]] = []
         self._params: dict[tuple[str, str], Any] = {}
         # Event time before which no device can be reported silent (None: scan to find out).
         self._silent_due: float | None = None
@@ -404,6 +407,7 @@ class RulesEngine:
         checks; return the actions."""
         self.clock.observe([r.time for r in readings], wall)
         self.snapshot = self._snapshot(readings, wall)
+        self._queue_ageing(self.snapshot.open_orders)
         actions: list[Action] = []
         for r in readings:
             if not self.clock.accepts(r.time):
@@ -417,7 +421,8 @@ class RulesEngine:
             mark = int(r.ts // TICK_S)
             if self._tick_mark is None or mark > self._tick_mark:
                 self._tick_mark = mark
-                actions += self._tick(r.time, ())
+                actions += self._tick(r.time)
+                actions += self._age(r.time)
             try:
                 actions += self._dispatch(r)
             except Exception as exc:  # one reading must never stop the engine (issue 13)
@@ -425,7 +430,8 @@ class RulesEngine:
         self.stats.readings += len(readings)
         now = self.clock.now(wall)
         if now is not None:
-            actions += self._tick(now, self.snapshot.open_orders)
+            actions += self._tick(now)
+            actions += self._age(now)
         return actions
 
     def params(self, section: str, subject: str, make: Callable[[Ruleset], Any]) -> Any:
@@ -481,9 +487,8 @@ class RulesEngine:
             return out
         return out + dispatch.on_reading(self, r, asset_type, asset_id)
 
-    def _tick(self, now: datetime, open_orders: tuple[orders.Order, ...]) -> list[Action]:
+    def _tick(self, now: datetime) -> list[Action]:
         actions: list[Action] = []
-        rs = self.ruleset
         # Scanning every device each simulated minute dominated a replay; between scans only
         # the readings (in _dispatch) and a reload can bring the earliest silence forward.
         if self._silent_due is None or now.timestamp() >= self._silent_due:
@@ -509,6 +514,11 @@ class RulesEngine:
         if self.town.has_weather and self.balance.due(now):
             areas = [a for a in self.town.areas.values() if self.owns("green_area", a.id)]
             actions += self.balance.run(self, now, areas)
+        return actions
+
+    def _queue_ageing(self, open_orders: tuple[orders.Order, ...]) -> None:
+        """The step's open orders (this shard's), each under its next escalation or reminder."""
+        self._ageing = []
         for order in open_orders:
             if not self.owns(order.subject_type, order.subject_id):
                 continue
@@ -517,7 +527,29 @@ class RulesEngine:
                 order.priority, order.opened_at, int(order.params.get("age_steps", 0)),
                 order.reminders, order.last_reminded_at, order.assigned_to, order.title,
                 due_at=order.due_at, forecast=order.params.get("reason") == "forecast")
-            actions += escalation.age(view, now, rs.orders, self._reminder_mail(order))
+            self._push_ageing(view, order)
+
+    def _push_ageing(self, view: escalation.OpenOrder, order: orders.Order) -> None:
+        due = escalation.next_due(view, self.ruleset.orders)
+        if due is not None:
+            heapq.heappush(self._ageing, (due.timestamp(), order.id, view, order))
+
+    def _age(self, now: datetime) -> list[Action]:
+        """Escalations and reminders fallen due by `now` (event time): checked as time passes
+        within a step, like the clock's other checks, so an order closed later in the same
+        step still has the escalations it reached while open, whatever the step's size."""
+        actions: list[Action] = []
+        limit = now.timestamp()
+        due = []
+        while self._ageing and self._ageing[0][0] <= limit:
+            due.append(heapq.heappop(self._ageing))
+        # Each order once per call, as once per step before: after a jump of the clock (a
+        # restart after days) an order is reminded once, not once for every day missed.
+        for _, _, view, order in due:
+            found = escalation.age(view, now, self.ruleset.orders, self._reminder_mail(order))
+            if found:
+                actions += found
+                self._push_ageing(escalation.after(view, found), order)
         return actions
 
     def _reminder_mail(self, order: orders.Order) -> Mail | None:

@@ -10,7 +10,7 @@ Both are judged on the event clock, and each action carries the moment it became
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bauhof.assignee import Assignee
@@ -69,3 +69,25 @@ def age(order: OpenOrder, now: datetime, p: OrderParams,
             mail = () if reminder_mail is None else (reminder_mail,)
             actions.append(Remind(order.id, due, mail))
     return actions
+
+
+def next_due(order: OpenOrder, p: OrderParams) -> datetime | None:
+    """The first moment `age` has something for this order: its next escalation or reminder."""
+    start = ages_from(order)
+    steps = sorted(p.escalate_after_h)
+    due: list[datetime] = []
+    if order.age_steps < len(steps):
+        due.append(start + timedelta(hours=steps[order.age_steps]))
+    if p.remind_every_h:
+        due.append((order.last_reminded_at or start) + timedelta(hours=p.remind_every_h))
+    return min(due, default=None)
+
+
+def after(order: OpenOrder, actions: list[Action]) -> OpenOrder:
+    """The order as `age`'s actions leave it (its escalations and reminders counted)."""
+    for action in actions:
+        if isinstance(action, Reprioritize):
+            order = replace(order, priority=action.priority, age_steps=order.age_steps + 1)
+        elif isinstance(action, Remind):
+            order = replace(order, reminders=order.reminders + 1, last_reminded_at=action.at)
+    return order

@@ -337,3 +337,21 @@ def test_a_forecast_order_is_not_escalated_before_its_due_time(
         ("opened", order.title), ("escalated", "open for 24 h: priority 2"),
         ("reminder", "still open since Mon Jun  1 03:00:00 2026")]
     assert orders.get(conn, order.id).priority == 2
+
+
+def test_an_order_closed_late_in_a_step_keeps_the_escalation_it_reached_while_open(
+        conn: psycopg.Connection[Any], make_engine: MakeEngine) -> None:
+    # A full bin's order, then one step of a day and a half of hourly readings: still full at
+    # 24 h (escalation and reminder due), emptied at 31 h. Escalation runs on the event clock
+    # within the step, so the step's size does not decide whether the order was escalated.
+    f.bin_(conn)
+    engine = make_engine()
+    _run_all(conn, engine, [[f.fill(2, 0, 90.0)],
+                            [f.fill(2, h, 90.0) for h in range(1, 31)] + [f.fill(2, 31, 5.0)]])
+    (order,) = orders.list_orders(conn)
+    assert [(h.event, h.at, h.note) for h in orders.history(conn, order.id)] == [
+        ("opened", f.at(0), order.title),
+        ("escalated", f.at(24), "open for 24 h: priority 2"),
+        ("reminder", f.at(24), "still open since Mon Jun  1 00:00:00 2026"),
+        ("resolved", f.at(31), "emptied: fill fell from 90 to 5 %")]
+    assert (order.status, order.priority) == ("resolved", 2)

@@ -49,3 +49,15 @@ def test_a_forecast_order_is_not_escalated_before_its_due_time() -> None:
 def test_a_threshold_order_ages_from_its_opening_whatever_its_due_time() -> None:
     assert escalation.age(order(due_at=at(120)), at(24), P) == [
         Reprioritize(1, at(24), 2, "open for 24 h: priority 2"), Remind(1, at(24))]
+
+
+def test_next_due_and_the_order_after_its_actions() -> None:
+    young = order()
+    assert escalation.next_due(young, P) == at(24)
+    aged = escalation.after(young, escalation.age(young, at(24), P))
+    assert (aged.priority, aged.age_steps, aged.reminders, aged.last_reminded_at) == (
+        2, 1, 1, at(24))
+    assert escalation.next_due(aged, P) == at(48)  # the next reminder, before 72 h
+    done = order(age_steps=2, priority=1, last_reminded_at=at(72))
+    assert escalation.next_due(done, P.model_copy(update={"remind_every_h": None})) is None
+    assert escalation.next_due(order(due_at=at(120), forecast=True), P) == at(144)
