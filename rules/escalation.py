@@ -62,24 +62,27 @@ def age(order: OpenOrder, now: datetime, p: OrderParams,
             priority -= 1
         actions.append(Reprioritize(order.id, due, priority,
                                     note=f"open for {steps[index]:g} h: priority {priority}"))
-    if p.remind_every_h:
-        last = order.last_reminded_at or start
-        due = last + timedelta(hours=p.remind_every_h)
-        if due <= now:
-            mail = () if reminder_mail is None else (reminder_mail,)
-            actions.append(Remind(order.id, due, mail))
+    reminder = reminder_due(order, p)
+    if reminder is not None and reminder <= now:
+        mail = () if reminder_mail is None else (reminder_mail,)
+        actions.append(Remind(order.id, reminder, mail))
     return actions
+
+
+def reminder_due(order: OpenOrder, p: OrderParams) -> datetime | None:
+    """When the order's next reminder falls due (None: the orders' rules remind no one)."""
+    if not p.remind_every_h:
+        return None
+    return (order.last_reminded_at or ages_from(order)) + timedelta(hours=p.remind_every_h)
 
 
 def next_due(order: OpenOrder, p: OrderParams) -> datetime | None:
     """The first moment `age` has something for this order: its next escalation or reminder."""
-    start = ages_from(order)
+    reminder = reminder_due(order, p)
+    due = [] if reminder is None else [reminder]
     steps = sorted(p.escalate_after_h)
-    due: list[datetime] = []
     if order.age_steps < len(steps):
-        due.append(start + timedelta(hours=steps[order.age_steps]))
-    if p.remind_every_h:
-        due.append((order.last_reminded_at or start) + timedelta(hours=p.remind_every_h))
+        due.append(ages_from(order) + timedelta(hours=steps[order.age_steps]))
     return min(due, default=None)
 
 
