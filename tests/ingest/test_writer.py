@@ -97,7 +97,6 @@ def test_a_batch_prepared_while_the_one_before_is_refused_registers_its_device(
     assert conn.execute("SELECT count(*) FROM raw_uplinks").fetchone() == (1,)
 
 
-
 def _event(dedup: str, context: str, note: str) -> bytes:
     event = copy.deepcopy(EXAMPLE)
     event["deduplicationId"] = dedup
